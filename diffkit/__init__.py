@@ -1,0 +1,42 @@
+"""diffkit: symbolic, numeric, forward-mode and reverse-mode differentiation on one computation graph.
+
+    >>> import diffkit as dk
+    >>> r = dk.gradient("log(x1) + x1*x2 - sin(x2)", at={"x1": 2.0, "x2": 5.0}, method="reverse")
+    >>> round(r.gradient["x1"], 6), round(r.gradient["x2"], 6)
+    (5.5, 1.716338)
+"""
+
+from .api import (
+    MAX_ORDER,
+    METHODS,
+    derivative,
+    grad,
+    gradient,
+    gradient_graph,
+    hessian,
+    jacobian,
+    jvp,
+    value_and_grad,
+    vjp,
+)
+from .compare import Comparison, compare, discrepancy
+from .convert import as_graph, from_sympy
+from .cost import Cost
+from .errors import BindingError, ConversionError, DiffkitError, MethodError, ParseError, SwellError
+from .graph import Graph
+from .ops import PRIMITIVES
+from .parse import parse, parse_many
+from .result import Result
+from .trace import Expr, functions, trace
+
+# dk.sin, dk.exp, ...: work on numbers and arrays, and record nodes inside dk.trace.
+globals().update(vars(functions))
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost",
+    "DiffkitError", "Expr", "Graph", "MethodError", "ParseError", "Result", "SwellError", "as_graph", "compare",
+    "derivative", "discrepancy", "from_sympy", "grad", "gradient", "gradient_graph", "hessian", "jacobian",
+    "jvp", "parse", "parse_many", "trace", "value_and_grad", "vjp", *vars(functions),
+]

@@ -1,0 +1,252 @@
+"""The user-facing verbs: gradient, jacobian, hessian, derivative, jvp, vjp, grad, value_and_grad.
+
+Every verb takes an expression (text, SymPy, a Graph, a function of diffkit operations), the point ``at``
+({variable: value}), and a ``method``; it returns a :class:`Result` carrying the answer and its cost.
+
+Points: variables bound to arrays form a *batch of points* (all primitives are elementwise), and each
+derivative then has the batch's shape — what ``jax.vmap(jax.grad(f))`` gives.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .convert import as_graph
+from .errors import BindingError, MethodError
+from .graph import Graph, as_float_array, as_result
+from .methods import forward, numeric, reverse, symbolic
+from .result import Computed, Result
+
+METHODS = ("symbolic", "numeric", "forward", "reverse")
+_MODULES = {"symbolic": symbolic, "numeric": numeric, "forward": forward, "reverse": reverse}
+MAX_ORDER = 8
+
+
+def _module(method: str):
+    if method not in _MODULES:
+        raise MethodError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    return _MODULES[method]
+
+
+def _call(method: str, verb: str, *args, **options) -> Computed:
+    """Call a method module's verb, turning unknown options into a clear error."""
+    function = getattr(_module(method), verb)
+    accepted = set(inspect.signature(function).parameters)
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        allowed = sorted(accepted - {"graph", "bound", "wrt", "order", "tangents", "cotangents"})
+        raise MethodError(
+            f"option(s) {', '.join(unknown)} not understood by the {method} method "
+            f"(it takes: {', '.join(allowed) or 'no options'})"
+        )
+    return function(*args, **options)
+
+
+class _Request:
+    """An expression bound to a point: the graph, the checked values, the variables and the batch shape."""
+
+    def __init__(self, expr, at, wrt: str | Sequence[str] | None = None):
+        self.graph: Graph = as_graph(expr)
+        self.bound = self.graph.bind(at)
+        if wrt is None:
+            self.wrt = self.graph.variables
+        else:
+            self.wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+            unknown = [v for v in self.wrt if v not in self.graph.variables]
+            if unknown:
+                raise BindingError(
+                    f"cannot differentiate with respect to {', '.join(map(str, unknown))}: not a variable of the "
+                    f"expression (its variables: {', '.join(self.graph.variables) or 'none'})"
+                )
+        self.batch_shape = np.broadcast_shapes(*(a.shape for a in self.bound.values())) if self.bound else ()
+
+    def finish(self, x):
+        """A computed entry as returned to the user: the batch's shape, zeros for 'no dependence', our copy."""
+        if x is None:
+            return as_result(np.zeros(self.batch_shape))
+        return as_result(np.broadcast_to(np.asarray(x), self.batch_shape))
+
+    def values(self, values) -> object:
+        outs = tuple(self.finish(v) for v in values)
+        return outs[0] if len(outs) == 1 else outs
+
+    def result(self, method: str, kind: str, computed: Computed, derivative) -> Result:
+        return Result(
+            method=method,
+            kind=kind,
+            value=self.values(computed.value),
+            derivative=derivative,
+            cost=computed.cost,
+            variables=self.wrt,
+            outputs=self.graph.output_names,
+            error_estimate=computed.error_estimate,
+        )
+
+    def require_scalar(self, verb: str) -> None:
+        if not self.graph.is_scalar_output:
+            raise MethodError(f"{verb} needs a single output; this expression has {len(self.graph.outputs)}: "
+                              "use jacobian")
+
+
+def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
+    """∂f/∂v for each variable v of a scalar expression, as ``result.gradient`` ({name: value})."""
+    request = _Request(expr, at, wrt)
+    request.require_scalar("gradient")
+    computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
+    grad = {name: request.finish(d) for name, d in zip(request.wrt, computed.derivative[0], strict=True)}
+    result = request.result(method, "gradient", computed, grad)
+    if computed.error_estimate is not None:
+        result.error_estimate = {n: request.finish(e) for n, e in zip(request.wrt, computed.error_estimate[0],
+                                                                         strict=True)}
+    return result
+
+
+def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Result:
+    """∂fᵢ/∂vⱼ for a list of expressions (or a multi-output graph): shape (outputs, variables[, *batch])."""
+    request = _Request(exprs, at, wrt)
+    computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
+    matrix = _stack(request, computed.derivative, len(request.graph.outputs), len(request.wrt))
+    result = request.result(method, "jacobian", computed, matrix)
+    if computed.error_estimate is not None:
+        result.error_estimate = _stack(request, computed.error_estimate, len(request.graph.outputs),
+                                       len(request.wrt))
+    return result
+
+
+def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
+    """∂²f/∂vᵢ∂vⱼ of a scalar expression: shape (variables, variables[, *batch])."""
+    request = _Request(expr, at, wrt)
+    request.require_scalar("hessian")
+    computed = _call(method, "hessian", request.graph, request.bound, request.wrt, **options)
+    n = len(request.wrt)
+    return request.result(method, "hessian", computed, _stack(request, computed.derivative, n, n))
+
+
+def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: str = "reverse", **options) -> Result:
+    """dᵏf/dxᵏ in one variable (``wrt`` may be left out when there is only one)."""
+    request = _Request(expr, at, wrt)
+    request.require_scalar("derivative")
+    if len(request.wrt) != 1:
+        raise BindingError(f"say which variable to differentiate by: wrt= one of {', '.join(request.wrt)}")
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or not 1 <= order <= MAX_ORDER:
+        raise MethodError(f"order must be a whole number from 1 to {MAX_ORDER}, got {order!r}")
+    computed = _call(method, "derivative", request.graph, request.bound, request.wrt[0], int(order), **options)
+    result = request.result(method, "derivative", computed, request.finish(computed.derivative))
+    result.details["order"] = int(order)
+    return result
+
+
+def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Result:
+    """J·v: the directional derivative of every output along the tangent ``tangents`` ({variable: value}).
+
+    Forward mode and the numeric method do this in one sweep / two evaluations; symbolic and reverse mode
+    build the Jacobian first (the cost shows the difference).
+    """
+    request = _Request(expr, at)
+    directions = _directions(request, tangents, "tangents")
+    if method in ("forward", "numeric"):
+        computed = _call(method, "jvp", request.graph, request.bound, directions, **options)
+        products = [request.finish(p) for p in computed.derivative]
+    else:
+        computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
+        products = [
+            request.finish(sum((d * directions[v] for d, v in zip(row, request.wrt, strict=True)
+                                if d is not None and v in directions), np.zeros(request.batch_shape)))
+            for row in computed.derivative
+        ]
+    value = products[0] if len(products) == 1 else tuple(products)
+    return request.result(method, "jvp", computed, value)
+
+
+def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> Result:
+    """uᵀJ: the gradient of Σᵢ uᵢ·outputᵢ ({variable: value}); ``cotangents`` has one entry per output.
+
+    Reverse mode does this in one backward sweep; the other methods build the Jacobian first.
+    """
+    request = _Request(expr, at)
+    m = len(request.graph.outputs)
+    if cotangents is None and m == 1:
+        cotangents = [1.0]
+    if np.isscalar(cotangents) and m == 1:
+        cotangents = [cotangents]
+    if not isinstance(cotangents, Sequence) or isinstance(cotangents, str) or len(cotangents) != m:
+        raise BindingError(f"give cotangents as a list with one value per output ({m})")
+    weights = [as_float_array(u, f"cotangent {i}") for i, u in enumerate(cotangents)]
+    if method == "reverse":
+        computed = _call(method, "vjp", request.graph, request.bound, weights, request.wrt, **options)
+        products = {v: request.finish(d) for v, d in computed.derivative.items()}
+    else:
+        computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
+        products = {}
+        for j, v in enumerate(request.wrt):
+            terms = [row[j] * u for row, u in zip(computed.derivative, weights, strict=True) if row[j] is not None]
+            products[v] = request.finish(sum(terms, np.zeros(request.batch_shape)))
+    return request.result(method, "vjp", computed, products)
+
+
+def _directions(request: _Request, tangents, what: str) -> dict:
+    if tangents is None:
+        raise BindingError(f"give {what} as a dict {{variable: value}}")
+    if not isinstance(tangents, Mapping):
+        if len(request.wrt) == 1 and np.isscalar(tangents):
+            tangents = {request.wrt[0]: tangents}
+        else:
+            raise BindingError(f"give {what} as a dict {{variable: value}}")
+    unknown = [k for k in tangents if k not in request.graph.variables]
+    if unknown:
+        raise BindingError(f"{what} name unknown variable(s): {', '.join(map(str, unknown))}")
+    return {k: as_float_array(v, k) for k, v in tangents.items()}
+
+
+def _stack(request: _Request, rows: list[list], m: int, n: int) -> np.ndarray:
+    out = np.zeros((m, n) + tuple(request.batch_shape))
+    for i in range(m):
+        for j in range(n):
+            if rows[i][j] is not None:
+                out[i, j] = np.broadcast_to(np.asarray(rows[i][j]), request.batch_shape)
+    return out
+
+
+def gradient_graph(expr, wrt=None) -> Graph:
+    """Reverse mode's gradient written as a Graph (the original extended by its adjoint computation)."""
+    graph = as_graph(expr)
+    if not graph.is_scalar_output:
+        raise MethodError("gradient_graph needs a single output")
+    names = None if wrt is None else ((wrt,) if isinstance(wrt, str) else tuple(wrt))
+    if names is not None:
+        unknown = [v for v in names if v not in graph.variables]
+        if unknown:
+            raise BindingError(f"not variables of the expression: {', '.join(unknown)}")
+    return reverse.gradient_graph(graph, names)
+
+
+def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
+    """Like ``jax.grad``: a function ``at -> {variable: derivative}``, the graph built once."""
+    graph = as_graph(expr)
+    _module(method)
+
+    def gradient_at(at=None, **kwargs):
+        return gradient(graph, _point(at, kwargs), method=method, wrt=wrt, **options).gradient
+
+    return gradient_at
+
+
+def value_and_grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
+    """Like ``jax.value_and_grad``: a function ``at -> (value, {variable: derivative})``."""
+    graph = as_graph(expr)
+    _module(method)
+
+    def value_and_gradient_at(at=None, **kwargs):
+        result = gradient(graph, _point(at, kwargs), method=method, wrt=wrt, **options)
+        return result.value, result.gradient
+
+    return value_and_gradient_at
+
+
+def _point(at, kwargs: dict):
+    if at is not None and kwargs:
+        raise BindingError("give the point either as a dict or as keyword arguments, not both")
+    return kwargs if at is None else at

@@ -1,0 +1,92 @@
+"""All four methods on one expression, side by side: answers, discrepancies and costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+
+from .api import METHODS, _Request, gradient, jacobian
+from .cost import format_bytes
+from .result import Result
+
+
+def discrepancy(a, b) -> float:
+    """Relative discrepancy of two derivatives: max|a - b| / max(max|a|, max|b|), over all entries and points.
+
+    Norm-wise rather than entry-wise, so an entry that is 0 in one method and 1e-12 in another (numeric noise
+    around a true zero) does not count as a 100% disagreement. 0 when both are all zeros; nan if either is.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        same = np.array_equal(a, b, equal_nan=True)
+        return 0.0 if same else float("nan")
+    if scale == 0.0:
+        return 0.0
+    return float(np.max(np.abs(a - b)) / scale)
+
+
+@dataclass
+class Comparison:
+    """The four results for one request; ``print`` it for a table."""
+
+    expression: str
+    at: dict
+    results: dict[str, Result]
+    discrepancies: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @property
+    def largest_discrepancy(self) -> tuple[tuple[str, str], float]:
+        """The pair of methods that disagree most, and by how much (relative)."""
+        pair = max(self.discrepancies, key=lambda k: np.nan_to_num(self.discrepancies[k], nan=np.inf))
+        return pair, self.discrepancies[pair]
+
+    def __str__(self) -> str:
+        first = next(iter(self.results.values()))
+        point = ", ".join(f"{k}={_fmt(v)}" for k, v in self.at.items())
+        lines = [f"f = {self.expression}   at {point}", f"value: {_fmt(first.value)}", ""]
+        names = [f"d/d{v}" for v in first.variables] if first.kind == "gradient" else ["jacobian"]
+        header = ["method", *names, "ops", "flops", "sweeps / evals", "memory", "time"]
+        rows = []
+        for method, r in self.results.items():
+            c = r.cost
+            if r.kind == "gradient":
+                answers = [_fmt(r.gradient[v]) for v in r.variables]
+            else:
+                answers = [_fmt(r.jacobian)]
+            work = (f"{c.forward_sweeps} fwd + {c.backward_sweeps} bwd" if c.sweeps else f"{c.evaluations} evals")
+            rows.append([method, *answers, str(c.total_operations), str(c.flops), work,
+                         format_bytes(c.memory_bytes), f"{c.seconds * 1e3:.2f} ms"])
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+        (a, b), worst = self.largest_discrepancy
+        lines += ["", f"largest relative discrepancy: {worst:.2e} ({a} vs {b})"]
+        return "\n".join(lines)
+
+
+def _fmt(x) -> str:
+    array = np.asarray(x)
+    if array.ndim == 0:
+        return f"{float(array):.10g}"
+    return f"array{array.shape}"
+
+
+def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = None) -> Comparison:
+    """Differentiate with every method (gradient for one output, Jacobian for several) and compare.
+
+    ``options`` maps a method name to its options, e.g. ``{"numeric": {"scheme": "richardson"}}``; by default
+    the numeric method also estimates its own error.
+    """
+    options = {"numeric": {"error_estimate": True}, **(options or {})}
+    request = _Request(expr, at, wrt)
+    verb = gradient if request.graph.is_scalar_output else jacobian
+    results = {m: verb(request.graph, request.bound, method=m, wrt=request.wrt, **options.get(m, {}))
+               for m in methods}
+    discrepancies = {(a, b): discrepancy(results[a].as_array(), results[b].as_array())
+                     for a, b in combinations(results, 2)}
+    at_shown = {k: (v.item() if v.ndim == 0 else v) for k, v in request.bound.items()}
+    return Comparison(str(request.graph), at_shown, results, discrepancies)

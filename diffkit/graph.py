@@ -1,0 +1,458 @@
+"""The computation graph: a networkx DAG of primitive applications, and its compiled execution plan.
+
+Nodes are variables (id = the variable's name), constants (``c0``, ``c1``, ...) and primitive applications
+(``v0``, ``v1``, ...). Each application keeps its ordered argument tuple, because a plain ``DiGraph`` keeps a
+single edge for ``x*x`` and cannot tell ``x-y`` from ``y-x``; walks therefore loop over arguments, never over
+predecessors. Identical subexpressions are one node (hash-consing), so shared work is visible and done once.
+
+networkx holds the structure (analysis, drawing, DOT text); a :class:`Plan` — a flat list of steps over integer
+slots, compiled once — is what the engines execute.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from .errors import BindingError, ConversionError
+from .ops import CONSTANTS, PRIMITIVES, SYMPY_CONSTANTS, Primitive, is_constant
+
+VAR = "var"
+CONST = "const"
+_INTERNAL_ID = re.compile(r"([vc])(\d+)")
+
+
+def natural_key(name: str):
+    """Sort key putting x2 before x10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def constant_label(value: float) -> str:
+    """How a constant is shown: 2 not 2.0, pi and e by name."""
+    for name, known in CONSTANTS.items():
+        if value == known:
+            return name
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+class GraphBuilder:
+    """Adds nodes to a DiGraph with hash-consing: asking for an existing (op, args) returns the existing node.
+
+    With ``simplify=True`` (used when diffkit writes graphs itself, e.g. reverse mode's adjoint graph) it folds
+    constants and drops algebraic no-ops (``x*1``, ``x+0``, ``x*0``), so emitted graphs hold only real work.
+    Parsing uses ``simplify=False``: the graph of ``2*3*x`` is the expression as written.
+    """
+
+    def __init__(self, simplify: bool = False, base: Graph | None = None, reserved: Iterable[str] = ()):
+        self.simplify = simplify
+        self.nx = nx.DiGraph()
+        self._keys: dict[tuple, str] = {}
+        self._reserved = set(reserved)
+        self._counters = {"v": 0, "c": 0}
+        if base is not None:
+            self._adopt(base)
+
+    def _adopt(self, graph: Graph) -> None:
+        """Start from a copy of an existing graph, so new nodes share its subexpressions."""
+        self.nx = graph.nx.copy()
+        self._reserved |= set(graph.variables)
+        for node, data in self.nx.nodes(data=True):
+            self._keys[self._key_of(node, data)] = node
+            match = _INTERNAL_ID.fullmatch(node)
+            if match and data["op"] != VAR:
+                kind, number = match.groups()
+                self._counters[kind] = max(self._counters[kind], int(number) + 1)
+
+    @staticmethod
+    def _key_of(node: str, data: dict) -> tuple:
+        if data["op"] == VAR:
+            return (VAR, node)
+        if data["op"] == CONST:
+            return (CONST, data["value"])
+        return (data["op"], data["args"])
+
+    def _new_id(self, kind: str) -> str:
+        while True:
+            node = f"{kind}{self._counters[kind]}"
+            self._counters[kind] += 1
+            if node not in self._reserved and node not in self.nx:
+                return node
+
+    def variable(self, name: str) -> str:
+        key = (VAR, name)
+        if key not in self._keys:
+            if name in self.nx:
+                raise ConversionError(f"variable name {name!r} clashes with an internal node id")
+            self.nx.add_node(name, op=VAR, label=name)
+            self._keys[key] = name
+        return self._keys[key]
+
+    def constant(self, value: float) -> str:
+        value = float(value)
+        if value == 0.0:
+            value = 0.0  # one node for 0.0 and -0.0
+        key = (CONST, value)
+        if key not in self._keys:
+            node = self._new_id("c")
+            self.nx.add_node(node, op=CONST, value=value, label=constant_label(value))
+            self._keys[key] = node
+        return self._keys[key]
+
+    def value_of(self, node: str) -> float | None:
+        """The number a node stands for, if it is a constant."""
+        data = self.nx.nodes[node]
+        return data["value"] if data["op"] == CONST else None
+
+    def apply(self, primitive: Primitive, *args: str) -> str:
+        if len(args) != primitive.arity:
+            raise ConversionError(f"{primitive.name} takes {primitive.arity} argument(s), got {len(args)}")
+        if self.simplify:
+            shortcut = self._shortcut(primitive.name, args)
+            if shortcut is not None:
+                return shortcut
+        key = (primitive.name, tuple(args))
+        if key not in self._keys:
+            node = self._new_id("v")
+            label = primitive.infix or primitive.name
+            if primitive.name == "neg":
+                label = "neg"
+            self.nx.add_node(node, op=primitive.name, label=label, args=tuple(args))
+            for position, arg in enumerate(args):
+                if self.nx.has_edge(arg, node):
+                    self.nx.edges[arg, node]["positions"] += (position,)
+                else:
+                    self.nx.add_edge(arg, node, positions=(position,))
+            self._keys[key] = node
+        return self._keys[key]
+
+    def _shortcut(self, name: str, args: tuple[str, ...]) -> str | None:
+        """Constant folding and algebraic identities; None when the node must really be built."""
+        values = [self.value_of(a) for a in args]
+        if all(v is not None for v in values):
+            with np.errstate(all="ignore"):
+                folded = float(PRIMITIVES[name].numpy(*[np.float64(v) for v in values]))
+            if np.isfinite(folded):
+                return self.constant(folded)
+            return None
+        a = args[0]
+        b = args[1] if len(args) > 1 else None
+        va = values[0]
+        vb = values[1] if len(values) > 1 else None
+        neg = PRIMITIVES["neg"]
+        if name == "add":
+            if va == 0:
+                return b
+            if vb == 0:
+                return a
+        elif name == "sub":
+            if vb == 0:
+                return a
+            if va == 0:
+                return self.apply(neg, b)
+        elif name == "mul":
+            if va == 0 or vb == 0:
+                return self.constant(0.0)
+            if va == 1:
+                return b
+            if vb == 1:
+                return a
+            if va == -1:
+                return self.apply(neg, b)
+            if vb == -1:
+                return self.apply(neg, a)
+        elif name == "div":
+            if vb == 1:
+                return a
+            if va == 0:
+                return self.constant(0.0)
+        elif name == "neg":
+            data = self.nx.nodes[a]
+            if data["op"] == "neg":
+                return data["args"][0]
+        elif name == "pow":
+            if vb == 1:
+                return a
+            if vb == 0:
+                return self.constant(1.0)
+        return None
+
+    def finish(
+        self, outputs: Sequence[str], names: Sequence[str] | None = None, variables: Sequence[str] | None = None
+    ) -> Graph:
+        return Graph(self.nx, tuple(outputs), names, variables)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One primitive application in a plan: ``slots[out] = primitive(*slots[args])``."""
+
+    node: str
+    primitive: Primitive
+    out: int
+    args: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A graph flattened for execution: slots hold values, steps fill them in topological order."""
+
+    nodes: tuple[str, ...]  # node id of each slot
+    variables: dict[str, int]  # variable name -> slot
+    constants: tuple[tuple[int, float], ...]  # (slot, value)
+    steps: tuple[Step, ...]
+    outputs: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.nodes)
+
+    def active(self, wrt: Iterable[str]) -> list[bool]:
+        """For each slot: does it depend on one of the variables in ``wrt``? Only these need derivatives."""
+        active = [False] * self.size
+        for name in wrt:
+            if name in self.variables:
+                active[self.variables[name]] = True
+        for step in self.steps:
+            active[step.out] = any(active[a] for a in step.args)
+        return active
+
+    def last_use(self) -> list[int]:
+        """For each slot, the index of the last step reading it (-1: none; outputs live to the end)."""
+        last = [-1] * self.size
+        for index, step in enumerate(self.steps):
+            for a in step.args:
+                last[a] = index
+        for slot in self.outputs:
+            last[slot] = len(self.steps)
+        return last
+
+
+class Graph:
+    """A computation DAG with one or more outputs. ``g.nx`` is the underlying ``networkx.DiGraph``."""
+
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        outputs: Sequence[str],
+        output_names: Sequence[str] | None = None,
+        variables: Sequence[str] | None = None,
+    ):
+        if not outputs:
+            raise ConversionError("a graph needs at least one output")
+        self.nx = graph
+        self.outputs = tuple(outputs)
+        for node in self.outputs:
+            if node not in graph:
+                raise ConversionError(f"output {node!r} is not a node of the graph")
+        self.output_names = tuple(output_names) if output_names else tuple(f"y{i}" for i in range(len(outputs)))
+        # Declared variables (a traced function's parameters, an original graph's variables for its gradient
+        # graph) stay variables even where the outputs do not depend on them.
+        self._declared = tuple(variables) if variables is not None else None
+
+    # --- structure ------------------------------------------------------------------------------------------
+
+    @cached_property
+    def plan(self) -> Plan:
+        """The execution plan over the nodes the outputs depend on (compiled once)."""
+        needed = set(self.outputs)
+        for out in self.outputs:
+            needed |= nx.ancestors(self.nx, out)
+        order = [n for n in nx.topological_sort(self.nx) if n in needed]
+        slot = {node: i for i, node in enumerate(order)}
+        variables, constants, steps = {}, [], []
+        for node in order:
+            data = self.nx.nodes[node]
+            if data["op"] == VAR:
+                variables[node] = slot[node]
+            elif data["op"] == CONST:
+                constants.append((slot[node], data["value"]))
+            else:
+                steps.append(Step(node, PRIMITIVES[data["op"]], slot[node], tuple(slot[a] for a in data["args"])))
+        ordered_vars = {name: variables[name] for name in sorted(variables, key=natural_key)}
+        return Plan(tuple(order), ordered_vars, tuple(constants), tuple(steps), tuple(slot[o] for o in self.outputs))
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The variables, in natural order (x2 before x10) unless declared in another order."""
+        return self._declared if self._declared is not None else tuple(self.plan.variables)
+
+    @property
+    def operations(self) -> int:
+        """Number of primitive applications (shared ones counted once)."""
+        return len(self.plan.steps)
+
+    def __len__(self) -> int:
+        return self.plan.size
+
+    @property
+    def is_scalar_output(self) -> bool:
+        return len(self.outputs) == 1
+
+    # --- evaluation -----------------------------------------------------------------------------------------
+
+    def bind(self, at: Mapping[str, object] | Sequence | float | None, allow_extra: bool = False) -> dict:
+        """Check and convert values for the variables: float arrays, all present, shapes broadcastable."""
+        return bind(self.variables, at, allow_extra=allow_extra)
+
+    def evaluate(self, at=None):
+        """The output value(s) at the given variable values (a float, an array for a batch, or a tuple)."""
+        values = run_plan(self.plan, self.bind(at))
+        outs = tuple(as_result(values[s]) for s in self.plan.outputs)
+        return outs[0] if self.is_scalar_output else outs
+
+    __call__ = evaluate
+
+    # --- other views ------------------------------------------------------------------------------------------
+
+    def to_sympy(self):
+        """The SymPy expression (or list of them, one per output) this graph computes."""
+        exprs = {}
+        symbols = {name: sp.Symbol(name, real=True) for name in self.plan.variables}
+        for node in self.plan.nodes:
+            data = self.nx.nodes[node]
+            if data["op"] == VAR:
+                exprs[node] = symbols[node]
+            elif data["op"] == CONST:
+                exprs[node] = sympy_number(data["value"])
+            else:
+                exprs[node] = PRIMITIVES[data["op"]].sympy(*[exprs[a] for a in data["args"]])
+        result = [exprs[o] for o in self.outputs]
+        return result[0] if self.is_scalar_output else result
+
+    def expression(self, node: str | None = None, limit: int = 2000) -> str:
+        """Infix text of an output (or any node), shared subexpressions written out; cut at ``limit`` chars."""
+        target = node if node is not None else self.outputs[0]
+        needed = nx.ancestors(self.nx, target) | {target}
+        texts: dict[str, tuple[str, int]] = {}
+        for n in nx.topological_sort(self.nx):
+            if n in needed:
+                texts[n] = _infix(self.nx.nodes[n], texts, limit)
+        return texts[target][0]
+
+    def __str__(self) -> str:
+        return "; ".join(self.expression(o, limit=200) for o in self.outputs)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Graph {self!s} | {self.operations} operations, {len(self)} nodes, "
+            f"variables: {', '.join(self.variables) or 'none'}>"
+        )
+
+
+# Precedence for printing: higher binds tighter.
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+
+
+def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
+    op = data["op"]
+    if op in (VAR, CONST):
+        text = data["label"]
+        return text, (9 if not text.startswith("-") else 3)
+    args = [texts[a] for a in data["args"]]
+    prim = PRIMITIVES[op]
+    mine = _PRECEDENCE.get(op, 9)
+    if op == "neg":
+        text, p = args[0]
+        text = f"-({text})" if p <= mine and p != 9 else f"-{text}"
+    elif prim.infix:
+        (left, lp), (right, rp) = args
+        if lp < mine or (op == "pow" and lp <= mine):
+            left = f"({left})"
+        # right operand of - and / and of ** needs brackets at equal precedence
+        if rp < mine or (rp == mine and op in ("sub", "div")):
+            right = f"({right})"
+        text = f"{left} {prim.infix} {right}" if op in ("add", "sub") else f"{left}{prim.infix}{right}"
+    else:
+        text = f"{op}({', '.join(a for a, _ in args)})"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text, mine
+
+
+def sympy_number(value: float) -> sp.Expr:
+    """A constant as SymPy sees it: integers exact, pi and e symbolic, others as floats."""
+    if value in SYMPY_CONSTANTS:
+        return SYMPY_CONSTANTS[value]
+    if float(value).is_integer() and abs(value) < 2**53:
+        return sp.Integer(int(value))
+    return sp.Float(value)
+
+
+# --- binding and execution ------------------------------------------------------------------------------------
+
+
+def bind(variables: Sequence[str], at, allow_extra: bool = False) -> dict[str, np.ndarray]:
+    """Turn the user's ``at`` into {name: float64 array}, naming whatever is missing, unknown or malformed."""
+    if at is None:
+        at = {}
+    if not isinstance(at, Mapping):
+        if np.isscalar(at) and len(variables) == 1:
+            at = {variables[0]: at}
+        elif isinstance(at, Sequence) and not isinstance(at, str) and len(at) == len(variables):
+            at = dict(zip(variables, at, strict=True))
+        else:
+            raise BindingError(
+                f"give the variable values as a dict like {{{', '.join(repr(v) + ': ...' for v in variables)}}}"
+            )
+    missing = [v for v in variables if v not in at]
+    if missing:
+        raise BindingError(f"no value given for variable(s) {', '.join(missing)}")
+    unknown = [k for k in at if k not in variables]
+    if unknown and not allow_extra:
+        known = ", ".join(variables) or "none"
+        raise BindingError(f"unknown variable(s) {', '.join(map(str, unknown))}; the expression's variables: {known}")
+    bound = {}
+    for name in variables:
+        bound[name] = as_float_array(at[name], name)
+    try:
+        np.broadcast_shapes(*(a.shape for a in bound.values()))
+    except ValueError:
+        shapes = ", ".join(f"{n}: {a.shape}" for n, a in bound.items())
+        raise BindingError(f"the values' shapes do not broadcast together ({shapes})") from None
+    return bound
+
+
+def as_float_array(value, name: str) -> np.ndarray:
+    """A user's value as a float64 array (never a view that we could write through)."""
+    if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
+        raise BindingError(f"value of {name!r} is a boolean; give a number or an array of numbers")
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise BindingError(f"value of {name!r} is not a number or array: {exc}") from None
+    if np.iscomplexobj(array):
+        raise BindingError(f"value of {name!r} is complex; diffkit differentiates real functions")
+    if array.dtype.kind not in "iuf":
+        raise BindingError(f"value of {name!r} is not numeric (got {type(value).__name__})")
+    return array.astype(np.float64, copy=True) if array.dtype != np.float64 else array
+
+
+def run_plan(plan: Plan, bound: Mapping[str, object]) -> list:
+    """Execute a plan: every slot's value, in slot order (works for float and complex inputs alike)."""
+    values: list = [None] * plan.size
+    for name, slot in plan.variables.items():
+        values[slot] = bound[name]
+    for slot, value in plan.constants:
+        values[slot] = np.float64(value)
+    for step in plan.steps:
+        values[step.out] = step.primitive.numpy(*[values[a] for a in step.args])
+    return values
+
+
+def as_result(value):
+    """A computed value as returned to users: a Python float for a scalar, else an array of our own."""
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return array.item()
+    return np.array(array, copy=True)
+
+
+__all__ = ["Graph", "GraphBuilder", "Plan", "Step", "bind", "run_plan", "is_constant"]

@@ -1,0 +1,169 @@
+"""Reverse mode (backpropagation): a forward sweep that records every value, then one backward sweep.
+
+The backward sweep visits the steps in reverse topological order; each node holds its adjoint
+v̄ = Σ over the nodes j that use it of v̄ⱼ · ∂vⱼ/∂v (the sum over all paths to the output), and sends
+v̄ · ∂v/∂argᵢ to each argument — message passing with only local derivatives. Adjoints start fresh on every
+call, so calling twice gives the same answer.
+
+Run on graph handles instead of arrays, the same backward sweep *writes* its gradient as a new graph (the
+computation graph extended with the adjoint computation): evaluate it, draw it, or differentiate it again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..cost import Meter, record_partial
+from ..graph import Graph, GraphBuilder, Plan
+from ..ops import NUMPY, is_constant
+from ..result import Computed
+from ..trace import Expr, functions
+
+
+def record(plan: Plan, bound: dict, meter: Meter) -> list:
+    """The forward sweep: every slot's value, kept as the tape for the backward sweep."""
+    meter.forward_sweeps += 1
+    values: list = [None] * plan.size
+    for name, slot in plan.variables.items():
+        values[slot] = bound[name]
+    for slot, value in plan.constants:
+        values[slot] = np.float64(value)
+    for step in plan.steps:
+        out = step.primitive.numpy(*[values[a] for a in step.args])
+        values[step.out] = out
+        meter.op(step.primitive, np.size(out))
+        meter.hold(np.asarray(out).nbytes)
+    return values
+
+
+def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str, ...], meter: Meter) -> list:
+    """One backward sweep from the given output adjoints; returns each ``wrt`` variable's adjoint (None = 0)."""
+    meter.backward_sweeps += 1
+    active = plan.active(wrt)
+    adjoints: list = [None] * plan.size
+    for slot, seed in seeds.items():
+        adjoints[slot] = seed
+        meter.hold(np.asarray(seed).nbytes)
+    for step in reversed(plan.steps):
+        g = adjoints[step.out]
+        if g is None or not active[step.out]:
+            continue
+        args = [values[a] for a in step.args]
+        out = values[step.out]
+        for i, a in enumerate(step.args):
+            if not active[a]:
+                continue
+            partial = step.primitive.partials[i](NUMPY, out, *args)
+            if is_constant(partial, 0):
+                continue
+            record_partial(meter, step.primitive, i, partial, np.size(out))
+            if is_constant(partial, 1):
+                contribution = g
+            elif is_constant(partial, -1):
+                contribution = -g
+                meter.op("neg", np.size(g))
+            else:
+                contribution = g * partial
+                meter.op("mul", np.size(contribution))
+            if adjoints[a] is None:
+                adjoints[a] = contribution
+                meter.hold(np.asarray(contribution).nbytes)
+            else:
+                before = np.asarray(adjoints[a]).nbytes
+                adjoints[a] = adjoints[a] + contribution
+                meter.op("add", np.size(adjoints[a]))
+                meter.hold(np.asarray(adjoints[a]).nbytes - before)
+        if step.out not in plan.outputs:  # an intermediate's adjoint is spent once passed on
+            meter.hold(-np.asarray(g).nbytes)
+            adjoints[step.out] = None
+    return [adjoints[plan.variables[name]] if name in plan.variables else None for name in wrt]
+
+
+def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
+    """All ∂outputᵢ/∂variableⱼ: one recorded forward sweep, then one backward sweep per output."""
+    meter = Meter("reverse")
+    plan = graph.plan
+    values = record(plan, bound, meter)
+    rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
+    meter.details["tape values"] = plan.size
+    return Computed([values[s] for s in plan.outputs], rows, meter.finish())
+
+
+def vjp(graph: Graph, bound: dict, cotangents: list, wrt: tuple[str, ...]) -> Computed:
+    """uᵀJ in one backward sweep: reverse mode's native product."""
+    meter = Meter("reverse")
+    plan = graph.plan
+    values = record(plan, bound, meter)
+    seeds: dict[int, object] = {}
+    for slot, u in zip(plan.outputs, cotangents, strict=True):
+        seeds[slot] = u if slot not in seeds else seeds[slot] + u  # two outputs may be the same node
+    adjoints = backward(plan, values, seeds, wrt, meter)
+    return Computed([values[s] for s in plan.outputs], dict(zip(wrt, adjoints, strict=True)), meter.finish())
+
+
+def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int = 0) -> Graph:
+    """The gradient of one output as a new Graph: the backward sweep run on graph handles.
+
+    The new graph shares the original's nodes (its forward values) and adds the adjoint computation; its
+    outputs are ∂y/∂v for each variable v in ``wrt`` (all variables by default), in that order.
+    """
+    wrt = tuple(graph.variables if wrt is None else wrt)
+    plan = graph.plan
+    builder = GraphBuilder(simplify=True, base=graph)
+    handle = {node: Expr(builder, node) for node in plan.nodes}
+    active = plan.active(wrt)
+    target = plan.outputs[output]
+    adjoints: dict[int, Expr] = {target: Expr(builder, builder.constant(1.0))}
+    for step in reversed(plan.steps):
+        g = adjoints.get(step.out)
+        if g is None or not active[step.out]:
+            continue
+        args = [handle[plan.nodes[a]] for a in step.args]
+        out = handle[step.node]
+        for i, a in enumerate(step.args):
+            if not active[a]:
+                continue
+            partial = step.primitive.partials[i](functions, out, *args)
+            if is_constant(partial, 0):
+                continue
+            contribution = g * partial
+            adjoints[a] = contribution if a not in adjoints else adjoints[a] + contribution
+    outputs = []
+    for name in wrt:
+        slot = plan.variables.get(name)
+        adjoint = adjoints.get(slot) if slot is not None else None
+        outputs.append(adjoint.node if adjoint is not None else builder.constant(0.0))
+    out_name = graph.output_names[output]
+    names = [f"d{out_name}/d{name}" for name in wrt]
+    return builder.finish(outputs, names, graph.variables)
+
+
+def _with_value(derived: Graph, original: Graph) -> Graph:
+    """A derived graph that also outputs the original's value (last), so one recorded sweep gives both."""
+    return Graph(derived.nx, derived.outputs + original.outputs[:1], variables=original.variables)
+
+
+def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
+    """Reverse-over-reverse: emit the gradient graph, then one backward sweep over it per variable."""
+    meter = Meter("reverse")
+    grad_graph = gradient_graph(graph, wrt)
+    meter.backward_sweeps += 1  # the sweep that emitted the gradient graph
+    plan = _with_value(grad_graph, graph).plan
+    values = record(plan, bound, meter)
+    rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs[:-1]]
+    meter.details["gradient graph nodes"] = len(grad_graph)
+    return Computed([values[plan.outputs[-1]]], rows, meter.finish())
+
+
+def derivative(graph: Graph, bound: dict, wrt: str, order: int) -> Computed:
+    """dᵏf/dxᵏ: emit the derivative graph k-1 times, then one reverse sweep over the last one."""
+    meter = Meter("reverse")
+    current = graph
+    for _ in range(order - 1):
+        current = gradient_graph(current, (wrt,))
+        meter.backward_sweeps += 1  # each emitting sweep
+    plan = _with_value(current, graph).plan
+    values = record(plan, bound, meter)
+    (adjoint,) = backward(plan, values, {plan.outputs[0]: np.float64(1.0)}, (wrt,), meter)
+    meter.details["derivative graph nodes"] = len(current)
+    return Computed([values[plan.outputs[-1]]], adjoint, meter.finish())

@@ -1,0 +1,190 @@
+"""Symbolic differentiation: SymPy differentiates the graph's expression, CSE shares repeated terms, and
+``lambdify`` compiles the result to NumPy code.
+
+This method is deliberately independent of the primitive table's derivative rules: SymPy knows its own
+calculus, so agreement with forward and reverse mode is a real cross-check, not the same rule read twice.
+Two conventions are aligned with the table: ``relu`` is diffkit's ``ReLU`` SymPy function (relu'(0) = 0), and
+the Dirac deltas SymPy produces when differentiating sign or Heaviside are taken as 0 (the derivative almost
+everywhere, which is what the other methods compute).
+
+The cost reported is that of evaluating the compiled derivative (operations of the expression after CSE, times
+the points evaluated); the time to differentiate and compile is reported separately in ``details``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import numpy as np
+import sympy as sp
+
+from ..cost import Meter
+from ..errors import SwellError
+from ..graph import Graph
+from ..ops import SYMPY_NUMPY_MODULES
+from ..result import Computed
+
+MAX_EXPRESSION_SIZE = 200_000  # tree nodes of the derivatives; past this, SwellError (configurable per call)
+
+# SymPy classes -> the primitive whose flop weight prices them.
+_SYMPY_OPS = {
+    "exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
+    "atan": "arctan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "Abs": "abs", "sign": "sign",
+    "Heaviside": "heaviside", "ReLU": "relu", "Max": "maximum", "Min": "minimum",
+}
+
+
+def tree_size(expr: sp.Basic) -> int:
+    """Nodes of the expression written out as a tree (repeated subtrees counted each time), without recursion."""
+    sizes: dict[sp.Basic, int] = {}
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if node in sizes:
+            continue
+        if ready or not node.args:
+            sizes[node] = 1 + sum(sizes[a] for a in node.args)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if a not in sizes)
+    return sizes[expr]
+
+
+def dag_size(exprs) -> int:
+    """Distinct nodes over all expressions (each shared subtree counted once)."""
+    seen: set = set()
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(node.args)
+    return len(seen)
+
+
+def operations(exprs) -> Counter:
+    """The primitive operations that evaluating these (CSE-reduced) expressions performs, each node once.
+
+    SymPy writes x/y as x·y⁻¹: a reciprocal factor inside a product is priced as one division, not as a
+    power and a multiplication.
+    """
+    nodes: set = set()
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        if node not in nodes and node.args:
+            nodes.add(node)
+            stack.extend(node.args)
+    reciprocal = [n for n in nodes if n.is_Pow and n.exp == -1]
+    inside_products = {f for n in nodes if n.is_Mul for f in n.args if f.is_Pow and f.exp == -1}
+    counts: Counter = Counter()
+    counts["div"] += sum(1 for r in reciprocal if r not in inside_products)
+    for node in nodes:
+        name = type(node).__name__
+        if node.is_Add:
+            counts["add"] += len(node.args) - 1
+        elif node.is_Mul:
+            factors = list(node.args)
+            if factors[0] == -1:
+                counts["neg"] += 1
+                factors = factors[1:]
+            divisions = sum(1 for f in factors if f in inside_products)
+            counts["div"] += divisions
+            counts["mul"] += max(0, len(factors) - 1 - divisions)
+        elif node.is_Pow:
+            if node.exp == sp.Rational(1, 2):
+                counts["sqrt"] += 1
+            elif node.exp != -1:
+                counts["pow"] += 1
+        elif name in ("Max", "Min"):
+            counts[_SYMPY_OPS[name]] += len(node.args) - 1
+        elif name in _SYMPY_OPS:
+            counts[_SYMPY_OPS[name]] += 1
+    return +counts
+
+
+def _drop_deltas(expr: sp.Expr) -> sp.Expr:
+    return expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero) if expr.has(sp.DiracDelta) else expr
+
+
+def _symbols(graph: Graph) -> dict[str, sp.Symbol]:
+    return {name: sp.Symbol(name, real=True) for name in graph.variables}
+
+
+def _differentiate(meter: Meter, make):
+    """Run SymPy's differentiation, timing it and turning SymPy's own recursion limits into a diffkit error."""
+    started = time.perf_counter()
+    try:
+        result = make()
+    except RecursionError:
+        raise SwellError("the expression is nested too deeply for SymPy to differentiate") from None
+    meter.details["differentiate seconds"] = round(time.perf_counter() - started, 6)
+    return result
+
+
+def _compile_and_run(meter: Meter, symbols: dict, bound: dict, values: list, derivs: list, max_size: int):
+    """CSE + lambdify the value and derivative expressions, evaluate them, and record the cost."""
+    size = sum(tree_size(d) for d in derivs)
+    meter.details["derivative tree size"] = size
+    if size > max_size:
+        raise SwellError(
+            f"symbolic derivative has {size:,} tree nodes, past the budget of {max_size:,}; "
+            "use method='reverse' (or raise max_size)"
+        )
+    started = time.perf_counter()
+    replacements, reduced = sp.cse(values + derivs)
+    reduced_exprs = [r for _, r in replacements] + reduced
+    meter.details["after CSE (DAG size)"] = dag_size(reduced_exprs)
+    meter.details["CSE temporaries"] = len(replacements)
+    function = sp.lambdify(
+        list(symbols.values()), reduced, modules=SYMPY_NUMPY_MODULES, cse=lambda exprs: (replacements, reduced)
+    )
+    meter.details["compile seconds"] = round(time.perf_counter() - started, 6)
+    points = int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values())))) if bound else 1
+    meter.ops(operations(reduced_exprs), points)
+    meter.evaluations += 1
+    meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
+    results = function(*[bound[name] for name in symbols])
+    return list(results[: len(values)]), list(results[len(values) :])
+
+
+def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+    meter = Meter("symbolic")
+    symbols = _symbols(graph)
+    exprs = graph.to_sympy()
+    exprs = exprs if isinstance(exprs, list) else [exprs]
+    derivs = _differentiate(meter, lambda: [_drop_deltas(sp.diff(e, symbols[v])) for e in exprs for v in wrt])
+    values, flat = _compile_and_run(meter, symbols, bound, exprs, derivs, max_size)
+    n = len(wrt)
+    rows = [list(flat[i * n : (i + 1) * n]) for i in range(len(exprs))]
+    return Computed(values, rows, meter.finish())
+
+
+def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+    meter = Meter("symbolic")
+    symbols = _symbols(graph)
+    expr = graph.to_sympy()
+    n = len(wrt)
+    pairs = [(i, j) for i in range(n) for j in range(i, n)]
+
+    def second_derivatives():
+        first = [sp.diff(expr, symbols[v]) for v in wrt]
+        return [_drop_deltas(sp.diff(first[i], symbols[wrt[j]])) for i, j in pairs]
+
+    derivs = _differentiate(meter, second_derivatives)
+    values, flat = _compile_and_run(meter, symbols, bound, [expr], derivs, max_size)
+    rows: list[list] = [[None] * n for _ in range(n)]
+    for (i, j), d in zip(pairs, flat, strict=True):
+        rows[i][j] = rows[j][i] = d
+    return Computed(values, rows, meter.finish())
+
+
+def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+    meter = Meter("symbolic")
+    symbols = _symbols(graph)
+    expr = graph.to_sympy()
+    (deriv,) = _differentiate(meter, lambda: [_drop_deltas(sp.diff(expr, symbols[wrt], order))])
+    values, (result,) = _compile_and_run(meter, symbols, bound, [expr], [deriv], max_size)
+    return Computed(values, result, meter.finish())

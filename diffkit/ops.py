@@ -1,0 +1,202 @@
+"""The primitive table: every operation diffkit knows, each written once.
+
+A primitive carries its vectorized NumPy implementation, its SymPy counterpart, its flop cost per element and
+its derivative rule. Elementwise primitives state their derivative as *local partials* ∂out/∂argᵢ, written
+against a math namespace ``xp`` whose functions are the primitives themselves. The same rule therefore runs
+
+* on NumPy arrays (``NUMPY``)          -> forward and reverse sweeps over numbers,
+* on dual numbers (``diffkit.dual``)   -> nested forward mode for higher derivatives,
+* on graph handles (``diffkit.trace``) -> reverse mode emitting its gradient as a new graph.
+
+Partials that are the constants 0, 1 or -1 are written as plain Python numbers, so the engines can skip the
+multiplication (and a zero partial means the argument gets no derivative at all).
+
+Adding a primitive means adding one ``Primitive(...)`` entry below and nothing anywhere else.
+
+Non-differentiable points follow one convention in every method (see ``docs/conventions.md``):
+``abs'(0) = sign(0) = 0``, ``relu'(0) = 0``, and ``maximum``/``minimum`` split a tie evenly (½ each), which is
+also what SymPy's ``Heaviside(0) = ½`` gives for ``Max``/``Min``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import numpy as np
+import sympy as sp
+
+# Flop weights. Arithmetic counts one flop per element. A libm call (exp, log, sin, ...) is counted as
+# TRANSCENDENTAL flops: a rough, documented figure (polynomial evaluation plus range reduction) so that costs
+# across methods stay comparable; studies compare ratios, which this choice barely moves.
+ARITHMETIC = 1
+TRANSCENDENTAL = 10
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One operation of the table.
+
+    ``partials[i](xp, out, *args)`` is ∂out/∂args[i], evaluated in the math namespace ``xp``; ``out`` is the
+    primitive's own output, which many rules reuse (``exp' = out``, ``tanh' = 1 - out**2``).
+    """
+
+    name: str
+    arity: int
+    numpy: Callable
+    sympy: Callable
+    partials: tuple[Callable, ...]
+    flops: int
+    infix: str | None = None  # operator symbol for printing, e.g. "+"
+    aliases: tuple[str, ...] = ()
+    smooth: bool = True  # False where the derivative jumps (abs, relu, max, ...): complex step refuses it
+    doc: str = ""
+    tags: frozenset = field(default_factory=frozenset)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+# --- NumPy implementations that need more than one call -------------------------------------------------
+
+
+def _sigmoid(x):
+    """Logistic function, stable for large |x| (never evaluates exp of a large positive number)."""
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        return 1.0 / (1.0 + np.exp(-x))
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus(x):
+    """log(1 + exp(x)), stable for large |x|."""
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        return np.log1p(np.exp(x))
+    return np.logaddexp(0.0, x)
+
+
+def _heaviside(x):
+    """Step function with H(0) = 0 (the relu'(0) = 0 convention)."""
+    return np.heaviside(x, 0.0)
+
+
+# --- SymPy counterparts that SymPy does not have ------------------------------------------------------------
+
+
+class ReLU(sp.Function):
+    """relu(x) = max(x, 0) for SymPy, with the derivative convention relu'(0) = 0."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.Max(x, 0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.Heaviside(self.args[0], 0)
+
+
+# How lambdify evaluates diffkit's own SymPy functions.
+SYMPY_NUMPY_MODULES = [{"ReLU": lambda x: np.maximum(x, 0.0)}, "numpy"]
+
+
+def _split_tie(first_wins: bool):
+    """Partial of maximum/minimum: 1 where this argument wins, 0 where it loses, ½ at a tie."""
+    sign = 1 if first_wins else -1
+    return lambda xp, out, a, b: (1 + sign * xp.sign(a - b)) / 2
+
+
+# --- The table ------------------------------------------------------------------------------------------------
+
+_T = TRANSCENDENTAL
+_A = ARITHMETIC
+
+PRIMITIVES_LIST: list[Primitive] = [
+    # arithmetic
+    Primitive("add", 2, np.add, lambda a, b: a + b, (lambda xp, o, a, b: 1, lambda xp, o, a, b: 1), _A, "+"),
+    Primitive("sub", 2, np.subtract, lambda a, b: a - b, (lambda xp, o, a, b: 1, lambda xp, o, a, b: -1), _A, "-"),
+    Primitive("mul", 2, np.multiply, lambda a, b: a * b, (lambda xp, o, a, b: b, lambda xp, o, a, b: a), _A, "*"),
+    Primitive(
+        "div", 2, np.divide, lambda a, b: a / b,
+        (lambda xp, o, a, b: 1 / b, lambda xp, o, a, b: -o / b), _A, "/",
+    ),
+    Primitive("neg", 1, np.negative, lambda a: -a, (lambda xp, o, a: -1,), _A, "-"),
+    Primitive(
+        "pow", 2, np.power, lambda a, b: a**b,
+        (lambda xp, o, a, b: b * a ** (b - 1), lambda xp, o, a, b: o * xp.log(a)), _T, "**",
+        doc="a**b; the partial in b is only formed when b depends on a variable.",
+    ),
+    # exponentials and logarithms
+    Primitive("exp", 1, np.exp, sp.exp, (lambda xp, o, a: o,), _T),
+    Primitive("log", 1, np.log, sp.log, (lambda xp, o, a: 1 / a,), _T, aliases=("ln",)),
+    Primitive("sqrt", 1, np.sqrt, sp.sqrt, (lambda xp, o, a: 0.5 / o,), _A),
+    # trigonometry
+    Primitive("sin", 1, np.sin, sp.sin, (lambda xp, o, a: xp.cos(a),), _T),
+    Primitive("cos", 1, np.cos, sp.cos, (lambda xp, o, a: -xp.sin(a),), _T),
+    Primitive("tan", 1, np.tan, sp.tan, (lambda xp, o, a: 1 + o * o,), _T),
+    Primitive("arcsin", 1, np.arcsin, sp.asin, (lambda xp, o, a: 1 / xp.sqrt(1 - a * a),), _T, aliases=("asin",)),
+    Primitive("arccos", 1, np.arccos, sp.acos, (lambda xp, o, a: -1 / xp.sqrt(1 - a * a),), _T, aliases=("acos",)),
+    Primitive("arctan", 1, np.arctan, sp.atan, (lambda xp, o, a: 1 / (1 + a * a),), _T, aliases=("atan",)),
+    # hyperbolic
+    Primitive("sinh", 1, np.sinh, sp.sinh, (lambda xp, o, a: xp.cosh(a),), _T),
+    Primitive("cosh", 1, np.cosh, sp.cosh, (lambda xp, o, a: xp.sinh(a),), _T),
+    Primitive("tanh", 1, np.tanh, sp.tanh, (lambda xp, o, a: 1 - o * o,), _T),
+    # neural-network activations
+    Primitive(
+        "sigmoid", 1, _sigmoid, lambda a: 1 / (1 + sp.exp(-a)), (lambda xp, o, a: o * (1 - o),), _T + 2,
+        doc="1 / (1 + exp(-x)), evaluated stably.",
+    ),
+    Primitive(
+        "softplus", 1, _softplus, lambda a: sp.log(1 + sp.exp(a)), (lambda xp, o, a: xp.sigmoid(a),), 2 * _T + 1,
+        doc="log(1 + exp(x)), evaluated stably.",
+    ),
+    Primitive("relu", 1, lambda a: np.maximum(a, 0.0), ReLU, (lambda xp, o, a: xp.heaviside(a),), _A, smooth=False,
+              doc="max(x, 0); relu'(0) = 0."),
+    # piecewise
+    Primitive("abs", 1, np.abs, sp.Abs, (lambda xp, o, a: xp.sign(a),), _A, smooth=False, doc="abs'(0) = 0."),
+    Primitive(
+        "maximum", 2, np.maximum, sp.Max, (_split_tie(True), _split_tie(False)), _A, aliases=("max",),
+        smooth=False, doc="Elementwise maximum; a tie splits the derivative ½ / ½.",
+    ),
+    Primitive(
+        "minimum", 2, np.minimum, sp.Min, (_split_tie(False), _split_tie(True)), _A, aliases=("min",),
+        smooth=False, doc="Elementwise minimum; a tie splits the derivative ½ / ½.",
+    ),
+    Primitive("sign", 1, np.sign, sp.sign, (lambda xp, o, a: 0,), _A, smooth=False, doc="sign(0) = 0."),
+    Primitive(
+        "heaviside", 1, _heaviside, lambda a: sp.Heaviside(a, 0), (lambda xp, o, a: 0,), _A, smooth=False,
+        doc="Step function, 1 for x > 0 and 0 for x <= 0 (the derivative of relu).",
+    ),
+]
+
+PRIMITIVES: dict[str, Primitive] = {p.name: p for p in PRIMITIVES_LIST}
+
+# Every name a user may call in an expression: primitive names and their aliases.
+FUNCTIONS: dict[str, Primitive] = {}
+for _p in PRIMITIVES_LIST:
+    if _p.infix is None:
+        FUNCTIONS[_p.name] = _p
+        for _alias in _p.aliases:
+            FUNCTIONS[_alias] = _p
+
+# Named constants an expression may use.
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+SYMPY_CONSTANTS: dict[float, sp.Expr] = {math.pi: sp.pi, math.e: sp.E}
+
+
+def namespace(implementation_of: Callable[[Primitive], Callable]) -> SimpleNamespace:
+    """A math namespace with one function per primitive name, as the partial rules expect."""
+    return SimpleNamespace(**{p.name: implementation_of(p) for p in PRIMITIVES_LIST})
+
+
+NUMPY = namespace(lambda p: p.numpy)
+SYMPY = namespace(lambda p: p.sympy)
+
+
+def is_constant(partial, value) -> bool:
+    """True when a partial rule returned the plain number ``value`` (0, 1 or -1), which engines special-case."""
+    return isinstance(partial, int | float) and not isinstance(partial, bool) and partial == value

@@ -1,0 +1,223 @@
+"""Expression text to a Graph, through a whitelist over Python's ``ast``. Nothing the user writes is executed.
+
+Grammar: numbers (``2``, ``0.5``, ``1e-3``), variables (Python identifiers), ``+ - * / **`` and unary ``-``/``+``,
+calls of the functions in the primitive table (``sin(x)``, ``maximum(x, y)``), and the constants ``pi`` and
+``e``. ``^`` means power, as in mathematics (``x^2`` is ``x**2``); Python's bitwise xor has no place here.
+
+Why not ``sympify``/``parse_expr``: they evaluate text (SymPy's docs warn of it), and SymPy would rewrite
+``x - y`` as ``x + (-1)*y``, distorting both the graph and the operation counts.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+
+from .errors import ParseError
+from .graph import Graph, GraphBuilder
+from .ops import CONSTANTS, FUNCTIONS, PRIMITIVES
+
+MAX_LENGTH = 1_000_000  # characters; longer text is refused before parsing
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+_UNARY = {ast.USub: "neg"}
+_OPERATOR_TEXT = {
+    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+    ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^", ast.Invert: "~", ast.Not: "not",
+}
+_DESCRIPTIONS = {
+    ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "lambda",
+    ast.Compare: "comparison", ast.BoolOp: "boolean operator", ast.IfExp: "conditional expression",
+    ast.ListComp: "comprehension", ast.SetComp: "comprehension", ast.DictComp: "comprehension",
+    ast.GeneratorExp: "generator", ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set",
+    ast.JoinedStr: "f-string", ast.Starred: "starred argument", ast.NamedExpr: "assignment expression",
+    ast.Await: "await", ast.Yield: "yield", ast.Slice: "slice",
+}
+
+
+def parse(text: str) -> Graph:
+    """Read an expression such as ``"log(x1) + x1*x2 - sin(x2)"`` into a Graph."""
+    return parse_many([text])
+
+
+def parse_many(texts: list[str], names: list[str] | None = None) -> Graph:
+    """Several expressions into one graph with one output each, sharing their common subexpressions."""
+    trees = []
+    for text in texts:
+        if not isinstance(text, str):
+            raise ParseError(f"expected expression text, got {type(text).__name__}")
+        source = _caret_to_power(text)
+        trees.append((text, source, _python_ast(text, source)))
+    variables = set()
+    for _, _, tree in trees:
+        variables |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    builder = GraphBuilder(simplify=False, reserved=variables)
+    outputs = [_Converter(builder, text, source).convert(tree) for text, source, tree in trees]
+    default_names = [f"y{i}" for i in range(len(texts))] if len(texts) > 1 else ["y"]
+    return builder.finish(outputs, names or default_names)
+
+
+def _caret_to_power(text: str) -> str:
+    """``^`` -> ``**``: the grammar has no strings, so every caret is a power (columns are mapped back later)."""
+    return text.replace("^", "**")
+
+
+def _python_ast(text: str, source: str) -> ast.Expression:
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
+    if not text.strip():
+        raise ParseError("empty expression")
+    if "\n" in text.strip() or "\r" in text:
+        raise ParseError("an expression is one line of text", text, text.find("\n") + 1)
+    if "\x00" in text:
+        raise ParseError("null byte in expression", text, text.index("\x00") + 1)
+    try:
+        return ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        column = _original_column(text, source.strip(), (exc.offset or 1) - 1, chars=True)
+        reason = exc.msg
+        if "too many nested parentheses" in reason or "too complex" in reason:
+            raise ParseError("expression is nested too deeply", text, column) from None
+        raise ParseError(f"invalid syntax: {reason}", text, column) from None
+    except (RecursionError, MemoryError):
+        # Python's parser recurses once per level: a sum of ~3,000+ terms already counts as deep.
+        raise ParseError(
+            "expression is nested too deeply for Python's parser (about 3,000 levels, which a sum of "
+            "3,000 terms already reaches); build very large expressions with dk.trace instead"
+        ) from None
+
+
+def _original_column(text: str, source: str, offset: int, chars: bool = False) -> int:
+    """1-based column in the user's text of an offset into the (stripped, caret-replaced) source.
+
+    ``ast`` reports UTF-8 byte offsets, ``SyntaxError`` characters; each ``**`` we wrote for a ``^`` shifts
+    later columns by one, and leading blanks we stripped shift them back.
+    """
+    if not chars:
+        offset = len(source.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
+    lead = len(text) - len(text.lstrip())
+    original = lead
+    i = 0
+    # Walk the user's text and the source side by side.
+    while i < offset and original < len(text):
+        if text[original] == "^":
+            i += 2
+        else:
+            i += 1
+        original += 1
+    return original + 1
+
+
+def _suggest(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class _Converter:
+    """Walks one ast iteratively (a post-order with an explicit stack, so deep nesting cannot recurse)."""
+
+    def __init__(self, builder: GraphBuilder, text: str, source: str):
+        self.builder = builder
+        self.text = text
+        self.source = source.strip()
+
+    def fail(self, message: str, node: ast.AST) -> ParseError:
+        start = getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", None) or start + 1
+        column = _original_column(self.text, self.source, start)
+        end_column = _original_column(self.text, self.source, end)
+        return ParseError(message, self.text, column, width=max(1, end_column - column))
+
+    def convert(self, tree: ast.Expression) -> str:
+        done: dict[int, str] = {}  # id(ast node) -> graph node
+        stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                done[id(node)] = self.build(node, done)
+                continue
+            children = self.children(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(children))
+        return done[id(tree.body)]
+
+    def children(self, node: ast.AST) -> list[ast.AST]:
+        """The operands to convert first, after checking the node is allowed at all."""
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                symbol = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
+                raise self.fail(f"operator {symbol!r} is not supported (use + - * / ** or ^)", node)
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if type(node.op) not in (ast.USub, ast.UAdd):
+                symbol = _OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)
+                raise self.fail(f"operator {symbol!r} is not supported", node)
+            return [node.operand]
+        if isinstance(node, ast.Call):
+            return self.check_call(node)
+        if isinstance(node, ast.Name | ast.Constant):
+            return []
+        what = _DESCRIPTIONS.get(type(node), type(node).__name__)
+        raise self.fail(f"{what} is not part of the expression language", node)
+
+    def check_call(self, node: ast.Call) -> list[ast.AST]:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("only named functions can be called, like sin(x)", node.func)
+        name = node.func.id
+        if name not in FUNCTIONS:
+            hint = _suggest(name, FUNCTIONS)
+            raise self.fail(f"unknown function {name!r}{hint}", node.func)
+        if node.keywords:
+            raise self.fail(f"{name}() takes no keyword arguments", node.keywords[0].value)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.fail("starred arguments are not supported", arg)
+        arity = FUNCTIONS[name].arity
+        if len(node.args) != arity:
+            plural = "s" if arity != 1 else ""
+            raise self.fail(f"{name}() takes {arity} argument{plural}, got {len(node.args)}", node)
+        return list(node.args)
+
+    def build(self, node: ast.AST, done: dict[int, str]) -> str:
+        b = self.builder
+        if isinstance(node, ast.BinOp):
+            return b.apply(PRIMITIVES[_BINARY[type(node.op)]], done[id(node.left)], done[id(node.right)])
+        if isinstance(node, ast.UnaryOp):
+            operand = done[id(node.operand)]
+            if isinstance(node.op, ast.UAdd):
+                return operand
+            value = b.value_of(operand)
+            if value is not None and isinstance(node.operand, ast.Constant):
+                return b.constant(-value)  # a negative literal is a constant, not an operation
+            return b.apply(PRIMITIVES["neg"], operand)
+        if isinstance(node, ast.Call):
+            return b.apply(FUNCTIONS[node.func.id], *[done[id(a)] for a in node.args])
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        return self.number(node)
+
+    def name(self, node: ast.Name) -> str:
+        name = node.id
+        if name in CONSTANTS:
+            return self.builder.constant(CONSTANTS[name])
+        if name in FUNCTIONS:
+            raise self.fail(f"{name!r} is a function; call it like {name}(x)", node)
+        if name.startswith("__"):
+            raise self.fail(f"name {name!r} is not allowed (no dunder names)", node)
+        if not name.isascii():
+            raise self.fail(f"variable name {name!r} must be ASCII", node)
+        return self.builder.variable(name)
+
+    def number(self, node: ast.Constant) -> str:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            kind = "complex number" if isinstance(value, complex) else type(value).__name__
+            raise self.fail(f"{kind} literal is not supported; only real numbers", node)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise self.fail("number is too large for a float", node) from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise self.fail("number is too large for a float", node)
+        return self.builder.constant(number)
+

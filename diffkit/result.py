@@ -1,0 +1,90 @@
+"""The record every differentiation call returns: value, derivative, method and cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cost import Cost
+from .errors import DiffkitError
+
+
+@dataclass
+class Result:
+    """What a method computed, and what it cost.
+
+    ``kind`` says what ``derivative`` holds:
+
+    * ``"gradient"``   -> {variable: ∂f/∂variable} (floats, or arrays of the batch's shape),
+    * ``"jacobian"``   -> array of shape (outputs, variables[, *batch]),
+    * ``"hessian"``    -> array of shape (variables, variables[, *batch]),
+    * ``"derivative"`` -> dⁿf/dxⁿ, a float or a batch array,
+    * ``"jvp"``        -> J·v, one entry per output (a float/array, or a tuple for several outputs),
+    * ``"vjp"``        -> {variable: (uᵀJ)_variable}.
+    """
+
+    method: str
+    kind: str
+    value: object
+    derivative: object
+    cost: Cost
+    variables: tuple[str, ...]
+    outputs: tuple[str, ...] = ("y",)
+    error_estimate: object = None  # numeric method only: estimated absolute error of the derivative
+    details: dict = field(default_factory=dict)
+
+    def _only(self, kind: str):
+        if self.kind != kind:
+            raise DiffkitError(f"this result holds a {self.kind}, not a {kind}; use .derivative")
+        return self.derivative
+
+    @property
+    def gradient(self) -> dict:
+        return self._only("gradient")
+
+    @property
+    def jacobian(self) -> np.ndarray:
+        return self._only("jacobian")
+
+    @property
+    def hessian(self) -> np.ndarray:
+        return self._only("hessian")
+
+    def as_array(self) -> np.ndarray:
+        """The derivative as one array (a gradient or vjp stacked in the order of ``variables``)."""
+        if isinstance(self.derivative, dict):
+            return np.stack([np.asarray(self.derivative[v], dtype=float) for v in self.variables])
+        return np.asarray(self.derivative, dtype=float)
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(method={self.method!r}, kind={self.kind!r}, value={_short(self.value)}, "
+            f"derivative={_short(self.derivative)}, cost=<{self.cost.summary()}>)"
+        )
+
+
+def _short(x) -> str:
+    if isinstance(x, dict):
+        return "{" + ", ".join(f"{k!r}: {_short(v)}" for k, v in x.items()) + "}"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(_short(v) for v in x) + ")"
+    array = np.asarray(x)
+    if array.ndim == 0:
+        return f"{float(array):.10g}"
+    if array.size <= 6:
+        return np.array2string(array, precision=6, separator=", ")
+    return f"<array {array.shape}>"
+
+
+@dataclass
+class Computed:
+    """What a method module hands back to the API before it is dressed as a Result.
+
+    ``derivative`` entries that are ``None`` are identically zero (no path from the variable to the output).
+    """
+
+    value: object
+    derivative: object
+    cost: Cost
+    error_estimate: object = None

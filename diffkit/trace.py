@@ -1,0 +1,145 @@
+"""Building graphs from Python code: handles that record the primitives applied to them.
+
+``trace(f)`` calls ``f`` with one :class:`Expr` handle per parameter; every operator and every diffkit function
+(``dk.sin``, ``dk.exp``, ...) applied to a handle adds a node to the graph instead of computing a number.
+The same handles are the math namespace in which reverse mode evaluates the primitives' partial rules when it
+emits its gradient as a graph, so "gradient graph" and "traced function" are one mechanism.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
+
+import numpy as np
+
+from .errors import ConversionError
+from .graph import Graph, GraphBuilder
+from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive
+
+
+class Expr:
+    """A node of a graph under construction, with Python's operators overloaded to add nodes."""
+
+    __slots__ = ("builder", "node")
+    __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
+
+    def __init__(self, builder: GraphBuilder, node: str):
+        self.builder = builder
+        self.node = node
+
+    def _lift(self, other) -> Expr:
+        if isinstance(other, Expr):
+            if other.builder is not self.builder:
+                raise ConversionError("cannot combine expressions from two different graphs")
+            return other
+        if isinstance(other, int | float | np.number) and not isinstance(other, bool):
+            return Expr(self.builder, self.builder.constant(float(other)))
+        raise ConversionError(f"cannot use a {type(other).__name__} in a traced expression; use numbers")
+
+    def _apply(self, name: str, *others, reverse: bool = False) -> Expr:
+        args = [self, *map(self._lift, others)]
+        if reverse:
+            args.reverse()
+        return Expr(self.builder, self.builder.apply(PRIMITIVES[name], *(a.node for a in args)))
+
+    def __add__(self, other):
+        return self._apply("add", other)
+
+    def __radd__(self, other):
+        return self._apply("add", other, reverse=True)
+
+    def __sub__(self, other):
+        return self._apply("sub", other)
+
+    def __rsub__(self, other):
+        return self._apply("sub", other, reverse=True)
+
+    def __mul__(self, other):
+        return self._apply("mul", other)
+
+    def __rmul__(self, other):
+        return self._apply("mul", other, reverse=True)
+
+    def __truediv__(self, other):
+        return self._apply("div", other)
+
+    def __rtruediv__(self, other):
+        return self._apply("div", other, reverse=True)
+
+    def __pow__(self, other):
+        return self._apply("pow", other)
+
+    def __rpow__(self, other):
+        return self._apply("pow", other, reverse=True)
+
+    def __neg__(self):
+        return self._apply("neg")
+
+    def __pos__(self):
+        return self
+
+    def __bool__(self):
+        raise ConversionError(
+            "a traced expression has no truth value: Python 'if'/'and'/'or' on it cannot be recorded; "
+            "use maximum, minimum, relu or heaviside instead"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Expr {self.node}>"
+
+
+def apply(primitive: Primitive, *args):
+    """Apply a primitive to handles (adds a node) or to numbers/arrays (computes with NumPy)."""
+    for arg in args:
+        if isinstance(arg, Expr):
+            lifted = [arg._lift(a) for a in args]
+            return Expr(arg.builder, arg.builder.apply(primitive, *(a.node for a in lifted)))
+    return primitive.numpy(*args)
+
+
+def _user_function(primitive: Primitive) -> Callable:
+    def function(*args):
+        if len(args) != primitive.arity:
+            raise ConversionError(f"{primitive.name}() takes {primitive.arity} argument(s), got {len(args)}")
+        return apply(primitive, *args)
+
+    function.__name__ = primitive.name
+    function.__qualname__ = primitive.name
+    function.__doc__ = primitive.doc or f"{primitive.name}, elementwise; records a node when given a traced Expr."
+    return function
+
+
+# The functions users call in traced code (dk.sin, dk.exp, ...); also the namespace for partial rules on handles.
+functions = SimpleNamespace(**{p.name: _user_function(p) for p in PRIMITIVES_LIST})
+
+
+def trace(f: Callable, variables: Sequence[str] | None = None) -> Graph:
+    """Record ``f``'s computation as a Graph. Its parameters (or ``variables``) become the graph's variables.
+
+    ``f`` may return one expression or a tuple/list of them (several outputs).
+    """
+    if variables is None:
+        try:
+            params = inspect.signature(f).parameters.values()
+        except (TypeError, ValueError):
+            raise ConversionError("cannot read the function's parameters; pass variables=[...]") from None
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+            raise ConversionError("a traced function with *args or **kwargs needs variables=[...]")
+        variables = [p.name for p in params]
+    variables = list(variables)
+    builder = GraphBuilder(simplify=False, reserved=variables)
+    handles = [Expr(builder, builder.variable(name)) for name in variables]
+    result = f(*handles)
+    outputs = list(result) if isinstance(result, tuple | list) else [result]
+    nodes = []
+    for out in outputs:
+        if isinstance(out, Expr):
+            nodes.append(out.node)
+        elif isinstance(out, int | float) and not isinstance(out, bool):
+            nodes.append(builder.constant(out))
+        else:
+            raise ConversionError(f"the traced function returned a {type(out).__name__}, not an expression")
+    names = None if len(nodes) > 1 else ["y"]
+    return builder.finish(nodes, names, variables)
