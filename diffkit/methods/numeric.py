@@ -50,6 +50,10 @@ def _evaluator(graph: Graph, meter: Meter):
         values = run_plan(plan, bound)
         for step in plan.steps:
             meter.op(step.primitive, np.size(values[step.out]))
+        # An evaluation briefly holds its intermediates (run_plan keeps them all until it returns).
+        held = sum(np.asarray(values[step.out]).nbytes for step in plan.steps)
+        meter.hold(held)
+        meter.hold(-held)
         return [values[s] for s in plan.outputs]
 
     return evaluate
