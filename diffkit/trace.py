@@ -86,6 +86,18 @@ class Expr:
             "use maximum, minimum, relu or heaviside instead"
         )
 
+    def _compare(self, other):
+        raise ConversionError(
+            "a traced expression has no truth value, so comparisons cannot be recorded; "
+            "use maximum, minimum, relu or heaviside instead"
+        )
+
+    __lt__ = __le__ = __gt__ = __ge__ = _compare
+
+    # Hash-consing makes identical expressions one node, so identity is the right equality for handles.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     def __repr__(self) -> str:
         return f"<Expr {self.node}>"
 

@@ -13,9 +13,12 @@ the points evaluated); the time to differentiate and compile is reported separat
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections import Counter
 
+import networkx as nx
 import numpy as np
 import sympy as sp
 
@@ -26,6 +29,13 @@ from ..ops import SYMPY_NUMPY_MODULES
 from ..result import Computed
 
 MAX_EXPRESSION_SIZE = 200_000  # tree nodes of the derivatives; past this, SwellError (configurable per call)
+MAX_DEPTH = 400  # graph levels. SymPy recurses per level, and its diff time grows faster than depth²:
+# a 300-level chain takes ~10 s, a 900-level one minutes; past this, SwellError before any work is done.
+
+# SymPy recurses through expressions. Its work runs in a thread with a large stack and a raised recursion
+# limit, so deep (but reasonable) expressions work instead of hitting Python's default limit of 1,000.
+_STACK_BYTES = 512 * 1024 * 1024
+_RECURSION_LIMIT = 60_000
 
 # SymPy classes -> the primitive whose flop weight prices them.
 _SYMPY_OPS = {
@@ -113,13 +123,46 @@ def _symbols(graph: Graph) -> dict[str, sp.Symbol]:
     return {name: sp.Symbol(name, real=True) for name in graph.variables}
 
 
-def _differentiate(meter: Meter, make):
-    """Run SymPy's differentiation, timing it and turning SymPy's own recursion limits into a diffkit error."""
-    started = time.perf_counter()
+def _deep(work):
+    """Run SymPy work with room to recurse; a RecursionError still left becomes a SwellError."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = work()
+        except RecursionError:
+            outcome["error"] = SwellError("the expression is nested too deeply for SymPy")
+        except BaseException as exc:  # handed to the calling thread unchanged
+            outcome["error"] = exc
+
+    previous_stack = threading.stack_size(_STACK_BYTES)
+    previous_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous_limit, _RECURSION_LIMIT))
     try:
-        result = make()
-    except RecursionError:
-        raise SwellError("the expression is nested too deeply for SymPy to differentiate") from None
+        worker = threading.Thread(target=target, name="diffkit-sympy")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(previous_stack)
+        sys.setrecursionlimit(previous_limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _check_depth(graph: Graph) -> None:
+    depth = nx.dag_longest_path_length(graph.nx)
+    if depth > MAX_DEPTH:
+        raise SwellError(
+            f"the expression is {depth:,} levels deep, past the symbolic method's limit of {MAX_DEPTH:,} "
+            "(SymPy recurses once per level); use method='reverse' or 'forward'"
+        )
+
+
+def _differentiate(meter: Meter, make):
+    """Run SymPy's differentiation, timing it."""
+    started = time.perf_counter()
+    result = make()
     meter.details["differentiate seconds"] = round(time.perf_counter() - started, 6)
     return result
 
@@ -150,7 +193,7 @@ def _compile_and_run(meter: Meter, symbols: dict, bound: dict, values: list, der
     return list(results[: len(values)]), list(results[len(values) :])
 
 
-def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+def _jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
     meter = Meter("symbolic")
     symbols = _symbols(graph)
     exprs = graph.to_sympy()
@@ -162,7 +205,7 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MA
     return Computed(values, rows, meter.finish())
 
 
-def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+def _hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
     meter = Meter("symbolic")
     symbols = _symbols(graph)
     expr = graph.to_sympy()
@@ -181,10 +224,28 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX
     return Computed(values, rows, meter.finish())
 
 
-def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+def _derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
     meter = Meter("symbolic")
     symbols = _symbols(graph)
     expr = graph.to_sympy()
     (deriv,) = _differentiate(meter, lambda: [_drop_deltas(sp.diff(expr, symbols[wrt], order))])
     values, (result,) = _compile_and_run(meter, symbols, bound, [expr], [deriv], max_size)
     return Computed(values, result, meter.finish())
+
+
+def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+    """All ∂outputᵢ/∂variableⱼ, differentiated by SymPy and evaluated by the compiled expression."""
+    _check_depth(graph)
+    return _deep(lambda: _jacobian(graph, bound, wrt, max_size))
+
+
+def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+    """All ∂²f/∂vᵢ∂vⱼ (i ≤ j differentiated, the rest by symmetry)."""
+    _check_depth(graph)
+    return _deep(lambda: _hessian(graph, bound, wrt, max_size))
+
+
+def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+    """dᵏf/dxᵏ by SymPy."""
+    _check_depth(graph)
+    return _deep(lambda: _derivative(graph, bound, wrt, order, max_size))
