@@ -74,7 +74,14 @@ class Dual:
 
 def dual_apply(primitive: Primitive, *args):
     """Apply a primitive to duals of the highest level present; lower levels ride along as values."""
-    level = max(a.level for a in args if isinstance(a, Dual))
+    levels = [a.level for a in args if isinstance(a, Dual)]
+    if not levels:  # a rule applied to plain values (e.g. log of a constant base in pow's rule)
+        out = primitive.numpy(*args)
+        meter = _METER.get()
+        if meter is not None:
+            meter.op(primitive, np.size(out))
+        return out
+    level = max(levels)
     values = [a.value if isinstance(a, Dual) and a.level == level else a for a in args]
     tangents = [a.tangent if isinstance(a, Dual) and a.level == level else None for a in args]
     out, tangent = forward_step(primitive, values, tangents, _METER.get())
