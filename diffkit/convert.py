@@ -13,7 +13,7 @@ import sympy as sp
 
 from .errors import ConversionError
 from .graph import Graph, GraphBuilder
-from .ops import PRIMITIVES, ReLU
+from .ops import PRIMITIVES, RealAbs, RealSign, ReLU
 from .parse import parse, parse_many
 from .trace import trace
 
@@ -21,7 +21,7 @@ from .trace import trace
 _FUNCTIONS = {
     sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "arcsin",
     sp.acos: "arccos", sp.atan: "arctan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.Abs: "abs",
-    sp.sign: "sign", ReLU: "relu", sp.Max: "maximum", sp.Min: "minimum",
+    sp.sign: "sign", ReLU: "relu", RealAbs: "abs", RealSign: "sign", sp.Max: "maximum", sp.Min: "minimum",
 }
 
 

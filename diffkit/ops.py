@@ -100,8 +100,38 @@ class ReLU(sp.Function):
         return sp.Heaviside(self.args[0], 0)
 
 
+class RealAbs(sp.Function):
+    """|x| for a real x. SymPy's Abs cannot always prove its argument real (sqrt(2 + cos(x)) might be complex
+    to it) and then differentiates with the complex formula; diffkit's values are real, so abs' = sign."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.Abs(x)
+        return None
+
+    def fdiff(self, argindex=1):
+        return RealSign(self.args[0])
+
+
+class RealSign(sp.Function):
+    """sign(x) for a real x, with derivative 0 (sign is flat away from 0; the convention takes 0 at 0 too)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.sign(x)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
 # How lambdify evaluates diffkit's own SymPy functions.
-SYMPY_NUMPY_MODULES = [{"ReLU": lambda x: np.maximum(x, 0.0)}, "numpy"]
+SYMPY_NUMPY_MODULES = [
+    {"ReLU": lambda x: np.maximum(x, 0.0), "RealAbs": np.abs, "RealSign": np.sign},
+    "numpy",
+]
 
 
 def _split_tie(first_wins: bool):
@@ -157,7 +187,7 @@ PRIMITIVES_LIST: list[Primitive] = [
     Primitive("relu", 1, lambda a: np.maximum(a, 0.0), ReLU, (lambda xp, o, a: xp.heaviside(a),), _A, smooth=False,
               doc="max(x, 0); relu'(0) = 0."),
     # piecewise
-    Primitive("abs", 1, np.abs, sp.Abs, (lambda xp, o, a: xp.sign(a),), _A, smooth=False, doc="abs'(0) = 0."),
+    Primitive("abs", 1, np.abs, RealAbs, (lambda xp, o, a: xp.sign(a),), _A, smooth=False, doc="abs'(0) = 0."),
     Primitive(
         "maximum", 2, np.maximum, sp.Max, (_split_tie(True), _split_tie(False)), _A, aliases=("max",),
         smooth=False, doc="Elementwise maximum; a tie splits the derivative ½ / ½.",
@@ -166,7 +196,7 @@ PRIMITIVES_LIST: list[Primitive] = [
         "minimum", 2, np.minimum, sp.Min, (_split_tie(False), _split_tie(True)), _A, aliases=("min",),
         smooth=False, doc="Elementwise minimum; a tie splits the derivative ½ / ½.",
     ),
-    Primitive("sign", 1, np.sign, sp.sign, (lambda xp, o, a: 0,), _A, smooth=False, doc="sign(0) = 0."),
+    Primitive("sign", 1, np.sign, RealSign, (lambda xp, o, a: 0,), _A, smooth=False, doc="sign(0) = 0."),
     Primitive(
         "heaviside", 1, _heaviside, lambda a: sp.Heaviside(a, 0), (lambda xp, o, a: 0,), _A, smooth=False,
         doc="Step function, 1 for x > 0 and 0 for x <= 0 (the derivative of relu).",

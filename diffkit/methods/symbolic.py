@@ -40,7 +40,8 @@ _RECURSION_LIMIT = 60_000
 # SymPy classes -> the primitive whose flop weight prices them.
 _SYMPY_OPS = {
     "exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
-    "atan": "arctan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "Abs": "abs", "sign": "sign",
+    "atan": "arctan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "Abs": "abs", "RealAbs": "abs",
+    "sign": "sign", "RealSign": "sign",
     "Heaviside": "heaviside", "ReLU": "relu", "Max": "maximum", "Min": "minimum",
 }
 
