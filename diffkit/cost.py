@@ -58,11 +58,12 @@ class Cost:
 
 
 def format_bytes(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    if n < 1024:
+        return f"{n:.0f} B"
+    for unit in ("KiB", "MiB", "GiB"):
         n /= 1024
-    return f"{n} B"
+        if n < 1024 or unit == "GiB":
+            return f"{n:.1f} {unit}"
 
 
 class Meter:
@@ -124,7 +125,6 @@ def rule_operations(name: str, argument: int) -> Counter:
     return Counter(data["op"] for _, data in builder.nx.nodes(data=True) if data["op"] in PRIMITIVES)
 
 
-def record_partial(meter: Meter, primitive: Primitive, argument: int, partial, elements: int) -> None:
-    """Count forming a partial (its rule's operations); a constant partial costs nothing."""
-    if not isinstance(partial, int | float):
-        meter.ops(rule_operations(primitive.name, argument), elements)
+def record_partial(meter: Meter, primitive: Primitive, argument: int, elements: int) -> None:
+    """Count forming a partial: its rule's operations (none for a rule that returns a constant)."""
+    meter.ops(rule_operations(primitive.name, argument), elements)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -53,7 +53,6 @@ class Primitive:
     aliases: tuple[str, ...] = ()
     smooth: bool = True  # False where the derivative jumps (abs, relu, max, ...): complex step refuses it
     doc: str = ""
-    tags: frozenset = field(default_factory=frozenset)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -227,6 +226,10 @@ NUMPY = namespace(lambda p: p.numpy)
 SYMPY = namespace(lambda p: p.sympy)
 
 
-def is_constant(partial, value) -> bool:
-    """True when a partial rule returned the plain number ``value`` (0, 1 or -1), which engines special-case."""
-    return isinstance(partial, int | float) and not isinstance(partial, bool) and partial == value
+def is_constant(partial, value: int) -> bool:
+    """True when a partial rule returned the structural constant ``value`` (0, 1 or -1, a Python int).
+
+    Only the type ``int`` counts: a computed partial that merely *equals* 0 or 1 at this point (an
+    ``np.float64`` at a scalar point) must still be used, or d/dx log(exp(x)) at x = 1000 would come out 0.
+    """
+    return type(partial) is int and partial == value

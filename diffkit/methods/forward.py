@@ -110,7 +110,7 @@ def forward_step(primitive: Primitive, values: list, tangents: list, meter: Mete
         if is_constant(partial, 0):
             continue
         if count:
-            record_partial(meter, primitive, i, partial, np.size(out))
+            record_partial(meter, primitive, i, np.size(out))
         if is_constant(partial, 1):
             contribution = t
         elif is_constant(partial, -1):
@@ -154,6 +154,7 @@ def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter) -> tuple[list,
         for slot, value in plan.constants:
             slots_v[slot] = np.float64(value)
         last_use = plan.last_use()
+        variable_slots = set(plan.variables.values())
         for index, step in enumerate(plan.steps):
             out, tangent = forward_step(
                 step.primitive, [slots_v[a] for a in step.args], [slots_t[a] for a in step.args], meter
@@ -161,10 +162,15 @@ def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter) -> tuple[list,
             slots_v[step.out], slots_t[step.out] = out, tangent
             meter.hold(nbytes(out) + nbytes(tangent))
             for a in set(step.args):
-                if last_use[a] == index and a not in plan.variables.values():
+                if last_use[a] == index and a not in variable_slots:
                     meter.hold(-nbytes(slots_v[a]) - nbytes(slots_t[a]))
                     slots_v[a] = slots_t[a] = None
-        return [slots_v[s] for s in plan.outputs], [slots_t[s] for s in plan.outputs]
+        outputs = [slots_v[s] for s in plan.outputs], [slots_t[s] for s in plan.outputs]
+        # The sweep is over: what it still holds is released (callers account for the results they keep).
+        still_held = sum(nbytes(slots_t[s]) for s in variable_slots)
+        still_held += sum(nbytes(slots_v[s]) + nbytes(slots_t[s]) for s in set(plan.outputs) - variable_slots)
+        meter.hold(-still_held)
+        return outputs
     finally:
         _METER.reset(token)
 
@@ -198,6 +204,7 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
             values, tangents = sweep(plan, bound, {name: np.float64(1.0)}, meter)
             for i, t in enumerate(tangents):
                 rows[i][j] = t
+                meter.hold(nbytes(t))  # the column is kept until all sweeps are done
         if values is None:  # nothing to differentiate: still report the value
             values = sweep(plan, bound, {}, meter)[0]
     return Computed(values, rows, meter.finish())

@@ -22,6 +22,8 @@ Second derivatives use second differences with step ε^(1/4)·max(1,|x|).
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from ..cost import Meter
@@ -33,6 +35,13 @@ EPS = np.finfo(np.float64).eps
 SCHEMES = ("central", "forward", "richardson", "complex")
 _STEP_POWER = {"forward": 1 / 2, "central": 1 / 3, "richardson": 1 / 5}
 COMPLEX_STEP = 1e-20
+# Arithmetic of the difference quotients themselves, per derivative entry (the evaluations are metered apart).
+_QUOTIENT_OPS = {
+    "forward": Counter(sub=1, div=1),
+    "central": Counter(sub=1, div=1),
+    "complex": Counter(div=1),
+    "richardson": Counter(sub=3, div=3, mul=1),
+}
 
 
 def automatic_step(x: np.ndarray, power: float) -> np.ndarray:
@@ -50,17 +59,19 @@ def _evaluator(graph: Graph, meter: Meter):
         values = run_plan(plan, bound)
         for step in plan.steps:
             meter.op(step.primitive, np.size(values[step.out]))
-        # An evaluation briefly holds its intermediates (run_plan keeps them all until it returns).
-        held = sum(np.asarray(values[step.out]).nbytes for step in plan.steps)
-        meter.hold(held)
-        meter.hold(-held)
+        # An evaluation briefly holds its intermediates (run_plan keeps them all until it returns) and the
+        # perturbed copy of one input. What the caller keeps of its outputs, the caller accounts for.
+        transient = sum(np.asarray(values[step.out]).nbytes for step in plan.steps)
+        transient += max((np.asarray(v).nbytes for v in bound.values()), default=0)
+        meter.hold(transient)
+        meter.hold(-transient)
         return [values[s] for s in plan.outputs]
 
     return evaluate
 
 
 def _check_scheme(graph: Graph, scheme: str) -> None:
-    if scheme not in SCHEMES:
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
         raise MethodError(f"unknown numeric scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     if scheme == "complex":
         rough = sorted({s.primitive.name for s in graph.plan.steps if not s.primitive.smooth})
@@ -69,6 +80,23 @@ def _check_scheme(graph: Graph, scheme: str) -> None:
                 f"the complex step needs an analytic expression, but it uses {', '.join(rough)}; "
                 "use scheme='central' or 'richardson'"
             )
+
+
+def _off_branch_to_nan(derivative, real_part, value):
+    """Complex-step derivatives are only meaningful where f is real and analytic: off the real domain (log of a
+    negative number, a branch cut) Im f(x + ih)/h is a huge made-up number, so there the answer is nan."""
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(value) & np.isclose(real_part, value, rtol=1e-10, atol=1e-300)
+    return np.where(valid, derivative, np.nan)
+
+
+def check_step(step) -> None:
+    if step is None:
+        return
+    if isinstance(step, bool) or not isinstance(step, int | float | np.floating | np.integer) or not (
+        np.isfinite(step) and step > 0
+    ):
+        raise MethodError(f"step must be a positive finite number, got {step!r}")
 
 
 def _shifted(bound: dict, name: str, delta) -> dict:
@@ -83,7 +111,7 @@ def _first_derivatives(f, bound: dict, name: str, scheme: str, step, value, erro
     if scheme == "complex":
         h = COMPLEX_STEP if step is None else step
         outs = f(_shifted(bound, name, 1j * h))
-        derivs = [np.imag(o) / h for o in outs]
+        derivs = [_off_branch_to_nan(np.imag(o) / h, np.real(o), v) for o, v in zip(outs, value, strict=True)]
         return derivs, [np.abs(d) * EPS for d in derivs] if error_estimate else None
     h = automatic_step(x, _STEP_POWER[scheme]) if step is None else np.float64(step)
     if scheme == "forward":
@@ -117,15 +145,19 @@ def jacobian(
 ) -> Computed:
     """All ∂outputᵢ/∂variableⱼ by finite differences: evaluations grow with the number of variables."""
     _check_scheme(graph, scheme)
+    check_step(step)
     meter = Meter("numeric")
     f = _evaluator(graph, meter)
     value = f(bound)
+    meter.hold(sum(np.asarray(v).nbytes for v in value))  # kept: the value, for the result and the quotients
     rows: list[list] = [[None] * len(wrt) for _ in value]
     errors: list[list] | None = [[None] * len(wrt) for _ in value] if error_estimate else None
     for j, name in enumerate(wrt):
         derivs, errs = _first_derivatives(f, bound, name, scheme, step, value, error_estimate)
         for i, d in enumerate(derivs):
             rows[i][j] = d
+            meter.ops(_QUOTIENT_OPS[scheme], np.size(d))  # forming the difference quotient(s)
+            meter.hold(np.asarray(d).nbytes)
             if errors is not None:
                 errors[i][j] = errs[i]
     meter.details["scheme"] = scheme
@@ -134,6 +166,7 @@ def jacobian(
 
 def jvp(graph: Graph, bound: dict, tangents: dict, step=None) -> Computed:
     """J·v from one central difference along v: two evaluations, whatever the number of variables."""
+    check_step(step)
     meter = Meter("numeric")
     f = _evaluator(graph, meter)
     value = f(bound)
@@ -152,6 +185,7 @@ def jvp(graph: Graph, bound: dict, tangents: dict, step=None) -> Computed:
 
 def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], step=None) -> Computed:
     """Second differences: 1 + 2n + 4·n(n-1)/2 evaluations for n variables."""
+    check_step(step)
     meter = Meter("numeric")
     f = _evaluator(graph, meter)
     (value,) = f(bound)
@@ -179,6 +213,9 @@ def derivative(graph: Graph, bound: dict, wrt: str, order: int, scheme: str = "c
         computed = jacobian(graph, bound, (wrt,), scheme=scheme, step=step)
         return Computed(computed.value, computed.derivative[0][0], computed.cost)
     if order == 2:
+        _check_scheme(graph, scheme)
+        if scheme != "central":
+            raise MethodError("second derivatives use central second differences; scheme= applies to order 1")
         computed = hessian(graph, bound, (wrt,), step=step)
         return Computed(computed.value, computed.derivative[0][0], computed.cost)
     raise MethodError(

@@ -56,7 +56,7 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
             partial = step.primitive.partials[i](NUMPY, out, *args)
             if is_constant(partial, 0):
                 continue
-            record_partial(meter, step.primitive, i, partial, np.size(out))
+            record_partial(meter, step.primitive, i, np.size(out))
             if is_constant(partial, 1):
                 contribution = g
             elif is_constant(partial, -1):

@@ -23,7 +23,7 @@ import numpy as np
 import sympy as sp
 
 from ..cost import Meter
-from ..errors import SwellError
+from ..errors import MethodError, SwellError
 from ..graph import Graph
 from ..ops import SYMPY_NUMPY_MODULES
 from ..result import Computed
@@ -178,20 +178,38 @@ def _compile_and_run(meter: Meter, symbols: dict, bound: dict, values: list, der
             "use method='reverse' (or raise max_size)"
         )
     started = time.perf_counter()
-    replacements, reduced = sp.cse(values + derivs)
+    # SymPy folds 1/0 to complex infinity (zoo), which has no NumPy spelling; on the real line it is nan.
+    exprs = [e.xreplace({sp.zoo: sp.nan}) for e in values + derivs]
+    replacements, reduced = sp.cse(exprs)
     reduced_exprs = [r for _, r in replacements] + reduced
     meter.details["after CSE (DAG size)"] = dag_size(reduced_exprs)
     meter.details["CSE temporaries"] = len(replacements)
-    function = sp.lambdify(
-        list(symbols.values()), reduced, modules=SYMPY_NUMPY_MODULES, cse=lambda exprs: (replacements, reduced)
-    )
+    try:
+        function = sp.lambdify(
+            list(symbols.values()), reduced, modules=SYMPY_NUMPY_MODULES, dummify=True,
+            cse=lambda exprs: (replacements, reduced),
+        )
+    except Exception as exc:  # SymPy's printers raise many types; the user needs one clear message
+        raise MethodError(f"SymPy could not compile the derivative to NumPy code: {exc}") from None
     meter.details["compile seconds"] = round(time.perf_counter() - started, 6)
     points = int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values())))) if bound else 1
     meter.ops(operations(reduced_exprs), points)
     meter.evaluations += 1
     meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
-    results = function(*[bound[name] for name in symbols])
-    return list(results[: len(values)]), list(results[len(values) :])
+    results = [_real(r) for r in function(*[bound[name] for name in symbols])]
+    return results[: len(values)], results[len(values) :]
+
+
+def _real(result) -> np.ndarray:
+    """A compiled result on the real line: floats, with nan where SymPy's arithmetic went complex.
+
+    SymPy evaluates log(-1) to iπ and (-8)**(1/3) to a complex root; diffkit's functions are real, so such
+    points are outside the domain (nan), as every other method reports them.
+    """
+    array = np.asarray(result)
+    if np.iscomplexobj(array):
+        array = np.where(array.imag == 0, array.real, np.nan)
+    return array.astype(np.float64)
 
 
 def _jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
