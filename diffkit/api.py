@@ -26,7 +26,7 @@ MAX_ORDER = 8
 
 
 def _module(method: str):
-    if method not in _MODULES:
+    if not isinstance(method, str) or method not in _MODULES:
         raise MethodError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     return _MODULES[method]
 
@@ -54,7 +54,7 @@ class _Request:
         if wrt is None:
             self.wrt = self.graph.variables
         else:
-            self.wrt = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+            self.wrt = _names(wrt)
             unknown = [v for v in self.wrt if v not in self.graph.variables]
             if unknown:
                 raise BindingError(
@@ -67,7 +67,7 @@ class _Request:
         """A computed entry as returned to the user: the batch's shape, zeros for 'no dependence', our copy."""
         if x is None:
             return as_result(np.zeros(self.batch_shape))
-        return as_result(np.broadcast_to(np.asarray(x), self.batch_shape))
+        return as_result(np.broadcast_to(np.asarray(x, dtype=np.float64), self.batch_shape))
 
     def values(self, values) -> object:
         outs = tuple(self.finish(v) for v in values)
@@ -175,6 +175,7 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
     if not isinstance(cotangents, Sequence) or isinstance(cotangents, str) or len(cotangents) != m:
         raise BindingError(f"give cotangents as a list with one value per output ({m})")
     weights = [as_float_array(u, f"cotangent {i}") for i, u in enumerate(cotangents)]
+    _matching(request, {f"output {i}": u for i, u in enumerate(weights)}, "the cotangent")
     if method == "reverse":
         computed = _call(method, "vjp", request.graph, request.bound, weights, request.wrt, **options)
         products = {v: request.finish(d) for v, d in computed.derivative.items()}
@@ -185,6 +186,29 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
             terms = [row[j] * u for row, u in zip(computed.derivative, weights, strict=True) if row[j] is not None]
             products[v] = request.finish(sum(terms, np.zeros(request.batch_shape)))
     return request.result(method, "vjp", computed, products)
+
+
+def _names(wrt) -> tuple[str, ...]:
+    """``wrt`` as a tuple of variable names: one name, or a list of names."""
+    names = (wrt,) if isinstance(wrt, str) else wrt
+    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
+        raise BindingError(f"wrt= takes a variable name or a list of names, got {wrt!r}")
+    return tuple(names)
+
+
+def _matching(request: _Request, values: dict, what: str) -> dict:
+    """Tangents/cotangents must broadcast against the batch of points, so each product stays per point."""
+    for name, value in values.items():
+        try:
+            shape = np.broadcast_shapes(value.shape, request.batch_shape)
+        except ValueError:
+            shape = None
+        if shape != tuple(request.batch_shape):
+            raise BindingError(
+                f"{what} for {name} has shape {value.shape}, which does not fit the points' shape "
+                f"{tuple(request.batch_shape)}"
+            )
+    return values
 
 
 def _directions(request: _Request, tangents, what: str) -> dict:
@@ -198,7 +222,7 @@ def _directions(request: _Request, tangents, what: str) -> dict:
     unknown = [k for k in tangents if k not in request.graph.variables]
     if unknown:
         raise BindingError(f"{what} name unknown variable(s): {', '.join(map(str, unknown))}")
-    return {k: as_float_array(v, k) for k, v in tangents.items()}
+    return _matching(request, {k: as_float_array(v, k) for k, v in tangents.items()}, what)
 
 
 def _stack(request: _Request, rows: list[list], m: int, n: int) -> np.ndarray:
@@ -215,11 +239,13 @@ def gradient_graph(expr, wrt=None) -> Graph:
     graph = as_graph(expr)
     if not graph.is_scalar_output:
         raise MethodError("gradient_graph needs a single output")
-    names = None if wrt is None else ((wrt,) if isinstance(wrt, str) else tuple(wrt))
+    names = None if wrt is None else _names(wrt)
     if names is not None:
         unknown = [v for v in names if v not in graph.variables]
         if unknown:
             raise BindingError(f"not variables of the expression: {', '.join(unknown)}")
+    if not (names if names is not None else graph.variables):
+        raise BindingError("the expression has no variables to differentiate by")
     return reverse.gradient_graph(graph, names)
 
 

@@ -45,9 +45,12 @@ def _diff(args) -> str:
     from .compare import compare
 
     methods = METHODS if args.method == "all" else (args.method,)
+    skipped = []
     if args.order != 1:
-        results = {m: derivative(args.expression, order=args.order, at=args.at, method=m) for m in methods
-                   if not (m == "numeric" and args.order > 2)}
+        if args.method == "all" and args.order > 2:
+            methods = tuple(m for m in METHODS if m != "numeric")
+            skipped.append("numeric   skipped: finite differences stop at order 2")
+        results = {m: derivative(args.expression, order=args.order, at=args.at, method=m) for m in methods}
     elif args.method == "all" and not args.json:
         return str(compare(args.expression, at=args.at))
     else:
@@ -57,7 +60,7 @@ def _diff(args) -> str:
     lines = []
     for m, r in results.items():
         lines.append(f"{m:<9} value {r.value:.10g}  derivative {_text(r.derivative)}  [{r.cost.summary()}]")
-    return "\n".join(lines)
+    return "\n".join(lines + skipped)
 
 
 def _text(x) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .api import METHODS, _Request, gradient, jacobian
 from .cost import format_bytes
+from .errors import BindingError, MethodError
 from .result import Result
 
 
@@ -38,8 +39,10 @@ class Comparison:
     discrepancies: dict[tuple[str, str], float] = field(default_factory=dict)
 
     @property
-    def largest_discrepancy(self) -> tuple[tuple[str, str], float]:
-        """The pair of methods that disagree most, and by how much (relative)."""
+    def largest_discrepancy(self) -> tuple[tuple[str, str] | None, float]:
+        """The pair of methods that disagree most, and by how much (relative); (None, 0.0) for one method."""
+        if not self.discrepancies:
+            return None, 0.0
         pair = max(self.discrepancies, key=lambda k: np.nan_to_num(self.discrepancies[k], nan=np.inf))
         return pair, self.discrepancies[pair]
 
@@ -63,8 +66,9 @@ class Comparison:
         lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
         lines.append("  ".join("-" * w for w in widths))
         lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-        (a, b), worst = self.largest_discrepancy
-        lines += ["", f"largest relative discrepancy: {worst:.2e} ({a} vs {b})"]
+        pair, worst = self.largest_discrepancy
+        if pair is not None:
+            lines += ["", f"largest relative discrepancy: {worst:.2e} ({pair[0]} vs {pair[1]})"]
         return "\n".join(lines)
 
 
@@ -81,12 +85,18 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
     ``options`` maps a method name to its options, e.g. ``{"numeric": {"scheme": "richardson"}}``; by default
     the numeric method also estimates its own error.
     """
-    options = {"numeric": {"error_estimate": True}, **(options or {})}
+    chosen = dict(options or {})
+    chosen["numeric"] = {"error_estimate": True, **chosen.get("numeric", {})}
+    methods = tuple(methods)
+    if not methods or any(m not in METHODS for m in methods):
+        raise MethodError(f"compare needs methods from {', '.join(METHODS)}, got {methods!r}")
     request = _Request(expr, at, wrt)
+    if not request.wrt:
+        raise BindingError("the expression has no variables to differentiate by")
     verb = gradient if request.graph.is_scalar_output else jacobian
-    results = {m: verb(request.graph, request.bound, method=m, wrt=request.wrt, **options.get(m, {}))
+    results = {m: verb(request.graph, request.bound, method=m, wrt=request.wrt, **chosen.get(m, {}))
                for m in methods}
     discrepancies = {(a, b): discrepancy(results[a].as_array(), results[b].as_array())
                      for a, b in combinations(results, 2)}
-    at_shown = {k: (v.item() if v.ndim == 0 else v) for k, v in request.bound.items()}
+    at_shown = {k: (v.item() if v.ndim == 0 else v.copy()) for k, v in request.bound.items()}
     return Comparison(str(request.graph), at_shown, results, discrepancies)

@@ -13,16 +13,9 @@ import sympy as sp
 
 from .errors import ConversionError
 from .graph import Graph, GraphBuilder
-from .ops import PRIMITIVES, RealAbs, RealSign, ReLU
+from .ops import PRIMITIVES, SYMPY_CLASSES
 from .parse import parse, parse_many
 from .trace import trace
-
-# SymPy function classes -> primitive names (one argument each, except Max/Min which fold over arguments).
-_FUNCTIONS = {
-    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "arcsin",
-    sp.acos: "arccos", sp.atan: "arctan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.Abs: "abs",
-    sp.sign: "sign", ReLU: "relu", RealAbs: "abs", RealSign: "sign", sp.Max: "maximum", sp.Min: "minimum",
-}
 
 
 def _negated(term: sp.Expr) -> sp.Expr | None:
@@ -103,7 +96,7 @@ def _combine(expr: sp.Basic, nodes: list[str], builder: GraphBuilder) -> str:
             one_plus = apply(P["add"], builder.constant(1.0), apply(P["sign"], nodes[0]))
             return apply(P["div"], one_plus, builder.constant(2.0))
         raise ConversionError(f"Heaviside with H(0) = {h0} has no diffkit counterpart (H(0) = 0 or 1/2 only)")
-    name = _FUNCTIONS.get(type(expr))
+    name = SYMPY_CLASSES.get(type(expr))
     if name is None or (name not in ("maximum", "minimum") and len(nodes) != 1):
         raise ConversionError(f"SymPy {type(expr).__name__} has no diffkit primitive ({expr})")
     if len(nodes) == 1:

@@ -262,9 +262,7 @@ class Graph:
     @cached_property
     def plan(self) -> Plan:
         """The execution plan over the nodes the outputs depend on (compiled once)."""
-        needed = set(self.outputs)
-        for out in self.outputs:
-            needed |= nx.ancestors(self.nx, out)
+        needed = _ancestors_of_all(self.nx, self.outputs)
         order = [n for n in nx.topological_sort(self.nx) if n in needed]
         slot = {node: i for i, node in enumerate(order)}
         variables, constants, steps = {}, [], []
@@ -330,7 +328,7 @@ class Graph:
     def expression(self, node: str | None = None, limit: int = 2000) -> str:
         """Infix text of an output (or any node), shared subexpressions written out; cut at ``limit`` chars."""
         target = node if node is not None else self.outputs[0]
-        needed = nx.ancestors(self.nx, target) | {target}
+        needed = _ancestors_of_all(self.nx, [target])
         texts: dict[str, tuple[str, int]] = {}
         for n in nx.topological_sort(self.nx):
             if n in needed:
@@ -345,6 +343,18 @@ class Graph:
             f"<Graph {self!s} | {self.operations} operations, {len(self)} nodes, "
             f"variables: {', '.join(self.variables) or 'none'}>"
         )
+
+
+def _ancestors_of_all(graph: nx.DiGraph, outputs) -> set:
+    """Every node some output depends on (outputs included), in one iterative search from all of them."""
+    needed = set(outputs)
+    stack = list(needed)
+    while stack:
+        for arg in graph.predecessors(stack.pop()):
+            if arg not in needed:
+                needed.add(arg)
+                stack.append(arg)
+    return needed
 
 
 # Precedence for printing: higher binds tighter.
@@ -421,7 +431,8 @@ def bind(variables: Sequence[str], at, allow_extra: bool = False) -> dict[str, n
 
 
 def as_float_array(value, name: str) -> np.ndarray:
-    """A user's value as a float64 array (never a view that we could write through)."""
+    """A user's value as a float64 array. A float64 array is used as it is: diffkit never writes into inputs,
+    and results are copied before they are returned (``as_result``), so they never alias a user's array."""
     if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
         raise BindingError(f"value of {name!r} is a boolean; give a number or an array of numbers")
     try:

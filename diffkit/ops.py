@@ -135,8 +135,9 @@ SYMPY_NUMPY_MODULES = [
 
 def _split_tie(first_wins: bool):
     """Partial of maximum/minimum: 1 where this argument wins, 0 where it loses, ½ at a tie."""
-    sign = 1 if first_wins else -1
-    return lambda xp, out, a, b: (1 + sign * xp.sign(a - b)) / 2
+    if first_wins:
+        return lambda xp, out, a, b: (1 + xp.sign(a - b)) / 2
+    return lambda xp, out, a, b: (1 - xp.sign(a - b)) / 2
 
 
 # --- The table ------------------------------------------------------------------------------------------------
@@ -188,11 +189,13 @@ PRIMITIVES_LIST: list[Primitive] = [
     # piecewise
     Primitive("abs", 1, np.abs, RealAbs, (lambda xp, o, a: xp.sign(a),), _A, smooth=False, doc="abs'(0) = 0."),
     Primitive(
-        "maximum", 2, np.maximum, sp.Max, (_split_tie(True), _split_tie(False)), _A, aliases=("max",),
+        "maximum", 2, np.maximum, lambda a, b: sp.Max(a, b, evaluate=False), (_split_tie(True), _split_tie(False)),
+        _A, aliases=("max",),
         smooth=False, doc="Elementwise maximum; a tie splits the derivative ½ / ½.",
     ),
     Primitive(
-        "minimum", 2, np.minimum, sp.Min, (_split_tie(False), _split_tie(True)), _A, aliases=("min",),
+        "minimum", 2, np.minimum, lambda a, b: sp.Min(a, b, evaluate=False), (_split_tie(False), _split_tie(True)),
+        _A, aliases=("min",),
         smooth=False, doc="Elementwise minimum; a tie splits the derivative ½ / ½.",
     ),
     Primitive("sign", 1, np.sign, RealSign, (lambda xp, o, a: 0,), _A, smooth=False, doc="sign(0) = 0."),
@@ -215,6 +218,18 @@ for _p in PRIMITIVES_LIST:
 # Named constants an expression may use.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 SYMPY_CONSTANTS: dict[float, sp.Expr] = {math.pi: sp.pi, math.e: sp.E}
+
+
+# SymPy classes -> primitive names, derived from the table (a primitive whose SymPy counterpart is a class),
+# plus SymPy's own Abs and sign, which users' SymPy expressions contain. Used to read SymPy back into graphs and
+# to price the operations of a SymPy expression.
+SYMPY_CLASSES: dict[type, str] = {
+    **{p.sympy: p.name for p in PRIMITIVES_LIST if isinstance(p.sympy, type)},
+    sp.Abs: "abs",
+    sp.sign: "sign",
+    sp.Max: "maximum",  # built unevaluated (pairwise, as in the graph), so a three-way tie splits as AD does
+    sp.Min: "minimum",
+}
 
 
 def namespace(implementation_of: Callable[[Primitive], Callable]) -> SimpleNamespace:

@@ -42,6 +42,8 @@ def parse(text: str) -> Graph:
 
 def parse_many(texts: list[str], names: list[str] | None = None) -> Graph:
     """Several expressions into one graph with one output each, sharing their common subexpressions."""
+    if names is not None and len(names) != len(texts):
+        raise ParseError(f"{len(names)} names given for {len(texts)} expressions")
     trees = []
     for text in texts:
         if not isinstance(text, str):

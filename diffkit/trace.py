@@ -77,6 +77,23 @@ class Expr:
     def __neg__(self):
         return self._apply("neg")
 
+    def __abs__(self):
+        return self._apply("abs")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        name = ufunc.__name__
+        instead = f"use dk.{name}" if name in PRIMITIVES else "use diffkit's functions (dk.sin, dk.exp, ...)"
+        raise ConversionError(f"NumPy's {name} cannot be recorded in a trace; {instead}")
+
+    def _not_a_number(self, *args):
+        raise ConversionError(
+            "a traced expression is not a number yet: float(), int(), math functions, // and % cannot be recorded; "
+            "use diffkit's functions (dk.sin, dk.exp, ...) and + - * / **"
+        )
+
+    __float__ = __int__ = __index__ = __complex__ = _not_a_number
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _not_a_number
+
     def __pos__(self):
         return self
 

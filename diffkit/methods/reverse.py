@@ -146,6 +146,9 @@ def _with_value(derived: Graph, original: Graph) -> Graph:
 def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     """Reverse-over-reverse: emit the gradient graph, then one backward sweep over it per variable."""
     meter = Meter("reverse")
+    if not wrt:  # nothing to differentiate: the value alone
+        values = record(graph.plan, bound, meter)
+        return Computed([values[graph.plan.outputs[0]]], [], meter.finish())
     grad_graph = gradient_graph(graph, wrt)
     meter.backward_sweeps += 1  # the sweep that emitted the gradient graph
     plan = _with_value(grad_graph, graph).plan

@@ -25,7 +25,7 @@ import sympy as sp
 from ..cost import Meter
 from ..errors import MethodError, SwellError
 from ..graph import Graph
-from ..ops import SYMPY_NUMPY_MODULES
+from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
 from ..result import Computed
 
 MAX_EXPRESSION_SIZE = 200_000  # tree nodes of the derivatives; past this, SwellError (configurable per call)
@@ -37,13 +37,6 @@ MAX_DEPTH = 400  # graph levels. SymPy recurses per level, and its diff time gro
 _STACK_BYTES = 512 * 1024 * 1024
 _RECURSION_LIMIT = 60_000
 
-# SymPy classes -> the primitive whose flop weight prices them.
-_SYMPY_OPS = {
-    "exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
-    "atan": "arctan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "Abs": "abs", "RealAbs": "abs",
-    "sign": "sign", "RealSign": "sign",
-    "Heaviside": "heaviside", "ReLU": "relu", "Max": "maximum", "Min": "minimum",
-}
 
 
 def tree_size(expr: sp.Basic) -> int:
@@ -109,10 +102,9 @@ def operations(exprs) -> Counter:
                 counts["sqrt"] += 1
             elif node.exp != -1:
                 counts["pow"] += 1
-        elif name in ("Max", "Min"):
-            counts[_SYMPY_OPS[name]] += len(node.args) - 1
-        elif name in _SYMPY_OPS:
-            counts[_SYMPY_OPS[name]] += 1
+        elif type(node) in SYMPY_CLASSES:
+            # Max/Min of k arguments is k - 1 pairwise comparisons; every other function is one application
+            counts[SYMPY_CLASSES[type(node)]] += max(1, len(node.args) - 1) if name in ("Max", "Min") else 1
     return +counts
 
 
