@@ -427,3 +427,98 @@ def test_compare_prints_a_table_and_finds_the_largest_discrepancy():
     assert "numeric" in (a, b)
     assert worst < 1e-6
     assert c.discrepancies[("forward", "reverse")] < 1e-15
+
+
+# --- regressions: each of these was once wrong -------------------------------------------------------------------
+
+
+def test_a_partial_that_happens_to_equal_zero_or_one_is_still_used():
+    # At a scalar point intermediates are np.float64; a partial equal to 0.0 or 1.0 there is not the rule's
+    # structural constant, so the cost (and nan propagation) must not depend on the point.
+    low = dk.gradient("exp(x)*exp(y)", at={"x": 0.0, "y": 0.0}).cost.operations
+    high = dk.gradient("exp(x)*exp(y)", at={"x": 1.0, "y": 1.0}).cost.operations
+    assert low == high
+    with np.errstate(all="ignore"):
+        scalar = dk.gradient("log(exp(x))", at={"x": 1000.0}).gradient["x"]
+        array = dk.gradient("log(exp(x))", at={"x": np.array([1000.0])}).gradient["x"]
+    assert math.isnan(scalar) and np.isnan(array).all()  # exp overflows: nan, the same either way
+
+
+def test_symbolic_stays_on_the_real_line():
+    with np.errstate(all="ignore"):
+        assert math.isnan(dk.gradient("log(-1)*x", at={"x": 1.0}, method="symbolic").gradient["x"])
+        assert np.isnan(dk.hessian("(-2)**x", at={"x": 3.0}, method="symbolic").hessian).all()
+        assert math.isnan(dk.gradient("x/0", at={"x": 1.0}, method="symbolic").gradient["x"])
+        result = dk.gradient("x*y", at={"x": 1.0, "y": 2}, method="symbolic").gradient
+    assert result == {"x": 2.0, "y": 1.0} and all(type(v) is float for v in result.values())
+
+
+def test_symbolic_handles_variables_named_like_functions():
+    g = dk.trace(lambda sin: dk.cos(sin))
+    assert dk.gradient(g, at={"sin": 0.7}, method="symbolic").gradient["sin"] == pytest.approx(-math.sin(0.7))
+
+
+def test_symbolic_abs_of_an_expression_sympy_cannot_prove_real():
+    text = "abs(tanh(sqrt(2 + cos(x))) - 1.5)"
+    reference = dk.hessian(text, at={"x": 0.4}, method="reverse").hessian
+    np.testing.assert_allclose(dk.hessian(text, at={"x": 0.4}, method="symbolic").hessian, reference, rtol=1e-12)
+
+
+@pytest.mark.parametrize("text, x", [("log(x)", -1.0), ("sqrt(x)", -4.0), ("arcsin(x)", 2.0)])
+def test_complex_step_outside_the_domain_is_nan_not_a_made_up_number(text, x):
+    with np.errstate(all="ignore"):
+        r = dk.gradient(text, at={"x": x}, method="numeric", scheme="complex")
+    assert math.isnan(r.gradient["x"])
+
+
+@pytest.mark.parametrize("method", EXACT)
+def test_a_three_way_tie_splits_pairwise_in_every_exact_method(method):
+    r = dk.gradient("maximum(maximum(x, y), z)", at={"x": 1.0, "y": 1.0, "z": 1.0}, method=method)
+    assert r.gradient == {"x": 0.25, "y": 0.25, "z": 0.5}
+
+
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: dk.gradient("x", at={"x": 1.0}, wrt=5), "wrt="),
+        (lambda: dk.gradient("x", at={"x": 1.0}, method=["reverse"]), "unknown method"),
+        (lambda: dk.gradient("x", at={"x": 1.0}, method="numeric", step=0), "positive finite"),
+        (lambda: dk.jvp("x*y", at={"x": np.ones(3), "y": 1.0}, tangents={"x": np.ones(5)}), "(5,)"),
+        (lambda: dk.vjp("x", at={"x": np.ones(3)}, cotangents=[np.ones(4)]), "(4,)"),
+        (lambda: dk.compare("2"), "no variables"),
+        (lambda: dk.compare("x", at={"x": 1.0}, methods=()), "compare needs methods"),
+        (lambda: dk.trace(lambda x: np.sin(x)), "use dk.sin"),
+        (lambda: dk.trace(lambda x: math.sin(x)), "not a number yet"),
+        (lambda: dk.derivative("x**2", order=2, at={"x": 1.0}, method="numeric", scheme="bogus"), "bogus"),
+        (lambda: dk.parse_many(["x", "y"], names=["a"]), "1 names given for 2"),
+    ],
+)
+def test_more_bad_input_gets_diffkit_errors(call, fragment):
+    with pytest.raises(dk.DiffkitError) as info:
+        call()
+    assert fragment in str(info.value)
+
+
+def test_abs_records_in_a_trace():
+    g = dk.trace(lambda x: abs(x) * 2)
+    assert dk.gradient(g, at={"x": -3.0}).gradient == {"x": -2.0}
+
+
+@pytest.mark.parametrize("method", ["forward", "reverse", "numeric"])
+def test_reported_memory_matches_what_is_really_held(method):
+    import tracemalloc
+
+    from diffkit.methods import forward, numeric, reverse
+
+    module = {"forward": forward, "reverse": reverse, "numeric": numeric}[method]
+    n, points = 6, 200_000
+    g = dk.parse(" + ".join(f"sin(x{i}) * x{(i + 1) % n}" for i in range(n)))
+    bound = g.bind({f"x{i}": np.linspace(0, 1, points) + i for i in range(n)})
+    tracemalloc.start()
+    try:
+        computed = module.jacobian(g, bound, g.variables)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    reported = computed.cost.memory_bytes
+    assert 0.75 * peak <= reported <= 1.1 * peak  # NumPy's own transient temporaries make up the gap
