@@ -153,8 +153,8 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
     else:
         computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
         products = [
-            request.finish(sum((d * directions[v] for d, v in zip(row, request.wrt, strict=True)
-                                if d is not None and v in directions), np.zeros(request.batch_shape)))
+            request.finish(_contract(computed, [(d, directions[v]) for d, v in zip(row, request.wrt, strict=True)
+                                                if d is not None and v in directions]))
             for row in computed.derivative
         ]
     value = products[0] if len(products) == 1 else tuple(products)
@@ -183,9 +183,23 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
         computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
         products = {}
         for j, v in enumerate(request.wrt):
-            terms = [row[j] * u for row, u in zip(computed.derivative, weights, strict=True) if row[j] is not None]
-            products[v] = request.finish(sum(terms, np.zeros(request.batch_shape)))
+            pairs = [(row[j], u) for row, u in zip(computed.derivative, weights, strict=True) if row[j] is not None]
+            products[v] = request.finish(_contract(computed, pairs))
     return request.result(method, "vjp", computed, products)
+
+
+def _contract(computed: Computed, pairs: list) -> object:
+    """Σ jacobian entry × vector entry (None when there are no terms), charged to the method's cost."""
+    total = None
+    for entry, weight in pairs:
+        product = entry * weight
+        computed.cost.charge("mul", np.size(product))
+        if total is None:
+            total = product
+        else:
+            total = total + product
+            computed.cost.charge("add", np.size(total))
+    return total
 
 
 def _names(wrt) -> tuple[str, ...]:

@@ -31,6 +31,12 @@ class Cost:
     seconds: float = 0.0
     details: dict = field(default_factory=dict)  # method-specific figures (expression sizes, steps, ...)
 
+    def charge(self, primitive: str, elements: int, count: int = 1) -> None:
+        """Add work done after the method finished (e.g. contracting its Jacobian into a product)."""
+        if count > 0:
+            self.operations[primitive] = self.operations.get(primitive, 0) + count
+            self.flops += PRIMITIVES[primitive].flops * elements * count
+
     @property
     def sweeps(self) -> int:
         return self.forward_sweeps + self.backward_sweeps

@@ -5,8 +5,11 @@ v̄ = Σ over the nodes j that use it of v̄ⱼ · ∂vⱼ/∂v (the sum over al
 v̄ · ∂v/∂argᵢ to each argument — message passing with only local derivatives. Adjoints start fresh on every
 call, so calling twice gives the same answer.
 
-Run on graph handles instead of arrays, the same backward sweep *writes* its gradient as a new graph (the
-computation graph extended with the adjoint computation): evaluate it, draw it, or differentiate it again.
+Run on graph handles instead of arrays (``gradient_graph``), the backward sweep *writes* its gradient as a new
+graph — the computation graph extended with the adjoint computation — built from the same partial rules:
+evaluate it, draw it, or differentiate it again. The numeric sweep (``backward``) keeps its own loop because it
+also meters operations and memory and releases spent adjoints; the emitting sweep lets the graph builder drop
+the multiplications by ±1 and the zeros instead.
 """
 
 from __future__ import annotations
