@@ -133,6 +133,14 @@ SYMPY_NUMPY_MODULES = [
 ]
 
 
+def _pow_base_partial(xp, out, a, b):
+    """∂(a**b)/∂a = b·a^(b-1). For the exponent 0, a**0 is constant: the partial is a true zero (written as
+    the int 0), where the formula would give 0·a^-1 = nan at a = 0 (reached by the third derivative of x**2)."""
+    if isinstance(b, int | float) and b == 0:  # a plain number (graph handles and duals are neither)
+        return 0
+    return b * a ** (b - 1)
+
+
 def _split_tie(first_wins: bool):
     """Partial of maximum/minimum: 1 where this argument wins, 0 where it loses, ½ at a tie."""
     if first_wins:
@@ -157,7 +165,7 @@ PRIMITIVES_LIST: list[Primitive] = [
     Primitive("neg", 1, np.negative, lambda a: -a, (lambda xp, o, a: -1,), _A, "-"),
     Primitive(
         "pow", 2, np.power, lambda a, b: a**b,
-        (lambda xp, o, a, b: b * a ** (b - 1), lambda xp, o, a, b: o * xp.log(a)), _T, "**",
+        (_pow_base_partial, lambda xp, o, a, b: o * xp.log(a)), _T, "**",
         doc="a**b; the partial in b is only formed when b depends on a variable.",
     ),
     # exponentials and logarithms
@@ -174,11 +182,13 @@ PRIMITIVES_LIST: list[Primitive] = [
     # hyperbolic
     Primitive("sinh", 1, np.sinh, sp.sinh, (lambda xp, o, a: xp.cosh(a),), _T),
     Primitive("cosh", 1, np.cosh, sp.cosh, (lambda xp, o, a: xp.sinh(a),), _T),
-    Primitive("tanh", 1, np.tanh, sp.tanh, (lambda xp, o, a: 1 - o * o,), _T),
+    # tanh' = 1 - tanh² = sech², written as 4·σ(2a)·σ(-2a): 1 - o*o cancels to 0 once tanh(a) rounds to 1
+    # (|a| > 19), while this form keeps full relative accuracy and never overflows.
+    Primitive("tanh", 1, np.tanh, sp.tanh, (lambda xp, o, a: 4 * xp.sigmoid(2 * a) * xp.sigmoid(-2 * a),), _T),
     # neural-network activations
     Primitive(
-        "sigmoid", 1, _sigmoid, lambda a: 1 / (1 + sp.exp(-a)), (lambda xp, o, a: o * (1 - o),), _T + 2,
-        doc="1 / (1 + exp(-x)), evaluated stably.",
+        "sigmoid", 1, _sigmoid, lambda a: 1 / (1 + sp.exp(-a)), (lambda xp, o, a: o * xp.sigmoid(-a),), _T + 2,
+        doc="1 / (1 + exp(-x)), evaluated stably. σ' = σ(x)·σ(-x): σ(1-σ) would cancel once σ rounds to 1.",
     ),
     Primitive(
         "softplus", 1, _softplus, lambda a: sp.log(1 + sp.exp(a)), (lambda xp, o, a: xp.sigmoid(a),), 2 * _T + 1,
