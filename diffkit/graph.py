@@ -12,7 +12,7 @@ slots, compiled once — is what the engines execute.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -446,8 +446,11 @@ def as_float_array(value, name: str) -> np.ndarray:
     return array.astype(np.float64, copy=True) if array.dtype != np.float64 else array
 
 
-def run_plan(plan: Plan, bound: Mapping[str, object]) -> list:
-    """Execute a plan: every slot's value, in slot order (works for float and complex inputs alike)."""
+def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None = None) -> list:
+    """Execute a plan: every slot's value, in slot order (works for float and complex inputs alike).
+
+    ``on_step(step, value)`` is called after each step, for callers that meter the work.
+    """
     values: list = [None] * plan.size
     for name, slot in plan.variables.items():
         values[slot] = bound[name]
@@ -455,6 +458,8 @@ def run_plan(plan: Plan, bound: Mapping[str, object]) -> list:
         values[slot] = np.float64(value)
     for step in plan.steps:
         values[step.out] = step.primitive.numpy(*[values[a] for a in step.args])
+        if on_step is not None:
+            on_step(step, values[step.out])
     return values
 
 

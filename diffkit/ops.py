@@ -242,6 +242,56 @@ SYMPY_CLASSES: dict[type, str] = {
 }
 
 
+class PrimitiveArithmetic:
+    """Python's arithmetic operators as primitive applications, for value types that stand for graph values
+    (dual numbers, graph handles). A subclass says how to apply a primitive in ``_apply_primitive``."""
+
+    __slots__ = ()
+    __array_priority__ = 1000  # numpy scalars on the left defer to the reflected operators below
+
+    def _apply_primitive(self, name: str, *args):
+        raise NotImplementedError
+
+    def __add__(self, other):
+        return self._apply_primitive("add", self, other)
+
+    def __radd__(self, other):
+        return self._apply_primitive("add", other, self)
+
+    def __sub__(self, other):
+        return self._apply_primitive("sub", self, other)
+
+    def __rsub__(self, other):
+        return self._apply_primitive("sub", other, self)
+
+    def __mul__(self, other):
+        return self._apply_primitive("mul", self, other)
+
+    def __rmul__(self, other):
+        return self._apply_primitive("mul", other, self)
+
+    def __truediv__(self, other):
+        return self._apply_primitive("div", self, other)
+
+    def __rtruediv__(self, other):
+        return self._apply_primitive("div", other, self)
+
+    def __pow__(self, other):
+        return self._apply_primitive("pow", self, other)
+
+    def __rpow__(self, other):
+        return self._apply_primitive("pow", other, self)
+
+    def __neg__(self):
+        return self._apply_primitive("neg", self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self._apply_primitive("abs", self)
+
+
 def namespace(implementation_of: Callable[[Primitive], Callable]) -> SimpleNamespace:
     """A math namespace with one function per primitive name, as the partial rules expect."""
     return SimpleNamespace(**{p.name: implementation_of(p) for p in PRIMITIVES_LIST})

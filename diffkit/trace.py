@@ -16,14 +16,13 @@ import numpy as np
 
 from .errors import ConversionError
 from .graph import Graph, GraphBuilder
-from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive
+from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive, PrimitiveArithmetic
 
 
-class Expr:
+class Expr(PrimitiveArithmetic):
     """A node of a graph under construction, with Python's operators overloaded to add nodes."""
 
     __slots__ = ("builder", "node")
-    __array_priority__ = 1000  # numpy scalars on the left defer to our reflected operators
 
     def __init__(self, builder: GraphBuilder, node: str):
         self.builder = builder
@@ -38,47 +37,9 @@ class Expr:
             return Expr(self.builder, self.builder.constant(float(other)))
         raise ConversionError(f"cannot use a {type(other).__name__} in a traced expression; use numbers")
 
-    def _apply(self, name: str, *others, reverse: bool = False) -> Expr:
-        args = [self, *map(self._lift, others)]
-        if reverse:
-            args.reverse()
-        return Expr(self.builder, self.builder.apply(PRIMITIVES[name], *(a.node for a in args)))
-
-    def __add__(self, other):
-        return self._apply("add", other)
-
-    def __radd__(self, other):
-        return self._apply("add", other, reverse=True)
-
-    def __sub__(self, other):
-        return self._apply("sub", other)
-
-    def __rsub__(self, other):
-        return self._apply("sub", other, reverse=True)
-
-    def __mul__(self, other):
-        return self._apply("mul", other)
-
-    def __rmul__(self, other):
-        return self._apply("mul", other, reverse=True)
-
-    def __truediv__(self, other):
-        return self._apply("div", other)
-
-    def __rtruediv__(self, other):
-        return self._apply("div", other, reverse=True)
-
-    def __pow__(self, other):
-        return self._apply("pow", other)
-
-    def __rpow__(self, other):
-        return self._apply("pow", other, reverse=True)
-
-    def __neg__(self):
-        return self._apply("neg")
-
-    def __abs__(self):
-        return self._apply("abs")
+    def _apply_primitive(self, name: str, *args) -> Expr:
+        lifted = [self._lift(a) for a in args]
+        return Expr(self.builder, self.builder.apply(PRIMITIVES[name], *(a.node for a in lifted)))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = ufunc.__name__
@@ -93,9 +54,6 @@ class Expr:
 
     __float__ = __int__ = __index__ = __complex__ = _not_a_number
     __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _not_a_number
-
-    def __pos__(self):
-        return self
 
     def __bool__(self):
         raise ConversionError(

@@ -17,56 +17,25 @@ import numpy as np
 
 from ..cost import Meter, record_partial
 from ..graph import Plan
-from ..ops import NUMPY, PRIMITIVES, Primitive, is_constant, namespace
+from ..ops import NUMPY, PRIMITIVES, Primitive, PrimitiveArithmetic, is_constant, namespace
 from ..result import Computed
 
 # The meter that nested dual arithmetic reports to (set for the duration of one request).
 _METER: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("diffkit_forward_meter", default=None)
 
 
-class Dual:
+class Dual(PrimitiveArithmetic):
     """A value with a tangent at a given nesting level; arithmetic applies the primitives' rules."""
 
     __slots__ = ("value", "tangent", "level")
-    __array_priority__ = 1000
 
     def __init__(self, value, tangent, level: int):
         self.value = value
         self.tangent = tangent
         self.level = level
 
-    def __add__(self, other):
-        return dual_apply(PRIMITIVES["add"], self, other)
-
-    def __radd__(self, other):
-        return dual_apply(PRIMITIVES["add"], other, self)
-
-    def __sub__(self, other):
-        return dual_apply(PRIMITIVES["sub"], self, other)
-
-    def __rsub__(self, other):
-        return dual_apply(PRIMITIVES["sub"], other, self)
-
-    def __mul__(self, other):
-        return dual_apply(PRIMITIVES["mul"], self, other)
-
-    def __rmul__(self, other):
-        return dual_apply(PRIMITIVES["mul"], other, self)
-
-    def __truediv__(self, other):
-        return dual_apply(PRIMITIVES["div"], self, other)
-
-    def __rtruediv__(self, other):
-        return dual_apply(PRIMITIVES["div"], other, self)
-
-    def __pow__(self, other):
-        return dual_apply(PRIMITIVES["pow"], self, other)
-
-    def __rpow__(self, other):
-        return dual_apply(PRIMITIVES["pow"], other, self)
-
-    def __neg__(self):
-        return dual_apply(PRIMITIVES["neg"], self)
+    def _apply_primitive(self, name: str, *args):
+        return dual_apply(PRIMITIVES[name], *args)
 
     def __repr__(self) -> str:
         return f"Dual(level={self.level}, value={self.value!r}, tangent={self.tangent!r})"

@@ -54,11 +54,12 @@ def _evaluator(graph: Graph, meter: Meter):
     """f(bound) -> output values, counting each whole evaluation and its operations."""
     plan = graph.plan
 
+    def count(step, out):
+        meter.op(step.primitive, np.size(out))
+
     def evaluate(bound: dict) -> list:
         meter.evaluations += 1
-        values = run_plan(plan, bound)
-        for step in plan.steps:
-            meter.op(step.primitive, np.size(values[step.out]))
+        values = run_plan(plan, bound, on_step=count)
         # An evaluation briefly holds its intermediates (run_plan keeps them all until it returns) and the
         # perturbed copy of one input. What the caller keeps of its outputs, the caller accounts for.
         transient = sum(np.asarray(values[step.out]).nbytes for step in plan.steps)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..cost import Meter, record_partial
-from ..graph import Graph, GraphBuilder, Plan
+from ..graph import Graph, GraphBuilder, Plan, run_plan
 from ..ops import NUMPY, is_constant
 from ..result import Computed
 from ..trace import Expr, functions
@@ -26,17 +26,12 @@ from ..trace import Expr, functions
 def record(plan: Plan, bound: dict, meter: Meter) -> list:
     """The forward sweep: every slot's value, kept as the tape for the backward sweep."""
     meter.forward_sweeps += 1
-    values: list = [None] * plan.size
-    for name, slot in plan.variables.items():
-        values[slot] = bound[name]
-    for slot, value in plan.constants:
-        values[slot] = np.float64(value)
-    for step in plan.steps:
-        out = step.primitive.numpy(*[values[a] for a in step.args])
-        values[step.out] = out
+
+    def keep(step, out):
         meter.op(step.primitive, np.size(out))
         meter.hold(np.asarray(out).nbytes)
-    return values
+
+    return run_plan(plan, bound, on_step=keep)
 
 
 def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str, ...], meter: Meter) -> list:
