@@ -3,19 +3,25 @@
 The grammar is designed so that no domain problem can arise at any real point, whatever the nesting:
 
 * every risky argument is wrapped so it is safe: ``log(1 + A**2)``, ``ln(2 + sin(A))``, ``sqrt(2 + cos(A))``,
-  ``arcsin(0.5*tanh(A))``, ``tan(tanh(A))`` (|tanh| < 1 < pi/2), ``A/(2 + cos(B))``, real and variable powers
-  only of bases >= 0.5, and ``exp``/``sinh``/``cosh`` only of bounded arguments (so nothing overflows);
+  ``arcsin(0.5*tanh(arctan(A)))``, ``tan(tanh(arctan(A)))`` (|tanh(arctan(A))| < 0.92 < pi/2),
+  ``A/(2 + cos(B))``, real and variable powers only of bases >= 0.5, and ``exp``/``sinh``/``cosh`` only of
+  bounded arguments (so nothing overflows);
 * the non-smooth primitives (abs, relu, maximum, minimum, sign, heaviside) only ever see arguments at least 0.5
-  away from their kink (``abs(tanh(A) - 1.5)``, ``maximum(sin(A), 1.5 + cos(B))``, ...), so every method
-  differentiates the same smooth branch and the finite-difference step never crosses a kink;
+  away from their kink (``abs(tanh(arctan(A)) - 1.5)``, ``maximum(sin(A), 1.5 + cos(B))``, ...), so every
+  method differentiates the same smooth branch and the finite-difference step never crosses a kink;
+* the saturating functions get bounded arguments: tanh at most pi (so 1 - tanh**2 > 0.007), sigmoid at most
+  6*pi, softplus at most 2 (or <= 0). Deeper saturation hits two open diffkit bugs in the symbolic method
+  (SymPy's tanh' = 1 - tanh**2 and softplus'' cancel; sigmoid/softplus overflow past |a| ~ 709), reproduced
+  and marked xfail in tests/test_corpus.py;
 * constants appear only as coefficients next to a variable-dependent operand, never alone inside a function:
   a constant subexpression such as ``sin(pi)`` is exactly 0 for SymPy but 1.2e-16 in floating point, which
   would make a mathematically zero derivative look like a 100% relative disagreement;
-* growth is capped: integer powers, products and ratios of unbounded operands are limited by the number of
-  leaves (at most MAX_LEAVES), so values stay moderate and the central difference stays accurate.
+* growth is limited by the number of leaves (at most MAX_LEAVES); where it still makes the central difference
+  inaccurate (fast oscillation, see ``central_difference_error``), the numeric check says so.
 
 Tolerances are those of the corpus (tests/test_corpus.py): symbolic, forward and reverse agree to 1e-10
-relative (``dk.discrepancy``), the numeric central difference agrees with reverse mode to 1e-6.
+relative (``dk.discrepancy``), the numeric central difference agrees with reverse mode to 1e-6 wherever its own
+error model allows (about 98% of examples; the others are checked against that model).
 """
 
 from __future__ import annotations
@@ -40,25 +46,23 @@ COEFFICIENTS = ("0.5", "2", "3", "1.5", "0.25", "2.5", "pi", "e")
 
 # One operand {0}; every template is defined, finite and smooth for every real value of {0}.
 UNARY = (
-    "sin({0})", "cos({0})", "tanh({0})", "arctan({0})", "atan({0})", "sigmoid({0})", "softplus({0})",
+    "sin({0})", "cos({0})", "arctan({0})", "atan({0})", "tanh(arctan({0}))", "tanh(2*arctan({0}))",
+    "sigmoid(12*arctan({0}))", "softplus(2*sin({0}))", "softplus(-({0})**2)",
     "-({0})",
-    "exp(sin({0}))", "exp(-({0})**2)", "exp(0.5*tanh({0}))",
-    "log(1 + ({0})**2)", "ln(2 + sin({0}))", "log(sigmoid(tanh({0})))",
+    "exp(sin({0}))", "exp(-({0})**2)", "exp(0.5*tanh(arctan({0})))",
+    "log(1 + ({0})**2)", "ln(2 + sin({0}))", "log(sigmoid(arctan({0})))",
     "sqrt(1 + ({0})**2)", "sqrt(2 + cos({0}))",
-    "arcsin(0.5*tanh({0}))", "asin(0.9*sin({0}))", "arccos(0.5*tanh({0}))", "acos(0.9*cos({0}))",
-    "tan(tanh({0}))", "tan(0.5*sin({0}))",
-    "sinh(tanh({0}))", "cosh(sin({0}))", "sinh(arctan({0}))",
+    "arcsin(0.5*tanh(arctan({0})))", "asin(0.9*sin({0}))", "arccos(0.6*arctan({0}))", "acos(0.9*cos({0}))",
+    "tan(tanh(arctan({0})))", "tan(0.5*sin({0}))",
+    "sinh(tanh(arctan({0})))", "cosh(sin({0}))", "sinh(arctan({0}))",
     "({0})**2", "({0})^3", "(1 + ({0})**2)**0.75", "(1.5 + cos({0}))**(-1.5)", "(2 + sin({0}))**2.5",
     "1/(1 + ({0})**2)",
-    # non-smooth primitives, always at least 0.5 away from their kinks
-    "abs(tanh({0}) - 1.5)", "abs(1.5 + sin({0}))", "relu(1.5 + tanh({0}))", "relu(tanh({0}) - 1.5) + ({0})",
+    # non-smooth primitives, always at least 0.5 away from their kinks (|tanh(arctan(A))| < 0.92)
+    "abs(tanh(arctan({0})) - 1.5)", "abs(1.5 + sin({0}))",
+    "sign(tanh(arctan({0})) - 1.5)*({0})", "sign(2 + cos({0}))*sin({0})",
+    "relu(1.5 + tanh(arctan({0})))", "relu(tanh(arctan({0})) - 1.5) + ({0})",
     "heaviside(2 + sin({0}))*({0})", "heaviside(sin({0}) - 2) + cos({0})",
 )
-
-# sign's argument is a bare variable {v}: the symbolic method crashes on sign(u) when SymPy cannot prove u
-# real (u = log(...), sqrt(...), (...)**1.5, asin(...), which this grammar produces everywhere) -- a diffkit
-# bug reproduced and marked xfail in tests/test_corpus.py (SYMBOLIC_SIGN_BUG). One operand {0}, one variable {v}.
-SIGNED = ("sign(tanh({v}) - 1.5)*({0})", "sign(2 + cos({v}))*sin({0})")
 
 # One operand {0} and one coefficient {c}.
 SCALED = ("{c}*({0})", "({0}) + {c}", "({0}) - {c}", "({0})/{c}", "{c}/(2 + sin({0}))", "sin({c}*({0}))")
@@ -68,25 +72,23 @@ BINARY = (
     "({0}) + ({1})", "({0}) - ({1})", "({0})*({1})", "({0})*({1})",
     "({0})/(2 + cos({1}))", "({0})/(1 + ({1})**2)", "arctan(({0})/(1 + ({1})**2))",
     "sin(({0})*({1}))", "log(1 + ({0})**2 + ({1})**2)",
-    "maximum(sin({0}), 1.5 + cos({1}))", "max(tanh({0}), tanh({1}) + 3)",
-    "minimum(tanh({0}) - 3, tanh({1}))", "min(sin({0}), cos({1}) + 2.5)",
+    "maximum(sin({0}), 1.5 + cos({1}))", "max(tanh(arctan({0})), tanh(arctan({1})) + 3)",
+    "minimum(tanh(arctan({0})) - 3, tanh(arctan({1})))", "min(sin({0}), cos({1}) + 2.5)",
+    # variable exponents
+    "(2 + sin({0}))**arctan({1})", "(1 + ({0})**2)**(0.5*sin({1}))", "(1.5 + tanh(arctan({0})))^cos({1})",
 )
-# Variable exponents (powers whose exponent depends on a variable). Kept apart: see HESSIAN_BINARY.
-VARIABLE_POWERS = ("(2 + sin({0}))**tanh({1})", "(1 + ({0})**2)**(0.5*sin({1}))", "(1.5 + tanh({0}))^cos({1})")
 
 
-def expressions(binary=BINARY + VARIABLE_POWERS, max_leaves: int = MAX_LEAVES,
-                variables=VARIABLES) -> st.SearchStrategy[str]:
+def expressions(max_leaves: int = MAX_LEAVES, variables=VARIABLES) -> st.SearchStrategy[str]:
     """Expression text over the variables (x, y, z) built recursively from the safe templates above."""
     leaves = st.sampled_from(variables)
 
     def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         unary = st.builds(lambda t, a: t.format(a), st.sampled_from(UNARY), children)
-        signed = st.builds(lambda t, v, a: t.format(a, v=v), st.sampled_from(SIGNED), leaves, children)
         scaled = st.builds(lambda t, c, a: t.format(a, c=c), st.sampled_from(SCALED),
                            st.sampled_from(COEFFICIENTS), children)
-        two = st.builds(lambda t, a, b: t.format(a, b), st.sampled_from(binary), children, children)
-        return st.one_of(unary, signed, scaled, two)
+        two = st.builds(lambda t, a, b: t.format(a, b), st.sampled_from(BINARY), children, children)
+        return st.one_of(unary, scaled, two)
 
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
@@ -114,26 +116,35 @@ def parse_with_a_variable(text: str) -> dk.Graph:
 def test_grammar_is_well_formed():
     """Every template parses with a variable in each slot, and all of them together use every primitive."""
     used = set()
-    for template in UNARY + SIGNED + SCALED + BINARY + VARIABLE_POWERS:
-        text = template.format("x", "y", c="2", v="z")
+    for template in UNARY + SCALED + BINARY:
+        text = template.format("x", "y", c="2")
         graph = dk.parse(text)
         used |= {step.primitive.name for step in graph.plan.steps}
         assert np.isfinite(graph.evaluate({v: 0.3 for v in graph.variables})), text
     assert set(dk.PRIMITIVES) <= used, set(dk.PRIMITIVES) - used
 
 
-# The numeric method's round-off floor. A central difference divides the rounding error of f(x+h) - f(x-h),
-# about eps*|f|, by 2h with h >= eps^(1/3) (the automatic step is eps^(1/3)*max(1, |x|)): an absolute error of
-# up to eps^(2/3)*|f| ~ 3.7e-11*|f| that no step can remove. Where the gradient is tiny compared with f (near a
-# stationary point, or a saturated tanh/sigmoid: measured about 3% of random examples), this floor alone exceeds
-# 1e-6 of the gradient, and the 1e-6 relative check would test the floating-point format, not diffkit: two
-# such examples failed it at 5e-5 and 2e-3 while their errors were 0.2x and 0.02x the floor. Those examples are
-# checked against the floor instead (with a 10x margin); every other example is held to 1e-6 relative.
-ROUND_OFF_BOUND = 1e-7  # floor / gradient scale above which 1e-6 relative is not attainable with margin
+# The numeric method's own error. Its central difference in variable v, with the documented automatic step
+# h = eps^(1/3)*max(1, |v|), errs by about
+#     truncation  h^2/6 * |d3f/dv3|        +        round-off  eps*|f|/h
+# and neither can be removed by the choice of h. For most random examples (measured: ~98%) this model is far
+# below 1e-6 of the gradient, and those are held to 1e-6 relative. The rest are genuinely beyond the method:
+#   * the gradient is tiny compared with f (near a stationary point, a saturated tanh/sigmoid): round-off
+#     dominates; e.g. arctan(u/(1 + u**2)), u = sin(z), at z = -1.578 failed at 5e-5 relative;
+#   * f oscillates fast (sin(y**9) at y = 1.71 has d3f/dy3 ~ 3e8): truncation dominates, and failed at 2e-5.
+# Such examples are checked against the model instead (with a 10x margin) -- still a real check: a wrong
+# derivative would be off by far more -- and hypothesis' statistics report how many took each branch.
+MODEL_BOUND = 1e-7  # model / gradient scale above which 1e-6 relative is not attainable with margin
 
 
-def round_off_floor(value: float) -> float:
-    return EPS ** (2 / 3) * abs(value)
+def central_difference_error(graph: dk.Graph, point: dict, value: float) -> float:
+    """The largest expected error of the numeric gradient's entries (truncation + round-off, see above)."""
+    worst = 0.0
+    for v in graph.variables:
+        h = EPS ** (1 / 3) * max(1.0, abs(point[v]))
+        third = dk.derivative(graph, wrt=v, order=3, at=point, method="reverse").derivative
+        worst = max(worst, h * h / 6 * abs(third) + EPS * abs(value) / h)
+    return worst
 
 
 @settings(max_examples=300, deadline=None)
@@ -153,23 +164,23 @@ def test_random_gradients_agree(text, seed):
     for m, r in results.items():
         assert abs(r.value - value) <= 1e-12 * max(1.0, abs(value)), m
     scale = np.max(np.abs(answers["reverse"]), initial=0.0)
-    floor = round_off_floor(value)
-    if floor <= ROUND_OFF_BOUND * scale:
+    model = central_difference_error(graph, point, value)
+    if model <= MODEL_BOUND * scale:
         event("numeric: checked to 1e-6 relative")
         d = dk.discrepancy(answers["numeric"], answers["reverse"])
         assert d <= NUMERIC_TOL, f"numeric vs reverse: {d:.3e}\n{answers}"
     else:
-        event("numeric: gradient below the round-off floor, checked against the floor")
+        event("numeric: beyond the method's truncation/round-off limit, checked against its error model")
         error = np.max(np.abs(answers["numeric"] - answers["reverse"]))
-        assert error <= NUMERIC_TOL * scale + 10 * floor, f"numeric error {error:.3e}, floor {floor:.3e}\n{answers}"
+        assert error <= NUMERIC_TOL * scale + 10 * model, f"numeric error {error:.3e}, model {model:.3e}\n{answers}"
 
 
-# Hessians of random expressions: forward mode's nested duals crash on a power whose base carries no tangent at
-# the level being differentiated (a known diffkit bug, reproduced and marked xfail in tests/test_corpus.py:
-# FORWARD_POW_BUG). A variable exponent with a base independent of one of the variables triggers it, so the
-# Hessian grammar leaves VARIABLE_POWERS out; the gradient test above covers them.
+# Hessians and third derivatives of random expressions (exact methods). Earlier versions of this grammar found
+# two diffkit bugs here, both since fixed: forward mode's nested duals crashed on a power with a tangent-free
+# base (a variable exponent over a base independent of one variable), and the symbolic method crashed on
+# abs''(u) and sign'(u) for arguments SymPy could not prove real. See tests/test_corpus.py.
 @settings(max_examples=100, deadline=None)
-@given(text=expressions(binary=BINARY, max_leaves=6), seed=seeds)
+@given(text=expressions(max_leaves=6), seed=seeds)
 def test_random_hessians_agree(text, seed):
     graph = parse_with_a_variable(text)
     point = point_for(graph, seed)
@@ -183,8 +194,6 @@ def test_random_hessians_agree(text, seed):
         assert d <= EXACT_TOL, f"{a} vs {b}: {d:.3e}\n{answers}"
 
 
-# One variable: every subexpression depends on x, so no power has a tangent-free base and the forward-mode pow
-# bug cannot trigger; variable exponents are included.
 @settings(max_examples=50, deadline=None)
 @given(text=expressions(max_leaves=5, variables=("x",)), seed=seeds)
 def test_random_third_derivatives_agree(text, seed):
