@@ -22,8 +22,19 @@ from .api import (
 from .compare import Comparison, compare, discrepancy
 from .convert import as_graph, from_sympy
 from .cost import Cost
-from .errors import BindingError, ConversionError, DiffkitError, MethodError, ParseError, SwellError
+from .errors import (
+    BindingError,
+    ConversionError,
+    DiffkitError,
+    DomainError,
+    DomainWarning,
+    MethodError,
+    ParseError,
+    ResourceError,
+    SwellError,
+)
 from .graph import Graph
+from .limits import limits
 from .ops import PRIMITIVES
 from .parse import parse, parse_many
 from .result import Result
@@ -35,8 +46,9 @@ globals().update(vars(functions))
 __version__ = "0.1.0"
 
 __all__ = [
-    "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost",
-    "DiffkitError", "Expr", "Graph", "MethodError", "ParseError", "Result", "SwellError", "as_graph", "compare",
-    "derivative", "discrepancy", "from_sympy", "grad", "gradient", "gradient_graph", "hessian", "jacobian",
-    "jvp", "parse", "parse_many", "trace", "value_and_grad", "vjp", *vars(functions),
+    "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost", "DiffkitError",
+    "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "ParseError", "ResourceError", "Result",
+    "SwellError", "as_graph", "compare", "derivative", "discrepancy", "from_sympy", "grad", "gradient",
+    "gradient_graph", "hessian", "jacobian", "jvp", "limits", "parse", "parse_many", "trace", "value_and_grad",
+    "vjp", *vars(functions),
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from . import domain
 from .convert import as_graph
 from .errors import BindingError, MethodError
 from .graph import Graph, as_float_array, as_result
@@ -31,9 +32,15 @@ def _module(method: str):
     return _MODULES[method]
 
 
-def _call(method: str, verb: str, *args, **options) -> Computed:
-    """Call a method module's verb, turning unknown options into a clear error."""
+def _call(method: str, verb: str, *args, errors: str = "warn", **options) -> Computed:
+    """Call a method module's verb under the floating-point watch, applying the user's ``errors`` policy.
+
+    ``errors="warn"`` (default) issues one DomainWarning naming the primitives that left their domain or
+    overflowed; ``"raise"`` raises DomainError instead; ``"ignore"`` stays quiet. Either way the findings are
+    in ``result.diagnostics``.
+    """
     function = getattr(_module(method), verb)
+    domain.check_policy(errors)
     accepted = set(inspect.signature(function).parameters)
     unknown = sorted(set(options) - accepted)
     if unknown:
@@ -42,7 +49,12 @@ def _call(method: str, verb: str, *args, **options) -> Computed:
             f"option(s) {', '.join(unknown)} not understood by the {method} method "
             f"(it takes: {', '.join(allowed) or 'no options'})"
         )
-    return function(*args, **options)
+    with domain.watching() as watch:
+        computed = function(*args, **options)
+    found = watch.messages()
+    computed.diagnostics = found + computed.diagnostics
+    domain.apply_policy(found, errors, method, stacklevel=4)
+    return computed
 
 
 class _Request:
@@ -83,6 +95,7 @@ class _Request:
             variables=self.wrt,
             outputs=self.graph.output_names,
             error_estimate=computed.error_estimate,
+            diagnostics=list(computed.diagnostics),
         )
 
     def require_scalar(self, verb: str) -> None:

@@ -34,3 +34,15 @@ class MethodError(DiffkitError, ValueError):
 
 class SwellError(DiffkitError):
     """Symbolic differentiation stopped because the expression grew past its size budget."""
+
+
+class ResourceError(DiffkitError):
+    """A request refused before it runs, because it would need more memory than ``dk.limits`` allows."""
+
+
+class DomainError(DiffkitError, ArithmeticError):
+    """Raised under ``errors="raise"`` when a primitive is evaluated outside its domain (or overflows)."""
+
+
+class DomainWarning(RuntimeWarning):
+    """Issued (by default) when a primitive is evaluated outside its domain or overflows; names the primitive."""

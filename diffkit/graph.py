@@ -20,6 +20,7 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
+from . import domain
 from .errors import BindingError, ConversionError
 from .ops import CONSTANTS, PRIMITIVES, SYMPY_CONSTANTS, Primitive, is_constant
 
@@ -300,9 +301,17 @@ class Graph:
         """Check and convert values for the variables: float arrays, all present, shapes broadcastable."""
         return bind(self.variables, at, allow_extra=allow_extra)
 
-    def evaluate(self, at=None):
-        """The output value(s) at the given variable values (a float, an array for a batch, or a tuple)."""
-        values = run_plan(self.plan, self.bind(at))
+    def evaluate(self, at=None, errors: str = "warn"):
+        """The output value(s) at the given variable values (a float, an array for a batch, or a tuple).
+
+        ``errors`` says what to do when a primitive leaves its domain: "warn" (DomainWarning), "raise"
+        (DomainError) or "ignore"; the value there is nan or ±inf either way.
+        """
+        domain.check_policy(errors)
+        bound = self.bind(at)
+        with domain.watching() as watch:
+            values = run_plan(self.plan, bound)
+        domain.apply_policy(watch.messages(), errors, "evaluation", stacklevel=3)
         outs = tuple(as_result(values[s]) for s in self.plan.outputs)
         return outs[0] if self.is_scalar_output else outs
 
@@ -457,6 +466,7 @@ def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None =
     for slot, value in plan.constants:
         values[slot] = np.float64(value)
     for step in plan.steps:
+        domain.at(step.primitive.name)
         values[step.out] = step.primitive.numpy(*[values[a] for a in step.args])
         if on_step is not None:
             on_step(step, values[step.out])

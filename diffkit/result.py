@@ -32,6 +32,7 @@ class Result:
     variables: tuple[str, ...]
     outputs: tuple[str, ...] = ("y",)
     error_estimate: object = None  # numeric method only: estimated absolute error of the derivative
+    diagnostics: list[str] = field(default_factory=list)  # what went wrong numerically, by primitive
     details: dict = field(default_factory=dict)
 
     def _only(self, kind: str):
@@ -88,3 +89,4 @@ class Computed:
     derivative: object
     cost: Cost
     error_estimate: object = None
+    diagnostics: list[str] = field(default_factory=list)  # e.g. the numeric method's cancellation report

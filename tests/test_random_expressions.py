@@ -29,10 +29,12 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+import sympy as sp
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import diffkit as dk
+from diffkit.ops import SYMPY_NUMPY_MODULES
 
 EXACT = ("symbolic", "forward", "reverse")
 EXACT_TOL = 1e-10
@@ -147,6 +149,27 @@ def central_difference_error(graph: dk.Graph, point: dict, value: float) -> floa
     return worst
 
 
+def exact_round_off_floor(graph, point) -> float:
+    """ε × the largest sum of |terms| in a gradient entry: the round-off any float64 method carries.
+
+    An exact derivative can cancel: d/dx [sin(x) - sinh(arctan(x))] = cos(x) - cosh(arctan(x))/(1 + x²) is
+    two terms of size 1 whose difference is 8e-7 near x = 0.0; every method, however exact, then holds only
+    ~9 correct digits (found by this suite: symbolic vs forward 1.3e-10). The top-level terms of SymPy's
+    derivative measure it; cancellation nested deeper is rarer and not modelled.
+    """
+    expr = graph.to_sympy()
+    symbols = [sp.Symbol(name, real=True) for name in graph.variables]
+    floor = 0.0
+    for symbol in symbols:
+        derivative = sp.diff(expr, symbol).replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+        terms = list(derivative.args) if derivative.is_Add else [derivative]
+        evaluate = sp.lambdify(symbols, terms, modules=SYMPY_NUMPY_MODULES)
+        with np.errstate(all="ignore"):
+            magnitude = sum(abs(complex(t)) for t in evaluate(*[point[s.name] for s in symbols]))
+        floor = max(floor, np.finfo(float).eps * magnitude)
+    return floor
+
+
 @settings(max_examples=300, deadline=None)
 @given(text=expressions(), seed=seeds)
 def test_random_gradients_agree(text, seed):
@@ -157,13 +180,21 @@ def test_random_gradients_agree(text, seed):
     for m, a in answers.items():
         assert a.shape == (len(graph.variables),), m
         assert np.all(np.isfinite(a)), f"{m}: {a}"
-    for a, b in combinations(EXACT, 2):
-        d = dk.discrepancy(answers[a], answers[b])
-        assert d <= EXACT_TOL, f"{a} vs {b}: {d:.3e}\n{answers}"
+    floor = exact_round_off_floor(graph, point)
+    scale = np.max(np.abs(answers["reverse"]), initial=0.0)
+    if floor <= EXACT_TOL * scale / 100:
+        event("exact methods: checked to 1e-10 relative")
+        for a, b in combinations(EXACT, 2):
+            d = dk.discrepancy(answers[a], answers[b])
+            assert d <= EXACT_TOL, f"{a} vs {b}: {d:.3e}\n{answers}"
+    else:
+        event("exact methods: the derivative cancels, checked against its round-off floor")
+        for a, b in combinations(EXACT, 2):
+            error = np.max(np.abs(answers[a] - answers[b]))
+            assert error <= EXACT_TOL * scale + 100 * floor, f"{a} vs {b}: {error:.3e}, floor {floor:.3e}"
     value = graph.evaluate(point)
     for m, r in results.items():
         assert abs(r.value - value) <= 1e-12 * max(1.0, abs(value)), m
-    scale = np.max(np.abs(answers["reverse"]), initial=0.0)
     model = central_difference_error(graph, point, value)
     if model <= MODEL_BOUND * scale:
         event("numeric: checked to 1e-6 relative")

@@ -15,6 +15,7 @@ import contextvars
 
 import numpy as np
 
+from .. import domain
 from ..cost import Meter, record_partial
 from ..graph import Plan
 from ..ops import NUMPY, PRIMITIVES, Primitive, PrimitiveArithmetic, is_constant, namespace
@@ -67,6 +68,7 @@ def forward_step(primitive: Primitive, values: list, tangents: list, meter: Mete
     """
     nested = any(isinstance(v, Dual) for v in values)
     xp = DUAL if nested else NUMPY
+    domain.at(primitive.name)
     out = getattr(xp, primitive.name)(*values)
     count = meter is not None and not nested
     if count:
@@ -75,6 +77,7 @@ def forward_step(primitive: Primitive, values: list, tangents: list, meter: Mete
     for i, t in enumerate(tangents):
         if t is None:
             continue
+        domain.at(f"{primitive.name}'")  # the derivative rule of this primitive
         partial = primitive.partials[i](xp, out, *values)
         if is_constant(partial, 0):
             continue

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import domain
 from ..cost import Meter, record_partial
 from ..graph import Graph, GraphBuilder, Plan, run_plan
 from ..ops import NUMPY, is_constant
@@ -48,6 +49,7 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
             continue
         args = [values[a] for a in step.args]
         out = values[step.out]
+        domain.at(f"{step.primitive.name}'")  # the derivative rule of this primitive, and its adjoint products
         for i, a in enumerate(step.args):
             if not active[a]:
                 continue

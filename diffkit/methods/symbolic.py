@@ -13,6 +13,7 @@ the points evaluated); the time to differentiate and compile is reported separat
 
 from __future__ import annotations
 
+import ctypes
 import sys
 import threading
 import time
@@ -22,15 +23,17 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
+from .. import domain
 from ..cost import Meter
 from ..errors import MethodError, SwellError
 from ..graph import Graph
+from ..limits import limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
 from ..result import Computed
 
-MAX_EXPRESSION_SIZE = 200_000  # tree nodes of the derivatives; past this, SwellError (configurable per call)
-MAX_DEPTH = 400  # graph levels. SymPy recurses per level, and its diff time grows faster than depth²:
-# a 300-level chain takes ~10 s, a 900-level one minutes; past this, SwellError before any work is done.
+# Budgets live in dk.limits: symbolic_size (tree nodes of the derivatives), symbolic_depth (graph levels: SymPy
+# recurses per level, and its diff time grows faster than depth², ~10 s for a 300-level chain) and
+# symbolic_seconds (wall clock). Past any of them: SwellError.
 
 # SymPy recurses through expressions. Its work runs in a thread with a large stack and a raised recursion
 # limit, so deep (but reasonable) expressions work instead of hitting Python's default limit of 1,000.
@@ -116,8 +119,16 @@ def _symbols(graph: Graph) -> dict[str, sp.Symbol]:
     return {name: sp.Symbol(name, real=True) for name in graph.variables}
 
 
-def _deep(work):
-    """Run SymPy work with room to recurse; a RecursionError still left becomes a SwellError."""
+class _OutOfTime(Exception):
+    """Raised inside the SymPy worker thread when its time budget is spent."""
+
+
+def _deep(work, seconds: float):
+    """Run SymPy work with room to recurse and a wall-clock budget.
+
+    SymPy cannot be interrupted politely, so when the budget is spent the worker thread is sent an exception
+    (CPython's PyThreadState_SetAsyncExc), which stops it at its next bytecode; the caller gets a SwellError.
+    """
     outcome: dict = {}
 
     def target():
@@ -125,6 +136,8 @@ def _deep(work):
             outcome["value"] = work()
         except RecursionError:
             outcome["error"] = SwellError("the expression is nested too deeply for SymPy")
+        except _OutOfTime:
+            pass
         except BaseException as exc:  # handed to the calling thread unchanged
             outcome["error"] = exc
 
@@ -132,9 +145,16 @@ def _deep(work):
     previous_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous_limit, _RECURSION_LIMIT))
     try:
-        worker = threading.Thread(target=target, name="diffkit-sympy")
+        worker = threading.Thread(target=target, name="diffkit-sympy", daemon=True)
         worker.start()
-        worker.join()
+        worker.join(seconds)
+        if worker.is_alive():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_OutOfTime))
+            worker.join()
+            raise SwellError(
+                f"symbolic differentiation took longer than its budget of {seconds:g} s "
+                "(dk.limits.symbolic_seconds, or seconds=); use method='reverse'"
+            )
     finally:
         threading.stack_size(previous_stack)
         sys.setrecursionlimit(previous_limit)
@@ -145,10 +165,11 @@ def _deep(work):
 
 def _check_depth(graph: Graph) -> None:
     depth = nx.dag_longest_path_length(graph.nx)
-    if depth > MAX_DEPTH:
+    if depth > limits.symbolic_depth:
         raise SwellError(
-            f"the expression is {depth:,} levels deep, past the symbolic method's limit of {MAX_DEPTH:,} "
-            "(SymPy recurses once per level); use method='reverse' or 'forward'"
+            f"the expression is {depth:,} levels deep, past the symbolic method's limit of "
+            f"{limits.symbolic_depth:,} (dk.limits.symbolic_depth; SymPy recurses per level); "
+            "use method='reverse' or 'forward'"
         )
 
 
@@ -160,14 +181,14 @@ def _differentiate(meter: Meter, make):
     return result
 
 
-def _compile_and_run(meter: Meter, symbols: dict, bound: dict, values: list, derivs: list, max_size: int):
-    """CSE + lambdify the value and derivative expressions, evaluate them, and record the cost."""
+def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: int):
+    """CSE + lambdify the value and derivative expressions; records sizes. Runs in the SymPy worker."""
     size = sum(tree_size(d) for d in derivs)
     meter.details["derivative tree size"] = size
     if size > max_size:
         raise SwellError(
-            f"symbolic derivative has {size:,} tree nodes, past the budget of {max_size:,}; "
-            "use method='reverse' (or raise max_size)"
+            f"symbolic derivative has {size:,} tree nodes, past the budget of {max_size:,} "
+            "(dk.limits.symbolic_size, or max_size=); use method='reverse'"
         )
     started = time.perf_counter()
     # SymPy folds 1/0 to complex infinity (zoo), which has no NumPy spelling; on the real line it is nan.
@@ -184,12 +205,19 @@ def _compile_and_run(meter: Meter, symbols: dict, bound: dict, values: list, der
     except Exception as exc:  # SymPy's printers raise many types; the user needs one clear message
         raise MethodError(f"SymPy could not compile the derivative to NumPy code: {exc}") from None
     meter.details["compile seconds"] = round(time.perf_counter() - started, 6)
+    return function, reduced_exprs, len(values)
+
+
+def _run(meter: Meter, compiled, symbols: dict, bound: dict):
+    """Evaluate the compiled expressions at the points (in the caller's thread, where the domain watch is)."""
+    function, reduced_exprs, n_values = compiled
     points = int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values())))) if bound else 1
     meter.ops(operations(reduced_exprs), points)
     meter.evaluations += 1
     meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
+    domain.at("the compiled SymPy expression")
     results = [_real(r) for r in function(*[bound[name] for name in symbols])]
-    return results[: len(values)], results[len(values) :]
+    return results[:n_values], results[n_values:]
 
 
 def _real(result) -> np.ndarray:
@@ -204,59 +232,56 @@ def _real(result) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
+    """The common path: check depth, differentiate and compile under the budgets, evaluate at the points."""
+    _check_depth(graph)
     meter = Meter("symbolic")
     symbols = _symbols(graph)
-    exprs = graph.to_sympy()
-    exprs = exprs if isinstance(exprs, list) else [exprs]
-    derivs = _differentiate(meter, lambda: [_drop_deltas(sp.diff(e, symbols[v])) for e in exprs for v in wrt])
-    values, flat = _compile_and_run(meter, symbols, bound, exprs, derivs, max_size)
+    max_size = limits.symbolic_size if max_size is None else max_size
+    seconds = limits.symbolic_seconds if seconds is None else seconds
+
+    def work():
+        exprs = graph.to_sympy()
+        exprs = exprs if isinstance(exprs, list) else [exprs]
+        derivs = _differentiate(meter, lambda: differentiate(exprs, symbols))
+        return _compile(meter, symbols, exprs, derivs, max_size)
+
+    values, derivs = _run(meter, _deep(work, seconds), symbols, bound)
+    return values, derivs, meter
+
+
+def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | None = None,
+             seconds: float | None = None) -> Computed:
+    """All ∂outputᵢ/∂variableⱼ, differentiated by SymPy and evaluated by the compiled expression."""
+    values, flat, meter = _symbolic(
+        graph, bound, lambda exprs, s: [_drop_deltas(sp.diff(e, s[v])) for e in exprs for v in wrt], max_size, seconds
+    )
     n = len(wrt)
-    rows = [list(flat[i * n : (i + 1) * n]) for i in range(len(exprs))]
+    rows = [list(flat[i * n : (i + 1) * n]) for i in range(len(values))]
     return Computed(values, rows, meter.finish())
 
 
-def _hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
-    meter = Meter("symbolic")
-    symbols = _symbols(graph)
-    expr = graph.to_sympy()
+def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | None = None,
+            seconds: float | None = None) -> Computed:
+    """All ∂²f/∂vᵢ∂vⱼ (i ≤ j differentiated, the rest by symmetry)."""
     n = len(wrt)
     pairs = [(i, j) for i in range(n) for j in range(i, n)]
 
-    def second_derivatives():
-        first = [sp.diff(expr, symbols[v]) for v in wrt]
-        return [_drop_deltas(sp.diff(first[i], symbols[wrt[j]])) for i, j in pairs]
+    def second_derivatives(exprs, s):
+        first = [sp.diff(exprs[0], s[v]) for v in wrt]
+        return [_drop_deltas(sp.diff(first[i], s[wrt[j]])) for i, j in pairs]
 
-    derivs = _differentiate(meter, second_derivatives)
-    values, flat = _compile_and_run(meter, symbols, bound, [expr], derivs, max_size)
+    values, flat, meter = _symbolic(graph, bound, second_derivatives, max_size, seconds)
     rows: list[list] = [[None] * n for _ in range(n)]
     for (i, j), d in zip(pairs, flat, strict=True):
         rows[i][j] = rows[j][i] = d
     return Computed(values, rows, meter.finish())
 
 
-def _derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
-    meter = Meter("symbolic")
-    symbols = _symbols(graph)
-    expr = graph.to_sympy()
-    (deriv,) = _differentiate(meter, lambda: [_drop_deltas(sp.diff(expr, symbols[wrt], order))])
-    values, (result,) = _compile_and_run(meter, symbols, bound, [expr], [deriv], max_size)
-    return Computed(values, result, meter.finish())
-
-
-def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
-    """All ∂outputᵢ/∂variableⱼ, differentiated by SymPy and evaluated by the compiled expression."""
-    _check_depth(graph)
-    return _deep(lambda: _jacobian(graph, bound, wrt, max_size))
-
-
-def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
-    """All ∂²f/∂vᵢ∂vⱼ (i ≤ j differentiated, the rest by symmetry)."""
-    _check_depth(graph)
-    return _deep(lambda: _hessian(graph, bound, wrt, max_size))
-
-
-def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int = MAX_EXPRESSION_SIZE) -> Computed:
+def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int | None = None,
+               seconds: float | None = None) -> Computed:
     """dᵏf/dxᵏ by SymPy."""
-    _check_depth(graph)
-    return _deep(lambda: _derivative(graph, bound, wrt, order, max_size))
+    values, (result,), meter = _symbolic(
+        graph, bound, lambda exprs, s: [_drop_deltas(sp.diff(exprs[0], s[wrt], order))], max_size, seconds
+    )
+    return Computed(values, result, meter.finish())

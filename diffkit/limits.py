@@ -1,0 +1,36 @@
+"""Resource limits, in one place: ``dk.limits.memory_bytes = 4 * 2**30`` changes them for the session.
+
+They exist so that no input makes diffkit exhaust memory or run without end: each method estimates what a
+request needs before it starts and refuses, with a diffkit error that says what to do instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ResourceError
+
+
+@dataclass
+class Limits:
+    memory_bytes: int = 2 * 1024**3  # arrays one request may hold (values, tape, tangents)
+    graph_nodes: int = 5_000_000  # nodes one graph may have
+    symbolic_size: int = 200_000  # tree nodes of a symbolic derivative (past this: SwellError)
+    symbolic_depth: int = 400  # graph levels the symbolic method accepts (SymPy recurses per level)
+    symbolic_seconds: float = 60.0  # wall-clock budget for SymPy's differentiation and compilation
+
+
+limits = Limits()
+
+
+def check_memory(what: str, nbytes: float, advice: str) -> None:
+    """Refuse a request whose estimated arrays exceed the memory budget."""
+    if nbytes > limits.memory_bytes:
+        raise ResourceError(
+            f"{what} would hold about {_gib(nbytes)} of arrays, over the budget of {_gib(limits.memory_bytes)} "
+            f"(dk.limits.memory_bytes); {advice}"
+        )
+
+
+def _gib(n: float) -> str:
+    return f"{n / 1024**3:.2f} GiB" if n >= 1024**3 else f"{n / 1024**2:.1f} MiB"
