@@ -9,6 +9,7 @@ import numpy as np
 
 from .api import METHODS, _Request, gradient, jacobian
 from .cost import format_bytes
+from .diagnose import Finding, diagnose
 from .errors import BindingError, MethodError
 from .result import Result
 
@@ -37,6 +38,7 @@ class Comparison:
     at: dict
     results: dict[str, Result]
     discrepancies: dict[tuple[str, str], float] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)  # methods that disagree, with likely causes
 
     @property
     def largest_discrepancy(self) -> tuple[tuple[str, str] | None, float]:
@@ -69,6 +71,14 @@ class Comparison:
         pair, worst = self.largest_discrepancy
         if pair is not None:
             lines += ["", f"largest relative discrepancy: {worst:.2e} ({pair[0]} vs {pair[1]})"]
+        numeric = self.results.get("numeric")
+        if numeric is not None and numeric.error_estimate is not None:
+            estimate = max(float(np.nanmax(np.abs(np.asarray(v)), initial=0.0))
+                           for v in numeric.error_estimate.values())
+            lines.append(f"numeric method's own error estimate: {estimate:.1e} (absolute)")
+        lines += [f"note: {finding}" for finding in self.findings]
+        diagnostics = {m: r.diagnostics for m, r in self.results.items() if r.diagnostics}
+        lines += [f"{m}: {'; '.join(d)}" for m, d in diagnostics.items()]
         return "\n".join(lines)
 
 
@@ -79,14 +89,18 @@ def _fmt(x) -> str:
     return f"array{array.shape}"
 
 
-def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = None) -> Comparison:
+def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = None, errors: str = "ignore"
+            ) -> Comparison:
     """Differentiate with every method (gradient for one output, Jacobian for several) and compare.
 
     ``options`` maps a method name to its options, e.g. ``{"numeric": {"scheme": "richardson"}}``; by default
-    the numeric method also estimates its own error.
+    the numeric method also estimates its own error. Domain trouble is reported in the table and in
+    ``findings`` (``errors="warn"`` or ``"raise"`` to have it warned or raised as well).
     """
-    chosen = dict(options or {})
-    chosen["numeric"] = {"error_estimate": True, **chosen.get("numeric", {})}
+    chosen = {m: {"errors": errors} for m in METHODS}
+    for m, extra in (options or {}).items():
+        chosen.setdefault(m, {}).update(extra)
+    chosen["numeric"] = {"error_estimate": True, **chosen.get("numeric", {})}  # compare diagnoses: estimate
     methods = tuple(methods)
     if not methods or any(m not in METHODS for m in methods):
         raise MethodError(f"compare needs methods from {', '.join(METHODS)}, got {methods!r}")
@@ -98,5 +112,6 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
                for m in methods}
     discrepancies = {(a, b): discrepancy(results[a].as_array(), results[b].as_array())
                      for a, b in combinations(results, 2)}
+    findings = diagnose(results, discrepancy, request.graph, request.bound)
     at_shown = {k: (v.item() if v.ndim == 0 else v.copy()) for k, v in request.bound.items()}
-    return Comparison(str(request.graph), at_shown, results, discrepancies)
+    return Comparison(str(request.graph), at_shown, results, discrepancies, findings)

@@ -37,7 +37,13 @@ class Watch:
         self.events[key] = self.events.get(key, 0) + 1
 
     def messages(self) -> list[str]:
-        return [f"{where}: {_MEANING.get(kind, kind)}" for (where, kind) in self.events]
+        return [f"{where}: {_meaning(where, kind)}" for (where, kind) in self.events]
+
+
+def _meaning(where: str, kind: str) -> str:
+    if kind == "invalid value" and where.endswith("'"):  # a derivative rule or its chain-rule products
+        return "invalid operation, such as 0·∞ or ∞ − ∞ (result nan)"
+    return _MEANING.get(kind, kind)
 
 
 _CURRENT: contextvars.ContextVar[Watch | None] = contextvars.ContextVar("diffkit_watch", default=None)

@@ -21,7 +21,8 @@ import numpy as np
 import sympy as sp
 
 from . import domain
-from .errors import BindingError, ConversionError
+from .errors import BindingError, ConversionError, ResourceError
+from .limits import check_memory, limits
 from .ops import CONSTANTS, PRIMITIVES, SYMPY_CONSTANTS, Primitive, is_constant
 
 VAR = "var"
@@ -81,6 +82,10 @@ class GraphBuilder:
         return (data["op"], data["args"])
 
     def _new_id(self, kind: str) -> str:
+        if self.nx.number_of_nodes() >= limits.graph_nodes:
+            raise ResourceError(
+                f"the graph reached {limits.graph_nodes:,} nodes (dk.limits.graph_nodes); build a smaller one"
+            )
         while True:
             node = f"{kind}{self._counters[kind]}"
             self._counters[kind] += 1
@@ -225,6 +230,17 @@ class Plan:
             active[step.out] = any(active[a] for a in step.args)
         return active
 
+    def peak_live(self) -> int:
+        """The most slots alive at once when each is released after its last use (forward mode's working set)."""
+        last = self.last_use()
+        live = len(self.variables) + len(self.constants)
+        peak = live
+        for index, step in enumerate(self.steps):
+            live += 1
+            peak = max(peak, live)
+            live -= sum(1 for a in set(step.args) if last[a] == index and a not in self.variables.values())
+        return peak
+
     def last_use(self) -> list[int]:
         """For each slot, the index of the last step reading it (-1: none; outputs live to the end)."""
         last = [-1] * self.size
@@ -234,6 +250,11 @@ class Plan:
         for slot in self.outputs:
             last[slot] = len(self.steps)
         return last
+
+
+def points_of(bound: Mapping[str, np.ndarray]) -> int:
+    """How many points a binding describes (the size of the broadcast batch)."""
+    return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values())))) if bound else 1
 
 
 class Graph:
@@ -309,6 +330,7 @@ class Graph:
         """
         domain.check_policy(errors)
         bound = self.bind(at)
+        check_memory("evaluating this graph", 8.0 * self.plan.size * points_of(bound), "evaluate fewer points at once")
         with domain.watching() as watch:
             values = run_plan(self.plan, bound)
         domain.apply_policy(watch.messages(), errors, "evaluation", stacklevel=3)

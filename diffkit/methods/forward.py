@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import domain
 from ..cost import Meter, record_partial
-from ..graph import Plan
+from ..graph import Plan, points_of
+from ..limits import check_memory
 from ..ops import NUMPY, PRIMITIVES, Primitive, PrimitiveArithmetic, is_constant, namespace
 from ..result import Computed
 
@@ -156,10 +157,24 @@ def _one_hot(n: int, index: int, batch_ndim: int, axis: int = 0, axes: int = 1) 
     return seed
 
 
+def _check_memory(plan: Plan, bound: dict, width: int, kept: int) -> None:
+    """Forward mode holds its live intermediates with tangents ``width`` wide, plus the ``kept`` result columns
+    (the variables' own tangents are one-hot seeds, too small to count)."""
+    points = points_of(bound)
+    intermediates = plan.peak_live() - len(plan.variables) - len(plan.constants)
+    check_memory(
+        f"forward mode with tangents {width} wide",
+        8.0 * points * (intermediates * (1 + width) + kept),
+        "use method='reverse' (one backward sweep, whatever the number of variables) or batch=False",
+    )
+
+
 def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Computed:
     """All ∂outputᵢ/∂variableⱼ: one sweep per variable, or one batched sweep."""
     meter = Meter("forward")
     plan = graph.plan
+    kept = len(plan.outputs) * len(wrt)
+    _check_memory(plan, bound, len(wrt) if batch else 1, kept)
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     rows: list[list] = [[None] * len(wrt) for _ in plan.outputs]
     if batch and wrt:
@@ -230,6 +245,7 @@ def hessian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Co
     """Forward-over-forward: one sweep of second-order duals per pair i ≤ j (or one batched sweep)."""
     meter = Meter("forward")
     n = len(wrt)
+    _check_memory(graph.plan, bound, (2 * n + n * n) if batch else 3, n * n)
     rows: list[list] = [[None] * n for _ in range(n)]
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     value = None

@@ -28,7 +28,8 @@ import numpy as np
 
 from ..cost import Meter
 from ..errors import MethodError
-from ..graph import Graph, run_plan
+from ..graph import Graph, points_of, run_plan
+from ..limits import check_memory
 from ..result import Computed
 
 EPS = np.finfo(np.float64).eps
@@ -58,6 +59,8 @@ def _evaluator(graph: Graph, meter: Meter):
         meter.op(step.primitive, np.size(out))
 
     def evaluate(bound: dict) -> list:
+        # run_plan keeps every intermediate of an evaluation
+        check_memory("a numeric evaluation", 8.0 * plan.size * points_of(bound), "differentiate fewer points at once")
         meter.evaluations += 1
         values = run_plan(plan, bound, on_step=count)
         # An evaluation briefly holds its intermediates (run_plan keeps them all until it returns) and the
@@ -106,7 +109,28 @@ def _shifted(bound: dict, name: str, delta) -> dict:
     return shifted
 
 
-def _first_derivatives(f, bound: dict, name: str, scheme: str, step, value, error_estimate: bool):
+CANCELLATION_DIGITS = 6  # fewer significant digits than this left in a difference: reported
+
+
+def _cancellation(plus: list, minus: list, name: str, diagnostics: list) -> None:
+    """Report when f(x+h) - f(x-h) cancels: the difference keeps log10(|Δf| / (ε·|f|)) significant digits."""
+    worst = np.inf
+    for p, m in zip(plus, minus, strict=True):
+        p, m = np.asarray(p, dtype=float), np.asarray(m, dtype=float)
+        difference = np.abs(p - m)
+        scale = np.maximum(np.abs(p), np.abs(m))
+        usable = np.isfinite(difference) & (difference > 0) & (scale > 0)  # Δf = 0: no dependence, nothing lost
+        if usable.any():
+            worst = min(worst, float(np.min(np.log10(difference[usable] / (EPS * scale[usable])))))
+    if worst < CANCELLATION_DIGITS:
+        diagnostics.append(
+            f"numeric: cancellation in the difference for {name}: about {max(worst, 0):.0f} of 16 significant "
+            "digits survive (f changes little over the step compared with its size)"
+        )
+
+
+def _first_derivatives(f, bound: dict, name: str, scheme: str, step, value, error_estimate: bool,
+                       diagnostics: list):
     """∂outputs/∂name for every output (a list), and an error estimate per output (or None)."""
     x = bound[name]
     if scheme == "complex":
@@ -117,6 +141,7 @@ def _first_derivatives(f, bound: dict, name: str, scheme: str, step, value, erro
     h = automatic_step(x, _STEP_POWER[scheme]) if step is None else np.float64(step)
     if scheme == "forward":
         plus = f(_shifted(bound, name, h))
+        _cancellation(plus, value, name, diagnostics)
         derivs = [(p - v) / h for p, v in zip(plus, value, strict=True)]
         if not error_estimate:
             return derivs, None
@@ -125,6 +150,7 @@ def _first_derivatives(f, bound: dict, name: str, scheme: str, step, value, erro
 
     def central(hh):
         plus, minus = f(_shifted(bound, name, hh)), f(_shifted(bound, name, -hh))
+        _cancellation(plus, minus, name, diagnostics)
         return [(p - m) / (2 * hh) for p, m in zip(plus, minus, strict=True)]
 
     if scheme == "central":
@@ -153,8 +179,9 @@ def jacobian(
     meter.hold(sum(np.asarray(v).nbytes for v in value))  # kept: the value, for the result and the quotients
     rows: list[list] = [[None] * len(wrt) for _ in value]
     errors: list[list] | None = [[None] * len(wrt) for _ in value] if error_estimate else None
+    diagnostics: list[str] = []
     for j, name in enumerate(wrt):
-        derivs, errs = _first_derivatives(f, bound, name, scheme, step, value, error_estimate)
+        derivs, errs = _first_derivatives(f, bound, name, scheme, step, value, error_estimate, diagnostics)
         for i, d in enumerate(derivs):
             rows[i][j] = d
             meter.ops(_QUOTIENT_OPS[scheme], np.size(d))  # forming the difference quotient(s)
@@ -162,7 +189,7 @@ def jacobian(
             if errors is not None:
                 errors[i][j] = errs[i]
     meter.details["scheme"] = scheme
-    return Computed(value, rows, meter.finish(), errors)
+    return Computed(value, rows, meter.finish(), errors, list(dict.fromkeys(diagnostics)))
 
 
 def jvp(graph: Graph, bound: dict, tangents: dict, step=None) -> Computed:

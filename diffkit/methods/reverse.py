@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import domain
 from ..cost import Meter, record_partial
-from ..graph import Graph, GraphBuilder, Plan, run_plan
+from ..graph import Graph, GraphBuilder, Plan, points_of, run_plan
+from ..limits import check_memory
 from ..ops import NUMPY, is_constant
 from ..result import Computed
 from ..trace import Expr, functions
@@ -26,6 +27,8 @@ from ..trace import Expr, functions
 
 def record(plan: Plan, bound: dict, meter: Meter) -> list:
     """The forward sweep: every slot's value, kept as the tape for the backward sweep."""
+    # The tape keeps every value, and the adjoints can at worst be as many again.
+    check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound), "differentiate fewer points at once")
     meter.forward_sweeps += 1
 
     def keep(step, out):

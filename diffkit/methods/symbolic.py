@@ -26,8 +26,8 @@ import sympy as sp
 from .. import domain
 from ..cost import Meter
 from ..errors import MethodError, SwellError
-from ..graph import Graph
-from ..limits import limits
+from ..graph import Graph, points_of
+from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
 from ..result import Computed
 
@@ -211,7 +211,10 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
 def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     """Evaluate the compiled expressions at the points (in the caller's thread, where the domain watch is)."""
     function, reduced_exprs, n_values = compiled
-    points = int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values())))) if bound else 1
+    points = points_of(bound)
+    check_memory(
+        "the compiled symbolic derivative", 8.0 * len(reduced_exprs) * points, "differentiate fewer points at once"
+    )
     meter.ops(operations(reduced_exprs), points)
     meter.evaluations += 1
     meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
