@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .errors import DomainError, DomainWarning
+from .errors import DomainError, DomainWarning, MethodError
 
 POLICIES = ("warn", "raise", "ignore")
 
@@ -80,7 +80,5 @@ def apply_policy(messages: list[str], errors: str, method: str, stacklevel: int 
 
 
 def check_policy(errors: str) -> None:
-    from .errors import MethodError
-
     if errors not in POLICIES:
         raise MethodError(f"errors= must be one of {', '.join(POLICIES)}, got {errors!r}")

@@ -127,9 +127,8 @@ class GraphBuilder:
         key = (primitive.name, tuple(args))
         if key not in self._keys:
             node = self._new_id("v")
-            label = primitive.infix or primitive.name
-            if primitive.name == "neg":
-                label = "neg"
+            # operators are labelled by their symbol, except negation, whose "-" would read as subtraction
+            label = primitive.name if primitive.name == "neg" else (primitive.infix or primitive.name)
             self.nx.add_node(node, op=primitive.name, label=label, args=tuple(args))
             for position, arg in enumerate(args):
                 if self.nx.has_edge(arg, node):
