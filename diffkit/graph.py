@@ -31,8 +31,9 @@ _INTERNAL_ID = re.compile(r"([vc])(\d+)")
 
 
 def natural_key(name: str):
-    """Sort key putting x2 before x10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+    """Sort key putting x2 before x10 (digit runs compared by length, then text: no int() of huge runs)."""
+    return [(len(part.lstrip("0")), part.lstrip("0")) if part.isdigit() else (-1, part)
+            for part in re.split(r"(\d+)", name)]
 
 
 def constant_label(value: float) -> str:

@@ -18,6 +18,7 @@ from .graph import Graph, GraphBuilder
 from .ops import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 MAX_LENGTH = 1_000_000  # characters; longer text is refused before parsing
+MAX_NAME = 255  # characters in a variable name
 
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _UNARY = {ast.USub: "neg"}
@@ -48,6 +49,7 @@ def parse_many(texts: list[str], names: list[str] | None = None) -> Graph:
     for text in texts:
         if not isinstance(text, str):
             raise ParseError(f"expected expression text, got {type(text).__name__}")
+        _check_text(text)
         source = _caret_to_power(text)
         trees.append((text, source, _python_ast(text, source)))
     variables = set()
@@ -64,15 +66,29 @@ def _caret_to_power(text: str) -> str:
     return text.replace("^", "**")
 
 
-def _python_ast(text: str, source: str) -> ast.Expression:
+def _check_text(text: str) -> None:
+    """Refuse, before Python's parser sees it, text the grammar can never accept.
+
+    Non-ASCII text: Python would fold look-alike letters (ｓｉｎ, 𝐱) into ASCII ones, and lone surrogates break
+    its encoder. Quotes: the grammar has no strings, and Python's parser takes quadratic time on long f-strings.
+    """
     if len(text) > MAX_LENGTH:
         raise ParseError(f"expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
     if not text.strip():
         raise ParseError("empty expression")
+    if not text.isascii():
+        column, char = next((i + 1, c) for i, c in enumerate(text) if not c.isascii())
+        raise ParseError(f"non-ASCII character {char!r} (U+{ord(char):04X}): expressions must be ASCII", text, column)
     if "\n" in text.strip() or "\r" in text:
         raise ParseError("an expression is one line of text", text, text.find("\n") + 1)
     if "\x00" in text:
         raise ParseError("null byte in expression", text, text.index("\x00") + 1)
+    quote = next((i for i, c in enumerate(text) if c in "'\""), None)
+    if quote is not None:
+        raise ParseError("strings are not part of the expression language", text, quote + 1)
+
+
+def _python_ast(text: str, source: str) -> ast.Expression:
     try:
         return ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
@@ -206,8 +222,8 @@ class _Converter:
             raise self.fail(f"{name!r} is a function; call it like {name}(x)", node)
         if name.startswith("__"):
             raise self.fail(f"name {name!r} is not allowed (no dunder names)", node)
-        if not name.isascii():
-            raise self.fail(f"variable name {name!r} must be ASCII", node)
+        if len(name) > MAX_NAME:
+            raise self.fail(f"variable name is {len(name):,} characters long; the limit is {MAX_NAME}", node)
         return self.builder.variable(name)
 
     def number(self, node: ast.Constant) -> str:

@@ -97,10 +97,10 @@ def test_variable_named_like_an_internal_id_does_not_clash():
         ("x // y", "operator '//' is not supported", 1),
         ("x % y", "operator '%' is not supported", 1),
         ("[x for x in y]", "comprehension", 1),
-        ("f'{x}'", "f-string", 1),
+        ("f'{x}'", "strings are not part", 2),
         ("sin(x=1)", "takes no keyword arguments", 7),
         ("sin(*x)", "starred", 5),
-        ("'text'", "str literal", 1),
+        ("'text'", "strings are not part", 1),
         ("2j * x", "complex number literal", 1),
         ("True * x", "bool literal", 1),
         ("sin + 1", "'sin' is a function", 1),
@@ -111,6 +111,7 @@ def test_variable_named_like_an_internal_id_does_not_clash():
         ("", "empty expression", None),
         ("x\n+ y", "one line", None),
         ("x + \u00e9", "must be ASCII", 5),
+        ("sin(x) + 'a'", "strings are not part", 10),
     ],
 )
 def test_bad_input_names_what_and_where(text, fragment, column):
