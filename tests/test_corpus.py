@@ -556,7 +556,7 @@ def test_second_derivative_of_saturated_softplus(method):
 def test_limitation_symbolic_overflow_of_sigmoid_and_softplus(expr, x, value, slope):
     """Bug 7 (open, symbolic only): the other methods are checked first, then the symbolic one fails."""
     for m in ("numeric", "forward", "reverse", "symbolic"):
-        r = dk.gradient(expr, at={"x": x}, method=m)
+        r = dk.gradient(expr, at={"x": x}, method=m, errors="ignore")  # overflow is the point here
         assert r.value == pytest.approx(value), m
         assert r.gradient["x"] == pytest.approx(slope), m
 
