@@ -47,6 +47,8 @@ from itertools import combinations
 
 import numpy as np
 import pytest
+from grammar import VARIABLES
+from grammar import expressions as grammar_expressions
 from hypothesis import assume, event, given, settings, target
 from hypothesis import strategies as st
 
@@ -62,58 +64,10 @@ NUMERIC_TOL = 1e-6
 MODEL_MARGIN = 10.0
 EPS = float(np.finfo(np.float64).eps)
 TINY = float(np.finfo(np.float64).smallest_subnormal)
-VARIABLES = ("x", "y", "z")
 
-# --- the grammar (after tests/test_random_expressions.py; see its docstring for why each template is safe) ---
-#
-# One change: softplus of a non-positive argument is softplus(-arctan(u)**2) here, its argument in [-2.47, 0],
-# where tests/test_random_expressions.py has softplus(-u**2). The symbolic method evaluates SymPy's
-# log(1 + exp(a)) as written (docs/conventions.md, "What the symbolic method evaluates"), which keeps only
-# absolute precision: relative error eps/exp(a), 3e-10 at a = -14, and 0 instead of 8.5e-17 past a ~ -37. A
-# gradient never needs softplus' value, but these identities do (h'(f), f*grad g): found by the chain rule,
-# log(1 + f**2) with f = softplus(-(3*x)**2), symbolic off by 5.5e-10. See test_limitation_symbolic_softplus.
-
-COEFFICIENTS = ("0.5", "2", "3", "1.5", "0.25", "2.5", "pi", "e")
-
-UNARY = (
-    "sin({0})", "cos({0})", "arctan({0})", "atan({0})", "tanh(arctan({0}))", "tanh(2*arctan({0}))",
-    "sigmoid(12*arctan({0}))", "softplus(2*sin({0}))", "softplus(-arctan({0})**2)",
-    "-({0})",
-    "exp(sin({0}))", "exp(-({0})**2)", "exp(0.5*tanh(arctan({0})))",
-    "log(1 + ({0})**2)", "ln(2 + sin({0}))", "log(sigmoid(arctan({0})))",
-    "sqrt(1 + ({0})**2)", "sqrt(2 + cos({0}))",
-    "arcsin(0.5*tanh(arctan({0})))", "asin(0.9*sin({0}))", "arccos(0.6*arctan({0}))", "acos(0.9*cos({0}))",
-    "tan(tanh(arctan({0})))", "tan(0.5*sin({0}))",
-    "sinh(tanh(arctan({0})))", "cosh(sin({0}))", "sinh(arctan({0}))",
-    "({0})**2", "({0})^3", "(1 + ({0})**2)**0.75", "(1.5 + cos({0}))**(-1.5)", "(2 + sin({0}))**2.5",
-    "1/(1 + ({0})**2)",
-    "abs(tanh(arctan({0})) - 1.5)", "abs(1.5 + sin({0}))",
-    "sign(tanh(arctan({0})) - 1.5)*({0})", "sign(2 + cos({0}))*sin({0})",
-    "relu(1.5 + tanh(arctan({0})))", "relu(tanh(arctan({0})) - 1.5) + ({0})",
-    "heaviside(2 + sin({0}))*({0})", "heaviside(sin({0}) - 2) + cos({0})",
-)
-SCALED = ("{c}*({0})", "({0}) + {c}", "({0}) - {c}", "({0})/{c}", "{c}/(2 + sin({0}))", "sin({c}*({0}))")
-BINARY = (
-    "({0}) + ({1})", "({0}) - ({1})", "({0})*({1})",
-    "({0})/(2 + cos({1}))", "({0})/(1 + ({1})**2)", "arctan(({0})/(1 + ({1})**2))",
-    "sin(({0})*({1}))", "log(1 + ({0})**2 + ({1})**2)",
-    "maximum(sin({0}), 1.5 + cos({1}))", "max(tanh(arctan({0})), tanh(arctan({1})) + 3)",
-    "minimum(tanh(arctan({0})) - 3, tanh(arctan({1})))", "min(sin({0}), cos({1}) + 2.5)",
-    "(2 + sin({0}))**arctan({1})", "(1 + ({0})**2)**(0.5*sin({1}))", "(1.5 + tanh(arctan({0})))^cos({1})",
-)
-
-
-def expressions(max_leaves: int = 5, variables=VARIABLES) -> st.SearchStrategy[str]:
-    """Expression text over ``variables``, safe at every real point."""
-
-    def extend(children):
-        unary = st.builds(lambda t, a: t.format(a), st.sampled_from(UNARY), children)
-        scaled = st.builds(lambda t, c, a: t.format(a, c=c), st.sampled_from(SCALED),
-                           st.sampled_from(COEFFICIENTS), children)
-        two = st.builds(lambda t, a, b: t.format(a, b), st.sampled_from(BINARY), children, children)
-        return st.one_of(unary, scaled, two)
-
-    return st.recursive(st.sampled_from(variables), extend, max_leaves=max_leaves)
+def expressions(max_leaves: int = 5, variables=VARIABLES):
+    """The shared grammar (tests/grammar.py), smaller by default: each property composes several of them."""
+    return grammar_expressions(max_leaves=max_leaves, variables=variables)
 
 
 # Points (and random vectors) come from a seed, as in tests/test_random_expressions.py: generic coordinates in

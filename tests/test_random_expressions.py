@@ -1,23 +1,8 @@
 """Random expressions, written as text by hypothesis and parsed with ``dk.parse``, differentiated four ways.
 
-The grammar is designed so that no domain problem can arise at any real point, whatever the nesting:
-
-* every risky argument is wrapped so it is safe: ``log(1 + A**2)``, ``ln(2 + sin(A))``, ``sqrt(2 + cos(A))``,
-  ``arcsin(0.5*tanh(arctan(A)))``, ``tan(tanh(arctan(A)))`` (|tanh(arctan(A))| < 0.92 < pi/2),
-  ``A/(2 + cos(B))``, real and variable powers only of bases >= 0.5, and ``exp``/``sinh``/``cosh`` only of
-  bounded arguments (so nothing overflows);
-* the non-smooth primitives (abs, relu, maximum, minimum, sign, heaviside) only ever see arguments at least 0.5
-  away from their kink (``abs(tanh(arctan(A)) - 1.5)``, ``maximum(sin(A), 1.5 + cos(B))``, ...), so every
-  method differentiates the same smooth branch and the finite-difference step never crosses a kink;
-* the saturating functions get bounded arguments: tanh at most pi (so 1 - tanh**2 > 0.007), sigmoid at most
-  6*pi, softplus at most 2 (or <= 0). Deeper saturation hits two open diffkit bugs in the symbolic method
-  (SymPy's tanh' = 1 - tanh**2 and softplus'' cancel; sigmoid/softplus overflow past |a| ~ 709), reproduced
-  and marked xfail in tests/test_corpus.py;
-* constants appear only as coefficients next to a variable-dependent operand, never alone inside a function:
-  a constant subexpression such as ``sin(pi)`` is exactly 0 for SymPy but 1.2e-16 in floating point, which
-  would make a mathematically zero derivative look like a 100% relative disagreement;
-* growth is limited by the number of leaves (at most MAX_LEAVES); where it still makes the central difference
-  inaccurate (fast oscillation, see ``central_difference_error``), the numeric check says so.
+The grammar (tests/grammar.py) is designed so that no domain problem can arise at any real point, whatever
+the nesting; growth is limited by the number of leaves (at most MAX_LEAVES), and where it still makes the central
+difference inaccurate (fast oscillation, see ``central_difference_error``), the numeric check says so.
 
 Tolerances are those of the corpus (tests/test_corpus.py): symbolic, forward and reverse agree to 1e-10
 relative (``dk.discrepancy``), the numeric central difference agrees with reverse mode to 1e-6 wherever its own
@@ -30,6 +15,7 @@ from itertools import combinations
 
 import numpy as np
 import sympy as sp
+from grammar import BINARY, SCALED, UNARY, VARIABLES, expressions
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -40,60 +26,7 @@ EXACT = ("symbolic", "forward", "reverse")
 EXACT_TOL = 1e-10
 NUMERIC_TOL = 1e-6
 EPS = np.finfo(np.float64).eps
-VARIABLES = ("x", "y", "z")
 MAX_LEAVES = 8
-
-# Coefficients: a few integers and reals, the constants pi and e.
-COEFFICIENTS = ("0.5", "2", "3", "1.5", "0.25", "2.5", "pi", "e")
-
-# One operand {0}; every template is defined, finite and smooth for every real value of {0}.
-UNARY = (
-    "sin({0})", "cos({0})", "arctan({0})", "atan({0})", "tanh(arctan({0}))", "tanh(2*arctan({0}))",
-    "sigmoid(12*arctan({0}))", "softplus(2*sin({0}))", "softplus(-({0})**2)",
-    "-({0})",
-    "exp(sin({0}))", "exp(-({0})**2)", "exp(0.5*tanh(arctan({0})))",
-    "log(1 + ({0})**2)", "ln(2 + sin({0}))", "log(sigmoid(arctan({0})))",
-    "sqrt(1 + ({0})**2)", "sqrt(2 + cos({0}))",
-    "arcsin(0.5*tanh(arctan({0})))", "asin(0.9*sin({0}))", "arccos(0.6*arctan({0}))", "acos(0.9*cos({0}))",
-    "tan(tanh(arctan({0})))", "tan(0.5*sin({0}))",
-    "sinh(tanh(arctan({0})))", "cosh(sin({0}))", "sinh(arctan({0}))",
-    "({0})**2", "({0})^3", "(1 + ({0})**2)**0.75", "(1.5 + cos({0}))**(-1.5)", "(2 + sin({0}))**2.5",
-    "1/(1 + ({0})**2)",
-    # non-smooth primitives, always at least 0.5 away from their kinks (|tanh(arctan(A))| < 0.92)
-    "abs(tanh(arctan({0})) - 1.5)", "abs(1.5 + sin({0}))",
-    "sign(tanh(arctan({0})) - 1.5)*({0})", "sign(2 + cos({0}))*sin({0})",
-    "relu(1.5 + tanh(arctan({0})))", "relu(tanh(arctan({0})) - 1.5) + ({0})",
-    "heaviside(2 + sin({0}))*({0})", "heaviside(sin({0}) - 2) + cos({0})",
-)
-
-# One operand {0} and one coefficient {c}.
-SCALED = ("{c}*({0})", "({0}) + {c}", "({0}) - {c}", "({0})/{c}", "{c}/(2 + sin({0}))", "sin({c}*({0}))")
-
-# Two operands {0}, {1}.
-BINARY = (
-    "({0}) + ({1})", "({0}) - ({1})", "({0})*({1})", "({0})*({1})",
-    "({0})/(2 + cos({1}))", "({0})/(1 + ({1})**2)", "arctan(({0})/(1 + ({1})**2))",
-    "sin(({0})*({1}))", "log(1 + ({0})**2 + ({1})**2)",
-    "maximum(sin({0}), 1.5 + cos({1}))", "max(tanh(arctan({0})), tanh(arctan({1})) + 3)",
-    "minimum(tanh(arctan({0})) - 3, tanh(arctan({1})))", "min(sin({0}), cos({1}) + 2.5)",
-    # variable exponents
-    "(2 + sin({0}))**arctan({1})", "(1 + ({0})**2)**(0.5*sin({1}))", "(1.5 + tanh(arctan({0})))^cos({1})",
-)
-
-
-def expressions(max_leaves: int = MAX_LEAVES, variables=VARIABLES) -> st.SearchStrategy[str]:
-    """Expression text over the variables (x, y, z) built recursively from the safe templates above."""
-    leaves = st.sampled_from(variables)
-
-    def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-        unary = st.builds(lambda t, a: t.format(a), st.sampled_from(UNARY), children)
-        scaled = st.builds(lambda t, c, a: t.format(a, c=c), st.sampled_from(SCALED),
-                           st.sampled_from(COEFFICIENTS), children)
-        two = st.builds(lambda t, a, b: t.format(a, b), st.sampled_from(BINARY), children, children)
-        return st.one_of(unary, scaled, two)
-
-    return st.recursive(leaves, extend, max_leaves=max_leaves)
-
 
 # A point: hypothesis draws a seed, NumPy turns it into generic coordinates in [-2, 2]. Hypothesis' own float
 # strategy favours special values (0, ±1, x == y), where mathematically-zero derivatives come out as exact zeros
