@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import networkx as nx
@@ -215,6 +215,8 @@ class Plan:
     constants: tuple[tuple[int, float], ...]  # (slot, value)
     steps: tuple[Step, ...]
     outputs: tuple[int, ...]
+    # Analyses that sweeps ask for again and again (once per sweep), computed once per plan.
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -222,6 +224,12 @@ class Plan:
 
     def active(self, wrt: Iterable[str]) -> list[bool]:
         """For each slot: does it depend on one of the variables in ``wrt``? Only these need derivatives."""
+        key = ("active", tuple(wrt))
+        if key not in self._cache:
+            self._cache[key] = self._active(key[1])
+        return self._cache[key]
+
+    def _active(self, wrt: tuple[str, ...]) -> list[bool]:
         active = [False] * self.size
         for name in wrt:
             if name in self.variables:
@@ -243,6 +251,11 @@ class Plan:
 
     def last_use(self) -> list[int]:
         """For each slot, the index of the last step reading it (-1: none; outputs live to the end)."""
+        if "last_use" not in self._cache:
+            self._cache["last_use"] = self._last_use()
+        return self._cache["last_use"]
+
+    def _last_use(self) -> list[int]:
         last = [-1] * self.size
         for index, step in enumerate(self.steps):
             for a in step.args:
@@ -318,9 +331,9 @@ class Graph:
 
     # --- evaluation -----------------------------------------------------------------------------------------
 
-    def bind(self, at: Mapping[str, object] | Sequence | float | None, allow_extra: bool = False) -> dict:
+    def bind(self, at: Mapping[str, object] | Sequence | float | None) -> dict:
         """Check and convert values for the variables: float arrays, all present, shapes broadcastable."""
-        return bind(self.variables, at, allow_extra=allow_extra)
+        return bind(self.variables, at)
 
     def evaluate(self, at=None, errors: str = "warn"):
         """The output value(s) at the given variable values (a float, an array for a batch, or a tuple).
@@ -344,7 +357,7 @@ class Graph:
     def to_sympy(self):
         """The SymPy expression (or list of them, one per output) this graph computes."""
         exprs = {}
-        symbols = {name: sp.Symbol(name, real=True) for name in self.plan.variables}
+        symbols = {name: sympy_symbol(name) for name in self.plan.variables}
         for node in self.plan.nodes:
             data = self.nx.nodes[node]
             if data["op"] == VAR:
@@ -418,6 +431,11 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
     return text, mine
 
 
+def sympy_symbol(name: str) -> sp.Symbol:
+    """A variable as SymPy sees it: real, since every diffkit value is."""
+    return sp.Symbol(name, real=True)
+
+
 def sympy_number(value: float) -> sp.Expr:
     """A constant as SymPy sees it: integers exact, pi and e symbolic, others as floats."""
     if value in SYMPY_CONSTANTS:
@@ -430,7 +448,7 @@ def sympy_number(value: float) -> sp.Expr:
 # --- binding and execution ------------------------------------------------------------------------------------
 
 
-def bind(variables: Sequence[str], at, allow_extra: bool = False) -> dict[str, np.ndarray]:
+def bind(variables: Sequence[str], at) -> dict[str, np.ndarray]:
     """Turn the user's ``at`` into {name: float64 array}, naming whatever is missing, unknown or malformed."""
     if at is None:
         at = {}
@@ -447,7 +465,7 @@ def bind(variables: Sequence[str], at, allow_extra: bool = False) -> dict[str, n
     if missing:
         raise BindingError(f"no value given for variable(s) {', '.join(missing)}")
     unknown = [k for k in at if k not in variables]
-    if unknown and not allow_extra:
+    if unknown:
         known = ", ".join(variables) or "none"
         raise BindingError(f"unknown variable(s) {', '.join(map(str, unknown))}; the expression's variables: {known}")
     bound = {}

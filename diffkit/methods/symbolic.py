@@ -26,7 +26,7 @@ import sympy as sp
 from .. import domain
 from ..cost import Meter
 from ..errors import MethodError, SwellError
-from ..graph import Graph, points_of
+from ..graph import Graph, points_of, sympy_symbol
 from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
 from ..result import Computed
@@ -116,7 +116,7 @@ def _drop_deltas(expr: sp.Expr) -> sp.Expr:
 
 
 def _symbols(graph: Graph) -> dict[str, sp.Symbol]:
-    return {name: sp.Symbol(name, real=True) for name in graph.variables}
+    return {name: sympy_symbol(name) for name in graph.variables}
 
 
 class _OutOfTime(Exception):
