@@ -1,0 +1,184 @@
+"""Small, seeded toy datasets for training a NumPy MLP with diffkit's gradients.
+
+Every function is deterministic (randomness comes only from ``np.random.default_rng(seed)``, never from global
+state) and returns NumPy arrays: inputs ``X`` are float64 of shape ``(N, D)``; classification labels are int64
+class indices of shape ``(N,)``; regression and reconstruction targets are float64 of shape ``(N, D)``.
+
+- :func:`xor` -- the four XOR points: the smallest problem no linear model solves; one hidden layer does.
+- :func:`encoder` -- the 8-3-8 identity encoder: a narrow hidden layer must invent a compact (binary-like) code.
+- :func:`sine` -- samples of ``sin`` on ``[-pi, pi]``: universal approximation of a smooth 1-D function.
+- :func:`moons` -- two interleaving half circles: a curved decision boundary in 2-D.
+- :func:`spirals` -- interleaved spirals: a hard, highly non-linear boundary that needs depth or width.
+- :func:`digits` -- scikit-learn's bundled 8x8 handwritten digits: a real 10-class problem (needs the
+  optional extra, ``pip install "diffkit[datasets]"``).
+- :func:`one_hot` -- turns class indices into the one-hot targets a softmax/cross-entropy loss expects.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+from .errors import BindingError, DiffkitError
+
+__all__ = ["xor", "encoder", "sine", "moons", "spirals", "digits", "one_hot"]
+
+
+def _int(value, name: str, minimum: int) -> int:
+    """Check that ``value`` is an integer (not a bool) at least ``minimum``; return it as an int."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise BindingError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _real(value, name: str, low: float = 0.0, high: float = math.inf, open_low: bool = False) -> float:
+    """Check that ``value`` is a finite real number in ``[low, high)`` (``(low, high)`` if ``open_low``)."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if open_low else value >= low) and value < high
+    if not ok:
+        interval = f"{'(' if open_low else '['}{low}, {high})"
+        raise BindingError(f"{name} must be a finite number in {interval}, got {value!r}")
+    return float(value)
+
+
+def _rng(seed) -> np.random.Generator:
+    return np.random.default_rng(_int(seed, "seed", 0))
+
+
+def xor() -> tuple[np.ndarray, np.ndarray]:
+    """The four XOR points ``{0, 1}^2`` with labels ``x1 != x2``: X (4, 2) float64, y (4,) int64."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0], dtype=np.int64)
+    return X, y
+
+
+def encoder(n: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The lecture's 8-3-8 encoder: X = Y = identity(n), float64 (n, n).
+
+    A network n-3-n must reproduce each one-hot input at its output through 3 hidden sigmoid units, so the
+    hidden layer learns a binary-like code for the n inputs (3 bits suffice for 8).
+    """
+    n = _int(n, "n", 1)
+    return np.eye(n), np.eye(n)
+
+
+def sine(n: int = 200, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A universal approximation target: X (n, 1) evenly spaced on [-pi, pi], y = sin(X) + noise * N(0, 1).
+
+    With ``noise=0`` the targets equal ``np.sin(X)`` exactly.
+    """
+    n = _int(n, "n", 1)
+    noise = _real(noise, "noise")
+    rng = _rng(seed)
+    X = np.linspace(-np.pi, np.pi, n).reshape(n, 1)
+    y = np.sin(X)
+    if noise > 0:
+        y = y + noise * rng.standard_normal((n, 1))
+    return X, y
+
+
+def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (like scikit-learn's ``make_moons``), shuffled; X (n, 2), y (n,) in {0, 1}.
+
+    Class 0 is the upper moon (n // 2 points), class 1 the lower one (n - n // 2 points); Gaussian noise of
+    standard deviation ``noise`` is added to both coordinates.
+    """
+    n = _int(n, "n", 1)
+    noise = _real(noise, "noise")
+    rng = _rng(seed)
+    n_upper = n // 2
+    n_lower = n - n_upper
+    t_upper = np.linspace(0.0, np.pi, n_upper)
+    t_lower = np.linspace(0.0, np.pi, n_lower)
+    upper = np.column_stack([np.cos(t_upper), np.sin(t_upper)])
+    lower = np.column_stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)])
+    X = np.vstack([upper, lower]) + noise * rng.standard_normal((n, 2))
+    y = np.concatenate([np.zeros(n_upper, np.int64), np.ones(n_lower, np.int64)])
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def spirals(
+    n: int = 200, turns: float = 1.5, noise: float = 0.1, classes: int = 2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms, shuffled; X (n, 2), y (n,) in ``0 .. classes - 1``.
+
+    Each arm winds ``turns`` times around the origin, its radius growing from near 0 to 1; arm ``c`` is rotated by
+    ``2 pi c / classes``. The classes are balanced (sizes differ by at most one) and Gaussian noise of standard
+    deviation ``noise`` is added to both coordinates.
+    """
+    n = _int(n, "n", 1)
+    turns = _real(turns, "turns", open_low=True)
+    noise = _real(noise, "noise")
+    classes = _int(classes, "classes", 2)
+    rng = _rng(seed)
+    points, labels = [], []
+    for c in range(classes):
+        m = n // classes + (c < n % classes)
+        radius = (np.arange(m) + 1.0) / max(m, 1)
+        angle = 2.0 * np.pi * (turns * radius + c / classes)
+        points.append(radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]))
+        labels.append(np.full(m, c, dtype=np.int64))
+    X = np.vstack(points) + noise * rng.standard_normal((n, 2))
+    y = np.concatenate(labels)
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+def digits(
+    test_size: float = 0.25, seed: int = 0, scale: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 digits (1797 images, 64 pixels, 10 classes), split into train and test.
+
+    Returns ``(X_train, y_train, X_test, y_test)``. The split is stratified and seeded: of each class, a seeded
+    random ``round(test_size * count)`` images (at least one, and never all) go to the test set; both sets are
+    then shuffled. With ``scale=True`` pixels (0..16) are divided by 16 into [0, 1]. Needs scikit-learn, an
+    optional extra: ``pip install "diffkit[datasets]"`` (the data ships with it, nothing is downloaded).
+    """
+    test_size = _real(test_size, "test_size", 0.0, 1.0, open_low=True)
+    rng = _rng(seed)
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise DiffkitError("the digits dataset needs scikit-learn: pip install 'diffkit[datasets]'") from None
+    data = load_digits()
+    X = np.asarray(data.data, dtype=np.float64)
+    y = np.asarray(data.target, dtype=np.int64)
+    if scale:
+        X = X / 16.0
+    train, test = [], []
+    for c in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == c))
+        k = min(max(round(test_size * len(members)), 1), len(members) - 1)
+        test.append(members[:k])
+        train.append(members[k:])
+    train_idx = rng.permutation(np.concatenate(train))
+    test_idx = rng.permutation(np.concatenate(test))
+    return X[train_idx], y[train_idx], X[test_idx], y[test_idx]
+
+
+def one_hot(labels, classes: int | None = None) -> np.ndarray:
+    """One-hot encode a 1-D array of class indices: float64 (N, classes), row i has a 1 in column labels[i].
+
+    ``classes`` defaults to ``max(labels) + 1``. Labels must be non-negative integers (integer-valued floats are
+    accepted) below ``classes``.
+    """
+    array = np.asarray(labels)
+    if array.ndim != 1:
+        raise BindingError(f"labels must be a 1-D array of class indices, got shape {array.shape}")
+    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+        array = array.astype(np.int64)
+    if array.size and array.dtype.kind not in "iu":
+        raise BindingError(f"labels must be integers (class indices), got dtype {array.dtype}")
+    array = array.astype(np.int64)
+    if array.size and array.min() < 0:
+        raise BindingError(f"labels must be non-negative class indices, got {int(array.min())}")
+    needed = int(array.max()) + 1 if array.size else 0
+    classes = needed if classes is None else _int(classes, "classes", 1)
+    if needed > classes:
+        raise BindingError(f"labels must be below classes={classes}, got label {needed - 1}")
+    out = np.zeros((array.size, classes))
+    out[np.arange(array.size), array] = 1.0
+    return out
