@@ -12,9 +12,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
+from types import SimpleNamespace
 
 from .graph import GraphBuilder
-from .ops import PRIMITIVES, Primitive
+from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive
 
 
 @dataclass
@@ -101,6 +102,22 @@ class Meter:
         """The method now keeps ``nbytes`` more memory (negative: releases it)."""
         self._held += nbytes
         self._peak = max(self._peak, self._held)
+
+    @property
+    def numpy(self) -> SimpleNamespace:
+        """The NumPy math namespace, each application recorded on this meter (tensor rules run in it, so their
+        matmuls and sums are counted with their real shapes)."""
+        if not hasattr(self, "_numpy"):
+            self._numpy = SimpleNamespace(**{p.name: self._metered(p) for p in PRIMITIVES_LIST})
+        return self._numpy
+
+    def _metered(self, primitive: Primitive):
+        def apply(*args, **params):
+            out = primitive.numpy(*args, **params)
+            self.op(primitive, primitive.work_of(out, args, params))
+            return out
+
+        return apply
 
     def finish(self) -> Cost:
         return Cost(

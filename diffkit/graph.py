@@ -80,7 +80,7 @@ class GraphBuilder:
             return (VAR, node)
         if data["op"] == CONST:
             return (CONST, data["value"])
-        return (data["op"], data["args"])
+        return (data["op"], data["args"], data.get("params", ()))
 
     def _new_id(self, kind: str) -> str:
         if self.nx.number_of_nodes() >= limits.graph_nodes:
@@ -118,19 +118,21 @@ class GraphBuilder:
         data = self.nx.nodes[node]
         return data["value"] if data["op"] == CONST else None
 
-    def apply(self, primitive: Primitive, *args: str) -> str:
+    def apply(self, primitive: Primitive, *args: str, **params) -> str:
         if len(args) != primitive.arity:
             raise ConversionError(f"{primitive.name} takes {primitive.arity} argument(s), got {len(args)}")
-        if self.simplify:
+        frozen = freeze_params(primitive, params)
+        if self.simplify and not primitive.tensor:
             shortcut = self._shortcut(primitive.name, args)
             if shortcut is not None:
                 return shortcut
-        key = (primitive.name, tuple(args))
+        key = (primitive.name, tuple(args), frozen)
         if key not in self._keys:
             node = self._new_id("v")
             # operators are labelled by their symbol, except negation, whose "-" would read as subtraction
             label = primitive.name if primitive.name == "neg" else (primitive.infix or primitive.name)
-            self.nx.add_node(node, op=primitive.name, label=label, args=tuple(args))
+            attributes = {"params": frozen} if frozen else {}
+            self.nx.add_node(node, op=primitive.name, label=label, args=tuple(args), **attributes)
             for position, arg in enumerate(args):
                 if self.nx.has_edge(arg, node):
                     self.nx.edges[arg, node]["positions"] += (position,)
@@ -196,14 +198,64 @@ class GraphBuilder:
         return Graph(self.nx, tuple(outputs), names, variables)
 
 
+def freeze_params(primitive: Primitive, params: dict) -> tuple:
+    """A node's keyword parameters checked and made hashable: ((name, value), ...) in a fixed order."""
+    unknown = sorted(set(params) - set(primitive.params))
+    if unknown:
+        takes = ", ".join(primitive.params) or "no keyword parameters"
+        raise ConversionError(f"{primitive.name} does not take {', '.join(unknown)} (it takes {takes})")
+    frozen = []
+    for name in primitive.params:
+        if name not in params:
+            continue
+        value = params[name]
+        if name == "axis":
+            value = _whole_numbers(value, "axis", allow_none=True)
+        elif name == "shape":
+            value = _whole_numbers(value, "shape", allow_none=False)
+            value = value if isinstance(value, tuple) else (value,)
+        elif name == "mean":
+            if not isinstance(value, bool | np.bool_):
+                raise ConversionError(f"{primitive.name}: mean must be True or False, got {value!r}")
+            value = bool(value)
+        frozen.append((name, value))
+    return tuple(frozen)
+
+
+def _whole_numbers(value, what: str, allow_none: bool):
+    """None, an int, or a tuple of ints, as plain Python values."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, tuple | list) and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) for v in value
+    ):
+        return tuple(int(v) for v in value)
+    raise ConversionError(f"{what} must be {'None, ' if allow_none else ''}an integer or a tuple of integers, "
+                          f"got {value!r}")
+
+
 @dataclass(frozen=True)
 class Step:
-    """One primitive application in a plan: ``slots[out] = primitive(*slots[args])``."""
+    """One primitive application in a plan: ``slots[out] = primitive(*slots[args], **params)``."""
 
     node: str
     primitive: Primitive
     out: int
     args: tuple[int, ...]
+    params: dict = field(default_factory=dict, compare=False)
+
+    def check_shapes(self, values: Sequence) -> None:
+        """Refuse arguments whose shapes do not fit the primitive, naming the node (before NumPy does)."""
+        message = self.primitive.check(*values, **self.params) if self.primitive.check is not None else None
+        if message is not None:
+            raise BindingError(f"{self.primitive.name} at node {self.node}: {message}")
+
+    def failed(self, values: Sequence, exc: Exception) -> BindingError:
+        shapes = ", ".join(str(np.shape(v)) for v in values)
+        return BindingError(f"{self.primitive.name} at node {self.node} cannot combine arguments of shapes "
+                            f"{shapes}: {exc}")
 
 
 @dataclass(frozen=True)
@@ -221,6 +273,13 @@ class Plan:
     @property
     def size(self) -> int:
         return len(self.nodes)
+
+    @property
+    def tensor(self) -> bool:
+        """Does the plan use tensor primitives? Then its arrays are tensors, not batches of points."""
+        if "tensor" not in self._cache:
+            self._cache["tensor"] = any(step.primitive.tensor for step in self.steps)
+        return self._cache["tensor"]
 
     def active(self, wrt: Iterable[str]) -> list[bool]:
         """For each slot: does it depend on one of the variables in ``wrt``? Only these need derivatives."""
@@ -266,8 +325,14 @@ class Plan:
 
 
 def points_of(bound: Mapping[str, np.ndarray]) -> int:
-    """How many points a binding describes (the size of the broadcast batch)."""
-    return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values())))) if bound else 1
+    """How many points a binding describes (the size of the broadcast batch). For the tensors of a tensor
+    graph, whose shapes need not broadcast, the largest one's size: a rough per-value figure for memory checks."""
+    if not bound:
+        return 1
+    try:
+        return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values()))))
+    except ValueError:
+        return max(int(np.size(v)) for v in bound.values())
 
 
 class Graph:
@@ -308,7 +373,8 @@ class Graph:
             elif data["op"] == CONST:
                 constants.append((slot[node], data["value"]))
             else:
-                steps.append(Step(node, PRIMITIVES[data["op"]], slot[node], tuple(slot[a] for a in data["args"])))
+                steps.append(Step(node, PRIMITIVES[data["op"]], slot[node], tuple(slot[a] for a in data["args"]),
+                                  dict(data.get("params", ()))))
         ordered_vars = {name: variables[name] for name in sorted(variables, key=natural_key)}
         return Plan(tuple(order), ordered_vars, tuple(constants), tuple(steps), tuple(slot[o] for o in self.outputs))
 
@@ -329,11 +395,17 @@ class Graph:
     def is_scalar_output(self) -> bool:
         return len(self.outputs) == 1
 
+    @property
+    def is_tensor(self) -> bool:
+        """True when the graph uses tensor primitives (matmul, sum, ...): variables are then whole tensors, and
+        a gradient has each variable's shape. Otherwise arrays are batches of independent points."""
+        return self.plan.tensor
+
     # --- evaluation -----------------------------------------------------------------------------------------
 
     def bind(self, at: Mapping[str, object] | Sequence | float | None) -> dict:
         """Check and convert values for the variables: float arrays, all present, shapes broadcastable."""
-        return bind(self.variables, at)
+        return bind(self.variables, at, broadcast=not self.is_tensor)
 
     def evaluate(self, at=None, errors: str = "warn"):
         """The output value(s) at the given variable values (a float, an array for a batch, or a tuple).
@@ -356,6 +428,11 @@ class Graph:
 
     def to_sympy(self):
         """The SymPy expression (or list of them, one per output) this graph computes."""
+        if self.is_tensor:
+            raise ConversionError(
+                "this graph has tensor operations; its SymPy form needs concrete shapes "
+                "(method='symbolic' writes it out entry by entry at the given point)"
+            )
         exprs = {}
         symbols = {name: sympy_symbol(name) for name in self.plan.variables}
         for node in self.plan.nodes:
@@ -402,7 +479,7 @@ def _ancestors_of_all(graph: nx.DiGraph, outputs) -> set:
 
 
 # Precedence for printing: higher binds tighter.
-_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "matmul": 2, "neg": 3, "pow": 4}
 
 
 def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
@@ -423,9 +500,11 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
         # right operand of - and / and of ** needs brackets at equal precedence
         if rp < mine or (rp == mine and op in ("sub", "div")):
             right = f"({right})"
-        text = f"{left} {prim.infix} {right}" if op in ("add", "sub") else f"{left}{prim.infix}{right}"
+        spaced = op in ("add", "sub", "matmul")
+        text = f"{left} {prim.infix} {right}" if spaced else f"{left}{prim.infix}{right}"
     else:
-        text = f"{op}({', '.join(a for a, _ in args)})"
+        params = [f"{k}={v}" for k, v in data.get("params", ())]
+        text = f"{op}({', '.join([a for a, _ in args] + params)})"
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text, mine
@@ -448,8 +527,12 @@ def sympy_number(value: float) -> sp.Expr:
 # --- binding and execution ------------------------------------------------------------------------------------
 
 
-def bind(variables: Sequence[str], at) -> dict[str, np.ndarray]:
-    """Turn the user's ``at`` into {name: float64 array}, naming whatever is missing, unknown or malformed."""
+def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.ndarray]:
+    """Turn the user's ``at`` into {name: float64 array}, naming whatever is missing, unknown or malformed.
+
+    ``broadcast``: the values are a batch of points, so their shapes must broadcast together (not so for the
+    tensors of a tensor graph, whose shapes the primitives check as they run).
+    """
     if at is None:
         at = {}
     if not isinstance(at, Mapping):
@@ -472,7 +555,8 @@ def bind(variables: Sequence[str], at) -> dict[str, np.ndarray]:
     for name in variables:
         bound[name] = as_float_array(at[name], name)
     try:
-        np.broadcast_shapes(*(a.shape for a in bound.values()))
+        if broadcast:
+            np.broadcast_shapes(*(a.shape for a in bound.values()))
     except ValueError:
         shapes = ", ".join(f"{n}: {a.shape}" for n, a in bound.items())
         raise BindingError(f"the values' shapes do not broadcast together ({shapes})") from None
@@ -507,7 +591,12 @@ def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None =
         values[slot] = np.float64(value)
     for step in plan.steps:
         domain.at(step.primitive.name)
-        values[step.out] = step.primitive.numpy(*[values[a] for a in step.args])
+        args = [values[a] for a in step.args]
+        step.check_shapes(args)
+        try:
+            values[step.out] = step.primitive.numpy(*args, **step.params)
+        except ValueError as exc:  # shapes NumPy cannot broadcast or multiply: say where
+            raise step.failed(args, exc) from None
         if on_step is not None:
             on_step(step, values[step.out])
     return values
@@ -521,4 +610,4 @@ def as_result(value):
     return np.array(array, copy=True)
 
 
-__all__ = ["Graph", "GraphBuilder", "Plan", "Step", "bind", "run_plan", "is_constant"]
+__all__ = ["Graph", "GraphBuilder", "Plan", "Step", "bind", "freeze_params", "run_plan", "is_constant"]

@@ -22,41 +22,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
 import sympy as sp
 
-# Flop weights. Arithmetic counts one flop per element. A libm call (exp, log, sin, ...) is counted as
-# TRANSCENDENTAL flops: a rough, documented figure (polynomial evaluation plus range reduction) so that costs
-# across methods stay comparable; studies compare ratios, which this choice barely moves.
-ARITHMETIC = 1
-TRANSCENDENTAL = 10
-
-
-@dataclass(frozen=True)
-class Primitive:
-    """One operation of the table.
-
-    ``partials[i](xp, out, *args)`` is ∂out/∂args[i], evaluated in the math namespace ``xp``; ``out`` is the
-    primitive's own output, which many rules reuse (``exp' = out``, ``tanh' = 1 - out**2``).
-    """
-
-    name: str
-    arity: int
-    numpy: Callable
-    sympy: Callable
-    partials: tuple[Callable, ...]
-    flops: int
-    infix: str | None = None  # operator symbol for printing, e.g. "+"
-    aliases: tuple[str, ...] = ()
-    smooth: bool = True  # False where the derivative jumps (abs, relu, max, ...): complex step refuses it
-    doc: str = ""
-
-    def __repr__(self) -> str:
-        return f"<primitive {self.name}>"
-
+from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive, is_constant  # noqa: F401 (re-exported)
+from .tensor_ops import TENSOR_PRIMITIVES
 
 # --- NumPy implementations that need more than one call -------------------------------------------------
 
@@ -215,11 +187,16 @@ PRIMITIVES_LIST: list[Primitive] = [
     ),
 ]
 
+# Tensor primitives (matmul, sum, softmax, ...) join the same table; their rules live in tensor_ops.
+ELEMENTWISE_LIST = list(PRIMITIVES_LIST)
+PRIMITIVES_LIST += TENSOR_PRIMITIVES
+
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in PRIMITIVES_LIST}
 
-# Every name a user may call in an expression: primitive names and their aliases.
+# Every name a user may call in an expression: primitive names and their aliases. Tensor primitives take
+# keyword parameters (axis=...) that expression text has no syntax for; they are used from traced functions.
 FUNCTIONS: dict[str, Primitive] = {}
-for _p in PRIMITIVES_LIST:
+for _p in ELEMENTWISE_LIST:
     if _p.infix is None:
         FUNCTIONS[_p.name] = _p
         for _alias in _p.aliases:
@@ -285,6 +262,16 @@ class PrimitiveArithmetic:
     def __neg__(self):
         return self._apply_primitive("neg", self)
 
+    def __matmul__(self, other):
+        return self._apply_primitive("matmul", self, other)
+
+    def __rmatmul__(self, other):
+        return self._apply_primitive("matmul", other, self)
+
+    @property
+    def T(self):  # noqa: N802 (NumPy's spelling)
+        return self._apply_primitive("transpose", self)
+
     def __pos__(self):
         return self
 
@@ -299,12 +286,3 @@ def namespace(implementation_of: Callable[[Primitive], Callable]) -> SimpleNames
 
 NUMPY = namespace(lambda p: p.numpy)
 SYMPY = namespace(lambda p: p.sympy)
-
-
-def is_constant(partial, value: int) -> bool:
-    """True when a partial rule returned the structural constant ``value`` (0, 1 or -1, a Python int).
-
-    Only the type ``int`` counts: a computed partial that merely *equals* 0 or 1 at this point (an
-    ``np.float64`` at a scalar point) must still be used, or d/dx log(exp(x)) at x = 1000 would come out 0.
-    """
-    return type(partial) is int and partial == value

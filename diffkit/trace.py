@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .errors import ConversionError
-from .graph import Graph, GraphBuilder
+from .graph import Graph, GraphBuilder, freeze_params
 from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive, PrimitiveArithmetic
 
 
@@ -37,9 +37,9 @@ class Expr(PrimitiveArithmetic):
             return Expr(self.builder, self.builder.constant(float(other)))
         raise ConversionError(f"cannot use a {type(other).__name__} in a traced expression; use numbers")
 
-    def _apply_primitive(self, name: str, *args) -> Expr:
+    def _apply_primitive(self, name: str, *args, **params) -> Expr:
         lifted = [self._lift(a) for a in args]
-        return Expr(self.builder, self.builder.apply(PRIMITIVES[name], *(a.node for a in lifted)))
+        return Expr(self.builder, self.builder.apply(PRIMITIVES[name], *(a.node for a in lifted), **params))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = ufunc.__name__
@@ -77,20 +77,21 @@ class Expr(PrimitiveArithmetic):
         return f"<Expr {self.node}>"
 
 
-def apply(primitive: Primitive, *args):
+def apply(primitive: Primitive, *args, **params):
     """Apply a primitive to handles (adds a node) or to numbers/arrays (computes with NumPy)."""
     for arg in args:
         if isinstance(arg, Expr):
-            lifted = [arg._lift(a) for a in args]
-            return Expr(arg.builder, arg.builder.apply(primitive, *(a.node for a in lifted)))
-    return primitive.numpy(*args)
+            return arg._apply_primitive(primitive.name, *args, **params)
+    if params:
+        params = dict(freeze_params(primitive, params))
+    return primitive.numpy(*args, **params)
 
 
 def _user_function(primitive: Primitive) -> Callable:
-    def function(*args):
+    def function(*args, **params):
         if len(args) != primitive.arity:
             raise ConversionError(f"{primitive.name}() takes {primitive.arity} argument(s), got {len(args)}")
-        return apply(primitive, *args)
+        return apply(primitive, *args, **params)
 
     function.__name__ = primitive.name
     function.__qualname__ = primitive.name

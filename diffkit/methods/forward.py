@@ -1,119 +1,29 @@
-"""Forward mode: dual numbers (value, tangent) pushed through the graph by the primitives' partial rules.
+"""Forward mode: dual numbers (value, tangent) pushed through the graph by the primitives' rules.
 
 One sweep carries one directional derivative, so a gradient in n variables costs n sweeps — or one sweep whose
-tangents carry a leading axis of length n (``batch=True``): the same arithmetic, fewer Python-level passes.
+tangents carry a leading axis of length n (``batch=True``): the same arithmetic, fewer Python-level passes. In
+a tensor graph "n" counts every entry of every variable: a weight matrix of 1,000 × 100 entries is 100,000
+sweeps.
 
-Higher derivatives nest dual numbers: a dual whose value and tangent are themselves duals of a lower *level*.
-Levels keep the perturbations apart (no "perturbation confusion"): an operation works on the highest level
-present and treats lower-level duals as ordinary values, evaluating the partial rules on them — which again
-goes through these same rules, one level down.
+Higher derivatives nest dual numbers (see ``diffkit.dual``, which holds the dual arithmetic this sweep uses).
 """
 
 from __future__ import annotations
 
-import contextvars
-
 import numpy as np
 
-from .. import domain
-from ..cost import Meter, record_partial
+from ..cost import Meter
+from ..dual import _METER, Dual, forward_step, nbytes
 from ..graph import Plan, points_of
 from ..limits import check_memory
-from ..ops import NUMPY, PRIMITIVES, Primitive, PrimitiveArithmetic, is_constant, namespace
 from ..result import Computed
 
-# The meter that nested dual arithmetic reports to (set for the duration of one request).
-_METER: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("diffkit_forward_meter", default=None)
 
-
-class Dual(PrimitiveArithmetic):
-    """A value with a tangent at a given nesting level; arithmetic applies the primitives' rules."""
-
-    __slots__ = ("value", "tangent", "level")
-
-    def __init__(self, value, tangent, level: int):
-        self.value = value
-        self.tangent = tangent
-        self.level = level
-
-    def _apply_primitive(self, name: str, *args):
-        return dual_apply(PRIMITIVES[name], *args)
-
-    def __repr__(self) -> str:
-        return f"Dual(level={self.level}, value={self.value!r}, tangent={self.tangent!r})"
-
-
-def dual_apply(primitive: Primitive, *args):
-    """Apply a primitive to duals of the highest level present; lower levels ride along as values."""
-    levels = [a.level for a in args if isinstance(a, Dual)]
-    if not levels:  # a rule applied to plain values (e.g. log of a constant base in pow's rule)
-        out = primitive.numpy(*args)
-        meter = _METER.get()
-        if meter is not None:
-            meter.op(primitive, np.size(out))
-        return out
-    level = max(levels)
-    values = [a.value if isinstance(a, Dual) and a.level == level else a for a in args]
-    tangents = [a.tangent if isinstance(a, Dual) and a.level == level else None for a in args]
-    out, tangent = forward_step(primitive, values, tangents, _METER.get())
-    return out if tangent is None else Dual(out, tangent, level)
-
-
-DUAL = namespace(lambda p: lambda *args: dual_apply(p, *args))
-
-
-def forward_step(primitive: Primitive, values: list, tangents: list, meter: Meter | None):
-    """One primitive application with its tangent: out = f(values), tangent = Σᵢ ∂f/∂valueᵢ · tangentᵢ.
-
-    Work on plain arrays is recorded here; work on lower-level duals is recorded by the dual arithmetic itself.
-    """
-    nested = any(isinstance(v, Dual) for v in values)
-    xp = DUAL if nested else NUMPY
-    domain.at(primitive.name)
-    out = getattr(xp, primitive.name)(*values)
-    count = meter is not None and not nested
-    if count:
-        meter.op(primitive, np.size(out))
-    tangent = None
-    for i, t in enumerate(tangents):
-        if t is None:
-            continue
-        domain.at(f"{primitive.name}'")  # the derivative rule of this primitive
-        partial = primitive.partials[i](xp, out, *values)
-        if is_constant(partial, 0):
-            continue
-        if count:
-            record_partial(meter, primitive, i, np.size(out))
-        if is_constant(partial, 1):
-            contribution = t
-        elif is_constant(partial, -1):
-            contribution = -t
-            if count and not isinstance(t, Dual):
-                meter.op("neg", np.size(contribution))
-        else:
-            contribution = partial * t
-            if count and not isinstance(t, Dual):
-                meter.op("mul", np.size(contribution))
-        if tangent is None:
-            tangent = contribution
-        else:
-            tangent = tangent + contribution
-            if count and not isinstance(tangent, Dual):
-                meter.op("add", np.size(tangent))
-    return out, tangent
-
-
-def nbytes(x) -> int:
-    """Bytes held by a value, a tangent or a (nested) dual."""
-    if isinstance(x, Dual):
-        return nbytes(x.value) + nbytes(x.tangent)
-    return int(np.asarray(x).nbytes) if x is not None else 0
-
-
-def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter) -> tuple[list, list]:
+def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter, lead: int = 0) -> tuple[list, list]:
     """One forward sweep: the outputs' values and tangents, given the variables' values and tangents.
 
     Intermediates are released after their last use, so memory is what forward mode really needs to hold.
+    ``lead``: batched tangents of a tensor graph carry this many extra leading axes.
     """
     meter.forward_sweeps += 1
     token = _METER.set(meter)
@@ -129,9 +39,13 @@ def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter) -> tuple[list,
         last_use = plan.last_use()
         variable_slots = set(plan.variables.values())
         for index, step in enumerate(plan.steps):
-            out, tangent = forward_step(
-                step.primitive, [slots_v[a] for a in step.args], [slots_t[a] for a in step.args], meter
-            )
+            args = [slots_v[a] for a in step.args]
+            step.check_shapes(args)
+            try:
+                out, tangent = forward_step(step.primitive, args, [slots_t[a] for a in step.args], meter,
+                                            step.params, lead)
+            except ValueError as exc:  # shapes NumPy cannot combine: say where
+                raise step.failed(args, exc) from None
             slots_v[step.out], slots_t[step.out] = out, tangent
             meter.hold(nbytes(out) + nbytes(tangent))
             for a in set(step.args):
@@ -171,6 +85,8 @@ def _check_memory(plan: Plan, bound: dict, width: int, kept: int) -> None:
 
 def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Computed:
     """All ∂outputᵢ/∂variableⱼ: one sweep per variable, or one batched sweep."""
+    if graph.is_tensor:
+        return _tensor_jacobian(graph, bound, wrt, batch)
     meter = Meter("forward")
     plan = graph.plan
     kept = len(plan.outputs) * len(wrt)
@@ -194,6 +110,43 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
                 meter.hold(nbytes(t))  # the column is kept until all sweeps are done
         if values is None:  # nothing to differentiate: still report the value
             values = sweep(plan, bound, {}, meter)[0]
+    return Computed(values, rows, meter.finish())
+
+
+def _tensor_jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool) -> Computed:
+    """Jacobian blocks ∂outputᵢ/∂variableⱼ of a tensor graph, shaped output shape + variable shape: one sweep
+    per entry of each variable (a one-hot tangent), or per variable one sweep whose tangents carry a leading
+    axis with one direction per entry."""
+    meter = Meter("forward")
+    plan = graph.plan
+    sizes = [bound[name].size for name in wrt]
+    _check_memory(plan, bound, max(sizes, default=1) if batch else 1, len(plan.outputs) * sum(sizes))
+    rows: list[list] = [[None] * len(wrt) for _ in plan.outputs]
+    values = None
+    for j, name in enumerate(wrt):
+        shape, size = bound[name].shape, bound[name].size
+        if batch:
+            seed = np.eye(size).reshape((size,) + shape)
+            values, tangents = sweep(plan, bound, {name: seed}, meter, lead=1)
+            columns = [None if t is None else np.moveaxis(np.broadcast_to(t, (size,) + np.shape(v)), 0, -1)
+                       for t, v in zip(tangents, values, strict=True)]
+            meter.details["tangent width"] = max(meter.details.get("tangent width", 0), size)
+        else:
+            per_entry = []
+            for k in range(size):
+                seed = np.zeros(shape)
+                seed.flat[k] = 1.0
+                values, tangents = sweep(plan, bound, {name: seed}, meter)
+                per_entry.append(tangents)
+                meter.hold(sum(nbytes(t) for t in tangents))  # kept until the block is assembled
+            columns = [None if all(e[i] is None for e in per_entry) else np.stack(
+                [np.zeros(np.shape(values[i])) if e[i] is None else np.broadcast_to(e[i], np.shape(values[i]))
+                 for e in per_entry], axis=-1) for i in range(len(plan.outputs))]
+        for i, column in enumerate(columns):
+            if column is not None:
+                rows[i][j] = column.reshape(np.shape(values[i]) + shape)
+    if values is None:  # nothing to differentiate: still report the value
+        values = sweep(plan, bound, {}, meter)[0]
     return Computed(values, rows, meter.finish())
 
 

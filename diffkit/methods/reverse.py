@@ -18,10 +18,12 @@ import numpy as np
 
 from .. import domain
 from ..cost import Meter, record_partial
+from ..dual import DUAL, Dual
 from ..graph import Graph, GraphBuilder, Plan, points_of, run_plan
 from ..limits import check_memory
 from ..ops import NUMPY, is_constant
 from ..result import Computed
+from ..tensor_ops import shape_of
 from ..trace import Expr, functions
 
 
@@ -46,6 +48,7 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
     for slot, seed in seeds.items():
         adjoints[slot] = seed
         meter.hold(np.asarray(seed).nbytes)
+    tensor = plan.tensor
     for step in reversed(plan.steps):
         g = adjoints[step.out]
         if g is None or not active[step.out]:
@@ -53,21 +56,30 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
         args = [values[a] for a in step.args]
         out = values[step.out]
         domain.at(f"{step.primitive.name}'")  # the derivative rule of this primitive, and its adjoint products
+        # On dual numbers (forward-over-reverse) the rules run in dual arithmetic, which meters itself.
+        xp = DUAL if any(isinstance(v, Dual) for v in (*args, g)) else meter.numpy
         for i, a in enumerate(step.args):
             if not active[a]:
                 continue
-            partial = step.primitive.partials[i](NUMPY, out, *args)
-            if is_constant(partial, 0):
-                continue
-            record_partial(meter, step.primitive, i, np.size(out))
-            if is_constant(partial, 1):
-                contribution = g
-            elif is_constant(partial, -1):
-                contribution = -g
-                meter.op("neg", np.size(g))
+            if step.primitive.tensor:
+                if step.primitive.differentiable is not None and not step.primitive.differentiable[i]:
+                    continue
+                contribution = step.primitive.vjp(xp, g, out, args, i, **step.params)
             else:
-                contribution = g * partial
-                meter.op("mul", np.size(contribution))
+                partial = step.primitive.partials[i](NUMPY, out, *args)
+                if is_constant(partial, 0):
+                    continue
+                record_partial(meter, step.primitive, i, np.size(out))
+                if is_constant(partial, 1):
+                    contribution = g
+                elif is_constant(partial, -1):
+                    contribution = -g
+                    meter.op("neg", np.size(g))
+                else:
+                    contribution = g * partial
+                    meter.op("mul", np.size(contribution))
+                if tensor and shape_of(contribution) != shape_of(args[i]):
+                    contribution = xp.sum_like(contribution, args[i])  # the argument was broadcast: sum back
             if adjoints[a] is None:
                 adjoints[a] = contribution
                 meter.hold(np.asarray(contribution).nbytes)
