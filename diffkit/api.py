@@ -73,17 +73,42 @@ class _Request:
                     f"cannot differentiate with respect to {', '.join(map(str, unknown))}: not a variable of the "
                     f"expression (its variables: {', '.join(self.graph.variables) or 'none'})"
                 )
-        self.batch_shape = np.broadcast_shapes(*(a.shape for a in self.bound.values())) if self.bound else ()
+        # A tensor graph's variables are whole tensors (no batch of points); otherwise arrays are points.
+        self.tensor = self.graph.is_tensor
+        if self.tensor or not self.bound:
+            self.batch_shape = ()
+        else:
+            self.batch_shape = np.broadcast_shapes(*(a.shape for a in self.bound.values()))
 
     def finish(self, x):
         """A computed entry as returned to the user: the batch's shape, zeros for 'no dependence', our copy."""
         if x is None:
             return as_result(np.zeros(self.batch_shape))
+        if self.tensor:
+            return as_result(np.asarray(x, dtype=np.float64))
         return as_result(np.broadcast_to(np.asarray(x, dtype=np.float64), self.batch_shape))
+
+    def finish_block(self, block, shape: tuple) -> object:
+        """A tensor graph's derivative block as returned: ``shape`` (zeros where nothing depends)."""
+        if block is None:
+            return as_result(np.zeros(shape))
+        return as_result(np.reshape(np.asarray(block, dtype=np.float64), shape))
+
+    def shape_of(self, name: str) -> tuple:
+        return self.bound[name].shape
 
     def values(self, values) -> object:
         outs = tuple(self.finish(v) for v in values)
         return outs[0] if len(outs) == 1 else outs
+
+    def require_scalar_value(self, computed: Computed, verb: str) -> None:
+        """A tensor graph's gradient or Hessian needs its output to be one number (a loss)."""
+        shape = np.shape(computed.value[0])
+        if self.tensor and int(np.prod(shape)) != 1:
+            raise MethodError(
+                f"{verb} needs a scalar output, but this graph's output has shape {shape}: reduce it "
+                "(dk.sum, dk.mean) or use jacobian"
+            )
 
     def result(self, method: str, kind: str, computed: Computed, derivative) -> Result:
         return Result(
@@ -109,6 +134,15 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
     request = _Request(expr, at, wrt)
     request.require_scalar("gradient")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
+    if request.tensor:
+        request.require_scalar_value(computed, "gradient")
+        grad = {name: request.finish_block(d, request.shape_of(name))
+                for name, d in zip(request.wrt, computed.derivative[0], strict=True)}
+        result = request.result(method, "gradient", computed, grad)
+        if computed.error_estimate is not None:
+            result.error_estimate = {n: request.finish_block(e, request.shape_of(n))
+                                     for n, e in zip(request.wrt, computed.error_estimate[0], strict=True)}
+        return result
     grad = {name: request.finish(d) for name, d in zip(request.wrt, computed.derivative[0], strict=True)}
     result = request.result(method, "gradient", computed, grad)
     if computed.error_estimate is not None:
@@ -121,6 +155,13 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
     """∂fᵢ/∂vⱼ for a list of expressions (or a multi-output graph): shape (outputs, variables[, *batch])."""
     request = _Request(exprs, at, wrt)
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
+    if request.tensor:  # one {variable: block} per output, each block shaped output shape + variable shape
+        blocks = [
+            {name: request.finish_block(d, np.shape(value) + request.shape_of(name))
+             for name, d in zip(request.wrt, row, strict=True)}
+            for row, value in zip(computed.derivative, computed.value, strict=True)
+        ]
+        return request.result(method, "jacobian", computed, blocks[0] if len(blocks) == 1 else blocks)
     matrix = _stack(request, computed.derivative, len(request.graph.outputs), len(request.wrt))
     result = request.result(method, "jacobian", computed, matrix)
     if computed.error_estimate is not None:
@@ -135,13 +176,31 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Resu
     request.require_scalar("hessian")
     computed = _call(method, "hessian", request.graph, request.bound, request.wrt, **options)
     n = len(request.wrt)
+    if request.tensor:
+        request.require_scalar_value(computed, "hessian")
+        return request.result(method, "hessian", computed, _flat_hessian(request, computed.derivative))
     return request.result(method, "hessian", computed, _stack(request, computed.derivative, n, n))
+
+
+def _flat_hessian(request: _Request, blocks: list[list]) -> np.ndarray:
+    """A tensor graph's Hessian as one matrix over all entries, each variable raveled, in ``wrt`` order."""
+    sizes = [int(np.prod(request.shape_of(name))) for name in request.wrt]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    matrix = np.zeros((offsets[-1], offsets[-1]))
+    for i, row in enumerate(blocks):
+        for j, block in enumerate(row):
+            if block is not None:
+                matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]] = np.reshape(block, (sizes[i], sizes[j]))
+    return matrix
 
 
 def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: str = "reverse", **options) -> Result:
     """dᵏf/dxᵏ in one variable (``wrt`` may be left out when there is only one)."""
     request = _Request(expr, at, wrt)
     request.require_scalar("derivative")
+    if request.tensor:
+        raise MethodError("derivative (of order k in one variable) is for scalar expressions; a tensor graph "
+                          "has gradient, hessian, jacobian, jvp and vjp")
     if len(request.wrt) != 1:
         raise BindingError(f"say which variable to differentiate by: wrt= one of {', '.join(request.wrt)}")
     if isinstance(order, bool) or not isinstance(order, int | np.integer) or not 1 <= order <= MAX_ORDER:
@@ -165,11 +224,14 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
         products = [request.finish(p) for p in computed.derivative]
     else:
         computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
-        products = [
-            request.finish(_contract(computed, [(d, directions[v]) for d, v in zip(row, request.wrt, strict=True)
-                                                if d is not None and v in directions]))
-            for row in computed.derivative
-        ]
+        products = []
+        for row, value in zip(computed.derivative, computed.value, strict=True):
+            pairs = [(d, directions[v]) for d, v in zip(row, request.wrt, strict=True)
+                     if d is not None and v in directions]
+            total = _contract(computed, pairs, request.tensor)
+            # no term at all: a zero of the output's shape (a tensor graph) or of the points' shape
+            products.append(request.finish_block(None, np.shape(value)) if total is None and request.tensor
+                            else request.finish(total))
     value = products[0] if len(products) == 1 else tuple(products)
     return request.result(method, "jvp", computed, value)
 
@@ -197,16 +259,29 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
         products = {}
         for j, v in enumerate(request.wrt):
             pairs = [(row[j], u) for row, u in zip(computed.derivative, weights, strict=True) if row[j] is not None]
-            products[v] = request.finish(_contract(computed, pairs))
+            if request.tensor:
+                total = _contract(computed, pairs, tensor=True, cotangent=True)
+                products[v] = request.finish_block(total, request.shape_of(v))
+            else:
+                products[v] = request.finish(_contract(computed, pairs))
     return request.result(method, "vjp", computed, products)
 
 
-def _contract(computed: Computed, pairs: list) -> object:
-    """Σ jacobian entry × vector entry (None when there are no terms), charged to the method's cost."""
+def _contract(computed: Computed, pairs: list, tensor: bool = False, cotangent: bool = False) -> object:
+    """Σ jacobian entry × vector entry (None when there are no terms), charged to the method's cost.
+
+    In a tensor graph an entry is a block (output shape + variable shape): a tangent contracts with its
+    trailing axes, a cotangent with its leading ones."""
     total = None
     for entry, weight in pairs:
-        product = entry * weight
-        computed.cost.charge("mul", np.size(product))
+        if tensor:
+            axes = np.ndim(weight)
+            product = np.tensordot(weight, entry, axes=axes) if cotangent else np.tensordot(entry, weight, axes=axes)
+            computed.cost.charge("mul", np.size(entry))
+            computed.cost.charge("add", np.size(entry))
+        else:
+            product = entry * weight
+            computed.cost.charge("mul", np.size(product))
         if total is None:
             total = product
         else:
@@ -224,7 +299,15 @@ def _names(wrt) -> tuple[str, ...]:
 
 
 def _matching(request: _Request, values: dict, what: str) -> dict:
-    """Tangents/cotangents must broadcast against the batch of points, so each product stays per point."""
+    """Tangents/cotangents must broadcast against the batch of points, so each product stays per point. In a
+    tensor graph a tangent has its variable's shape (cotangents are checked against the outputs' shapes by
+    the method, which computes them)."""
+    if request.tensor:
+        for name, value in values.items():
+            if name in request.bound and value.shape != request.shape_of(name):
+                raise BindingError(f"{what} for {name} has shape {value.shape}; the variable has shape "
+                                   f"{request.shape_of(name)}")
+        return values
     for name, value in values.items():
         try:
             shape = np.broadcast_shapes(value.shape, request.batch_shape)

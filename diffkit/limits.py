@@ -18,6 +18,8 @@ class Limits:
     symbolic_size: int = 200_000  # tree nodes of a symbolic derivative (past this: SwellError)
     symbolic_depth: int = 400  # graph levels the symbolic method accepts (SymPy recurses per level)
     symbolic_seconds: float = 60.0  # wall-clock budget for SymPy's differentiation and compilation
+    symbolic_entries: int = 20_000  # scalar operations of a tensor graph written out entry by entry for SymPy
+    symbolic_variables: int = 500  # scalar entries a symbolic tensor gradient differentiates by
 
 
 limits = Limits()

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..cost import Meter
 from ..dual import _METER, Dual, forward_step, nbytes
+from ..errors import MethodError
 from ..graph import Plan, points_of
 from ..limits import check_memory
 from ..result import Computed
@@ -194,8 +195,45 @@ def derivative(graph, bound: dict, wrt: str, order: int) -> Computed:
     return Computed([_strip(outs[0])], _strip(result) if result is not None else None, meter.finish())
 
 
+def _tensor_hessian(graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
+    """Forward-over-forward on a tensor graph: one sweep of second-order duals per pair of entries p ≤ q."""
+    meter = Meter("forward")
+    entries = [(name, k) for name in wrt for k in range(bound[name].size)]
+    n = len(entries)
+    _check_memory(graph.plan, bound, 3, 1)
+    matrix = np.zeros((n, n))
+
+    def one_hot(name, k):
+        seed = np.zeros(bound[name].shape)
+        seed.flat[k] = 1.0
+        return seed
+
+    value = None
+    for p in range(n):
+        for q in range(p, n):
+            values = dict(bound)
+            (name_p, k_p), (name_q, k_q) = entries[p], entries[q]
+            values[name_q] = Dual(bound[name_q], one_hot(name_q, k_q), 1)
+            values[name_p] = Dual(values[name_p], one_hot(name_p, k_p), 2)
+            outs, _ = sweep(graph.plan, values, {}, meter)
+            value = _strip(outs[0])
+            h = _coefficient(outs[0], [1, 2])
+            matrix[p, q] = matrix[q, p] = 0.0 if h is None else float(np.sum(_strip(h)))
+    if value is None:
+        value = sweep(graph.plan, bound, {}, meter)[0][0]
+    offsets = np.concatenate([[0], np.cumsum([bound[name].size for name in wrt])]).astype(int)
+    rows = [[matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]].reshape(bound[a].shape + bound[b].shape)
+             for j, b in enumerate(wrt)] for i, a in enumerate(wrt)]
+    return Computed([value], rows, meter.finish())
+
+
 def hessian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Computed:
     """Forward-over-forward: one sweep of second-order duals per pair i ≤ j (or one batched sweep)."""
+    if graph.is_tensor:
+        if batch:
+            raise MethodError("batched tangents for a tensor graph's Hessian are not supported; use batch=False "
+                              "(one sweep per pair of entries) or method='reverse'")
+        return _tensor_hessian(graph, bound, wrt)
     meter = Meter("forward")
     n = len(wrt)
     _check_memory(graph.plan, bound, (2 * n + n * n) if batch else 3, n * n)

@@ -177,6 +177,8 @@ def jacobian(
     f = _evaluator(graph, meter)
     value = f(bound)
     meter.hold(sum(np.asarray(v).nbytes for v in value))  # kept: the value, for the result and the quotients
+    if graph.is_tensor:
+        return _tensor_jacobian(f, bound, wrt, scheme, step, value, error_estimate, meter)
     rows: list[list] = [[None] * len(wrt) for _ in value]
     errors: list[list] | None = [[None] * len(wrt) for _ in value] if error_estimate else None
     diagnostics: list[str] = []
@@ -192,6 +194,56 @@ def jacobian(
     return Computed(value, rows, meter.finish(), errors, list(dict.fromkeys(diagnostics)))
 
 
+def _entry_function(f, bound: dict, name: str, k: int):
+    """f as a function of one entry of a tensor variable (the others held): perturbing it perturbs that entry
+    only. Complex entries (the complex step) make a complex copy of the tensor."""
+    base = bound[name]
+
+    def f_entry(entry_bound: dict) -> list:
+        x = entry_bound[name]
+        full = base.astype(np.result_type(base, x), copy=True)
+        full.flat[k] = x
+        return f({**bound, name: full})
+
+    return f_entry
+
+
+def _tensor_jacobian(f, bound: dict, wrt: tuple[str, ...], scheme: str, step, value: list, error_estimate: bool,
+                     meter: Meter) -> Computed:
+    """Jacobian blocks of a tensor graph (output shape + variable shape): each entry of each variable is
+    perturbed on its own, so a gradient costs two evaluations (central scheme) per entry."""
+    rows: list[list] = [[None] * len(wrt) for _ in value]
+    errors: list[list] | None = [[None] * len(wrt) for _ in value] if error_estimate else None
+    diagnostics: list[str] = []
+    for j, name in enumerate(wrt):
+        shape = bound[name].shape
+        columns, column_errors = [], []
+        for k in range(bound[name].size):
+            f_entry = _entry_function(f, bound, name, k)
+            entry = {name: np.float64(bound[name].flat[k])}
+            label = f"{name}[{', '.join(map(str, np.unravel_index(k, shape)))}]" if shape else name
+            notes: list[str] = []
+            derivs, errs = _first_derivatives(f_entry, entry, name, scheme, step, value, error_estimate, notes)
+            diagnostics.extend(note.replace(f"for {name}:", f"for {label}:") for note in notes)
+            columns.append(derivs)
+            column_errors.append(errs)
+            for d in derivs:
+                meter.ops(_QUOTIENT_OPS[scheme], np.size(d))
+                meter.hold(np.asarray(d).nbytes)
+        for i, v in enumerate(value):
+            out_shape = np.shape(v)
+            rows[i][j] = np.stack([np.broadcast_to(c[i], out_shape) for c in columns], axis=-1).reshape(
+                out_shape + shape)
+            if errors is not None:
+                errors[i][j] = np.stack([np.broadcast_to(e[i], out_shape) for e in column_errors],
+                                        axis=-1).reshape(out_shape + shape)
+    meter.details["scheme"] = scheme
+    meter.details["entries perturbed"] = sum(bound[name].size for name in wrt)
+    if len(diagnostics) > 5:  # one line per entry would bury the message
+        diagnostics[5:] = [f"numeric: ... and {len(diagnostics) - 5} more entries with cancellation"]
+    return Computed(value, rows, meter.finish(), errors, diagnostics)
+
+
 def jvp(graph: Graph, bound: dict, tangents: dict, step=None) -> Computed:
     """J·v from one central difference along v: two evaluations, whatever the number of variables."""
     check_step(step)
@@ -199,7 +251,11 @@ def jvp(graph: Graph, bound: dict, tangents: dict, step=None) -> Computed:
     f = _evaluator(graph, meter)
     value = f(bound)
     directions = {k: np.asarray(v, dtype=float) for k, v in tangents.items()}
-    if step is None:
+    if step is None and graph.is_tensor:  # tensors of different shapes: one step for the whole direction
+        scale = max([1.0] + [float(np.max(np.abs(bound[k]), initial=0.0)) for k in directions])
+        length = max([0.0] + [float(np.max(np.abs(v), initial=0.0)) for v in directions.values()])
+        h = EPS ** (1 / 3) * scale / (length if length > 0 else 1.0)
+    elif step is None:
         scale = np.maximum(1.0, np.max([np.abs(bound[k]) for k in directions], axis=0)) if directions else 1.0
         length = np.max([np.abs(v) for v in directions.values()], axis=0) if directions else 1.0
         h = EPS ** (1 / 3) * scale / np.where(length > 0, length, 1.0)
@@ -216,6 +272,37 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], step=None) -> Compu
     check_step(step)
     meter = Meter("numeric")
     f = _evaluator(graph, meter)
+    if graph.is_tensor:
+        return _tensor_hessian(f, bound, wrt, step, meter)
+    rows = _second_differences(f, bound, wrt, step)
+    meter.details["scheme"] = "second differences"
+    return Computed([f(bound)[0]], rows, meter.finish())
+
+
+def _tensor_hessian(f, bound: dict, wrt: tuple[str, ...], step, meter: Meter) -> Computed:
+    """Second differences over every entry of the tensors in ``wrt``: blocks shaped variable i + variable j."""
+    entries = [(name, k) for name in wrt for k in range(bound[name].size)]
+    labels = [f"{name}#{k}" for name, k in entries]
+
+    def f_entries(scalars: dict) -> list:
+        arrays = {name: bound[name].copy() for name in wrt}
+        for label, (name, k) in zip(labels, entries, strict=True):
+            arrays[name].flat[k] = scalars[label]
+        return f({**bound, **arrays})
+
+    point = {label: np.float64(bound[name].flat[k]) for label, (name, k) in zip(labels, entries, strict=True)}
+    flat = _second_differences(f_entries, point, tuple(labels), step)
+    matrix = np.array([[0.0 if x is None else float(np.asarray(x).item()) for x in row] for row in flat])
+    offsets = np.concatenate([[0], np.cumsum([bound[name].size for name in wrt])]).astype(int)
+    rows = [[matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]].reshape(bound[a].shape + bound[b].shape)
+             for j, b in enumerate(wrt)] for i, a in enumerate(wrt)]
+    meter.details["scheme"] = "second differences"
+    meter.details["entries perturbed"] = len(entries)
+    return Computed([f(bound)[0]], rows, meter.finish())
+
+
+def _second_differences(f, bound: dict, wrt: tuple[str, ...], step) -> list[list]:
+    """∂²f/∂aᵢ∂aⱼ by central second differences (f returns a one-output list)."""
     (value,) = f(bound)
     n = len(wrt)
     h = {name: automatic_step(bound[name], 1 / 4) if step is None else np.float64(step) for name in wrt}
@@ -231,8 +318,7 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], step=None) -> Compu
                 (c,) = f(_shifted(_shifted(bound, a, sa * h[a]), b, sb * h[b]))
                 corners.append(c)
             rows[i][j] = rows[j][i] = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h[a] * h[b])
-    meter.details["scheme"] = "second differences"
-    return Computed([value], rows, meter.finish())
+    return rows
 
 
 def derivative(graph: Graph, bound: dict, wrt: str, order: int, scheme: str = "central", step=None) -> Computed:

@@ -95,13 +95,39 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
 
 
 def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
-    """All ∂outputᵢ/∂variableⱼ: one recorded forward sweep, then one backward sweep per output."""
+    """All ∂outputᵢ/∂variableⱼ: one recorded forward sweep, then one backward sweep per output (per output
+    entry in a tensor graph, whose Jacobian blocks are shaped output shape + variable shape)."""
     meter = Meter("reverse")
     plan = graph.plan
     values = record(plan, bound, meter)
+    if plan.tensor:
+        rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs]
+        meter.details["tape values"] = plan.size
+        return Computed([values[s] for s in plan.outputs], rows, meter.finish())
     rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
     meter.details["tape values"] = plan.size
     return Computed([values[s] for s in plan.outputs], rows, meter.finish())
+
+
+def _blocks(plan: Plan, values: list, slot: int, wrt: tuple[str, ...], meter: Meter) -> list:
+    """Jacobian blocks of one (tensor) output: a backward sweep per output entry, seeded with a one-hot
+    cotangent; a scalar output (a loss) needs exactly one sweep."""
+    shape = np.shape(values[slot])
+    size = int(np.prod(shape))
+    rows = []
+    for k in range(size):
+        seed = np.zeros(shape)
+        seed.flat[k] = 1.0
+        rows.append(backward(plan, values, {slot: seed}, wrt, meter))
+    blocks = []
+    for j, name in enumerate(wrt):
+        if all(r[j] is None for r in rows):
+            blocks.append(None)
+            continue
+        var_shape = np.shape(values[plan.variables[name]])
+        entries = [np.zeros(var_shape) if r[j] is None else np.broadcast_to(r[j], var_shape) for r in rows]
+        blocks.append(np.stack(entries).reshape(shape + var_shape))
+    return blocks
 
 
 def vjp(graph: Graph, bound: dict, cotangents: list, wrt: tuple[str, ...]) -> Computed:
@@ -138,10 +164,18 @@ def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int
         for i, a in enumerate(step.args):
             if not active[a]:
                 continue
+            if step.primitive.tensor:
+                if step.primitive.differentiable is not None and not step.primitive.differentiable[i]:
+                    continue
+                adjoints[a] = _accumulate(adjoints.get(a), step.primitive.vjp(functions, g, out, args, i,
+                                                                              **step.params))
+                continue
             partial = step.primitive.partials[i](functions, out, *args)
             if is_constant(partial, 0):
                 continue
             contribution = g * partial
+            if plan.tensor:  # shapes are not known while emitting: sum back to the argument's (free if equal)
+                contribution = functions.sum_like(contribution, args[i])
             adjoints[a] = contribution if a not in adjoints else adjoints[a] + contribution
     outputs = []
     for name in wrt:
@@ -151,6 +185,10 @@ def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int
     out_name = graph.output_names[output]
     names = [f"d{out_name}/d{name}" for name in wrt]
     return builder.finish(outputs, names, graph.variables)
+
+
+def _accumulate(total, contribution):
+    return contribution if total is None else total + contribution
 
 
 def _with_value(derived: Graph, original: Graph) -> Graph:
@@ -168,7 +206,12 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     meter.backward_sweeps += 1  # the sweep that emitted the gradient graph
     plan = _with_value(grad_graph, graph).plan
     values = record(plan, bound, meter)
-    rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs[:-1]]
+    if plan.tensor:  # blocks: one backward sweep per entry of each gradient
+        rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs[:-1]]
+        rows = [[None if b is None else np.reshape(b, bound[a].shape + bound[c].shape)
+                 for b, c in zip(row, wrt, strict=True)] for row, a in zip(rows, wrt, strict=True)]
+    else:
+        rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs[:-1]]
     meter.details["gradient graph nodes"] = len(grad_graph)
     return Computed([values[plan.outputs[-1]]], rows, meter.finish())
 

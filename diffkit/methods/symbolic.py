@@ -30,6 +30,7 @@ from ..graph import Graph, points_of, sympy_symbol
 from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
 from ..result import Computed
+from ..scalarize import check_size, scalarize
 
 # Budgets live in dk.limits: symbolic_size (tree nodes of the derivatives), symbolic_depth (graph levels: SymPy
 # recurses per level, and its diff time grows faster than depth², ~10 s for a 300-level chain) and
@@ -253,9 +254,61 @@ def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
     return values, derivs, meter
 
 
+def _tensor_symbolic(graph: Graph, bound: dict, wrt: tuple[str, ...], differentiate, max_size, seconds):
+    """A tensor graph: written out entry by entry (``scalarize``), then the common path over those scalars.
+
+    Returns the outputs (arrays), the derivatives (flat, as ``differentiate`` lists them), the meter and the
+    symbols (entry labels), in ``wrt`` order.
+    """
+    _check_depth(graph)
+    check_size(graph, bound, wrt)
+    meter = Meter("symbolic")
+    max_size = limits.symbolic_size if max_size is None else max_size
+    seconds = limits.symbolic_seconds if seconds is None else seconds
+    layout: dict = {}
+
+    def work():
+        outputs, symbols, point = scalarize(graph, bound, wrt)
+        layout.update(outputs=[o.shape for o in outputs], symbols=symbols, point=point)
+        exprs = [e for o in outputs for e in o.flat]
+        derivs = _differentiate(meter, lambda: differentiate(exprs, list(symbols.values())))
+        return _compile(meter, symbols, exprs, derivs, max_size)
+
+    compiled = _deep(work, seconds)
+    values, derivs = _run(meter, compiled, layout["symbols"], layout["point"])
+    meter.details["scalar variables"] = len(layout["symbols"])
+    outputs, start = [], 0
+    for shape in layout["outputs"]:
+        size = int(np.prod(shape))
+        outputs.append(np.reshape(np.array(values[start:start + size], dtype=np.float64), shape))
+        start += size
+    return outputs, derivs, meter
+
+
+def _tensor_jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size, seconds) -> Computed:
+    """Jacobian blocks (output shape + variable shape) of a tensor graph, entry by entry."""
+    outputs, flat, meter = _tensor_symbolic(
+        graph, bound, wrt, lambda exprs, s: [_drop_deltas(sp.diff(e, x)) for e in exprs for x in s], max_size, seconds
+    )
+    n = sum(bound[name].size for name in wrt)
+    rows, start = [], 0
+    for out in outputs:
+        per_entry = np.array(flat[start * n:(start + out.size) * n], dtype=np.float64).reshape(out.size, n)
+        start += out.size
+        row, offset = [], 0
+        for name in wrt:
+            size = bound[name].size
+            row.append(per_entry[:, offset:offset + size].reshape(out.shape + bound[name].shape))
+            offset += size
+        rows.append(row)
+    return Computed(outputs, rows, meter.finish())
+
+
 def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | None = None,
              seconds: float | None = None) -> Computed:
     """All ∂outputᵢ/∂variableⱼ, differentiated by SymPy and evaluated by the compiled expression."""
+    if graph.is_tensor:
+        return _tensor_jacobian(graph, bound, wrt, max_size, seconds)
     values, flat, meter = _symbolic(
         graph, bound, lambda exprs, s: [_drop_deltas(sp.diff(e, s[v])) for e in exprs for v in wrt], max_size, seconds
     )
@@ -267,6 +320,8 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | No
 def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | None = None,
             seconds: float | None = None) -> Computed:
     """All ∂²f/∂vᵢ∂vⱼ (i ≤ j differentiated, the rest by symmetry)."""
+    if graph.is_tensor:
+        return _tensor_hessian(graph, bound, wrt, max_size, seconds)
     n = len(wrt)
     pairs = [(i, j) for i in range(n) for j in range(i, n)]
 
@@ -279,6 +334,23 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | Non
     for (i, j), d in zip(pairs, flat, strict=True):
         rows[i][j] = rows[j][i] = d
     return Computed(values, rows, meter.finish())
+
+
+def _tensor_hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size, seconds) -> Computed:
+    """Hessian blocks (shape of variable i + shape of variable j) of a tensor graph's scalar output."""
+    def second_derivatives(exprs, s):
+        first = [sp.diff(exprs[0], x) for x in s]
+        return [_drop_deltas(sp.diff(first[i], s[j])) for i in range(len(s)) for j in range(i, len(s))]
+
+    outputs, flat, meter = _tensor_symbolic(graph, bound, wrt, second_derivatives, max_size, seconds)
+    n = sum(bound[name].size for name in wrt)
+    matrix = np.zeros((n, n))
+    matrix[np.triu_indices(n)] = np.asarray(flat, dtype=np.float64)
+    matrix = matrix + np.triu(matrix, 1).T
+    offsets = np.concatenate([[0], np.cumsum([bound[name].size for name in wrt])]).astype(int)
+    rows = [[matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]].reshape(
+        bound[a].shape + bound[b].shape) for j, b in enumerate(wrt)] for i, a in enumerate(wrt)]
+    return Computed(outputs[:1], rows, meter.finish())
 
 
 def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int | None = None,
