@@ -33,6 +33,7 @@ from .errors import (
     ResourceError,
     SwellError,
 )
+from .gradcheck import check_gradient
 from .graph import Graph
 from .limits import limits
 from .ops import PRIMITIVES
@@ -40,15 +41,18 @@ from .parse import parse, parse_many
 from .result import Result
 from .trace import Expr, functions, trace
 
-# dk.sin, dk.exp, ...: work on numbers and arrays, and record nodes inside dk.trace.
+# dk.sin, dk.exp, dk.matmul, dk.sum, ...: work on numbers and arrays, and record nodes inside dk.trace.
 globals().update(vars(functions))
+
+from . import datasets, nn, optim  # noqa: E402 (they build on everything above)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost", "DiffkitError",
     "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "ParseError", "ResourceError", "Result",
-    "SwellError", "as_graph", "compare", "derivative", "discrepancy", "from_sympy", "grad", "gradient",
+    "SwellError", "as_graph", "check_gradient",
+    "datasets", "nn", "optim", "compare", "derivative", "discrepancy", "from_sympy", "grad", "gradient",
     "gradient_graph", "hessian", "jacobian", "jvp", "limits", "parse", "parse_many", "trace", "value_and_grad",
     "vjp", *vars(functions),
 ]

@@ -193,9 +193,10 @@ class GraphBuilder:
         return None
 
     def finish(
-        self, outputs: Sequence[str], names: Sequence[str] | None = None, variables: Sequence[str] | None = None
+        self, outputs: Sequence[str], names: Sequence[str] | None = None, variables: Sequence[str] | None = None,
+        data: Mapping[str, np.ndarray] | None = None,
     ) -> Graph:
-        return Graph(self.nx, tuple(outputs), names, variables)
+        return Graph(self.nx, tuple(outputs), names, variables, data)
 
 
 def freeze_params(primitive: Primitive, params: dict) -> tuple:
@@ -344,6 +345,7 @@ class Graph:
         outputs: Sequence[str],
         output_names: Sequence[str] | None = None,
         variables: Sequence[str] | None = None,
+        data: Mapping[str, np.ndarray] | None = None,
     ):
         if not outputs:
             raise ConversionError("a graph needs at least one output")
@@ -356,6 +358,23 @@ class Graph:
         # Declared variables (a traced function's parameters, an original graph's variables for its gradient
         # graph) stay variables even where the outputs do not depend on them.
         self._declared = tuple(variables) if variables is not None else None
+        # Data: variables held fixed at given arrays (an MLP loss graph's inputs and targets). They are not
+        # variables of the graph any more: nothing differentiates by them and callers do not pass them.
+        self.data = {name: _frozen(value, name) for name, value in (data or {}).items()}
+        for name in self.data:
+            if self.nx.nodes.get(name, {}).get("op") != VAR:
+                raise ConversionError(f"data {name!r} is not a variable of the graph")
+
+    def with_data(self, **data) -> Graph:
+        """The same graph with some variables fixed to arrays (e.g. a loss graph at one batch of data)."""
+        unknown = [name for name in data if name not in self.variables]
+        if unknown:
+            raise BindingError(f"cannot fix {', '.join(unknown)}: not variables of the graph "
+                               f"(its variables: {', '.join(self.variables) or 'none'})")
+        kept = [name for name in self.variables if name not in data]
+        graph = Graph(self.nx, self.outputs, self.output_names, kept, {**self.data, **data})
+        graph.__dict__["plan"] = self.plan  # same structure: share the compiled plan
+        return graph
 
     # --- structure ------------------------------------------------------------------------------------------
 
@@ -380,8 +399,10 @@ class Graph:
 
     @property
     def variables(self) -> tuple[str, ...]:
-        """The variables, in natural order (x2 before x10) unless declared in another order."""
-        return self._declared if self._declared is not None else tuple(self.plan.variables)
+        """The variables, in natural order (x2 before x10) unless declared in another order (data excluded)."""
+        if self._declared is not None:
+            return self._declared
+        return tuple(name for name in self.plan.variables if name not in self.data)
 
     @property
     def operations(self) -> int:
@@ -405,7 +426,9 @@ class Graph:
 
     def bind(self, at: Mapping[str, object] | Sequence | float | None) -> dict:
         """Check and convert values for the variables: float arrays, all present, shapes broadcastable."""
-        return bind(self.variables, at, broadcast=not self.is_tensor)
+        bound = bind(self.variables, at, broadcast=not self.is_tensor)
+        bound.update(self.data)
+        return bound
 
     def evaluate(self, at=None, errors: str = "warn"):
         """The output value(s) at the given variable values (a float, an array for a batch, or a tuple).
@@ -508,6 +531,15 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text, mine
+
+
+def _frozen(value, name: str) -> np.ndarray:
+    """Data as the graph keeps it: our own float64 copy, read-only, so neither side can change the other's."""
+    array = as_float_array(value, name)
+    if array.flags.writeable or array.base is not None:  # not already one of our frozen copies
+        array = array.copy()
+        array.flags.writeable = False
+    return array
 
 
 def sympy_symbol(name: str) -> sp.Symbol:

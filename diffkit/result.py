@@ -52,6 +52,14 @@ class Result:
     def hessian(self) -> np.ndarray:
         return self._only("hessian")
 
+    def __getitem__(self, name: str):
+        """``result["W1"]``: one variable's entry of a gradient or vjp."""
+        if not isinstance(self.derivative, dict):
+            raise DiffkitError(f"this result holds a {self.kind}; index .derivative instead")
+        if name not in self.derivative:
+            raise DiffkitError(f"no derivative for {name!r}; this result has {', '.join(self.derivative)}")
+        return self.derivative[name]
+
     def as_array(self) -> np.ndarray:
         """The derivative as one array (a gradient or vjp stacked in the order of ``variables``)."""
         if isinstance(self.derivative, dict):

@@ -184,7 +184,7 @@ def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int
         outputs.append(adjoint.node if adjoint is not None else builder.constant(0.0))
     out_name = graph.output_names[output]
     names = [f"d{out_name}/d{name}" for name in wrt]
-    return builder.finish(outputs, names, graph.variables)
+    return builder.finish(outputs, names, graph.variables, graph.data)
 
 
 def _accumulate(total, contribution):
@@ -193,7 +193,8 @@ def _accumulate(total, contribution):
 
 def _with_value(derived: Graph, original: Graph) -> Graph:
     """A derived graph that also outputs the original's value (last), so one recorded sweep gives both."""
-    return Graph(derived.nx, derived.outputs + original.outputs[:1], variables=original.variables)
+    return Graph(derived.nx, derived.outputs + original.outputs[:1], variables=original.variables,
+                 data=original.data)
 
 
 def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:

@@ -117,7 +117,7 @@ def _drop_deltas(expr: sp.Expr) -> sp.Expr:
 
 
 def _symbols(graph: Graph) -> dict[str, sp.Symbol]:
-    return {name: sympy_symbol(name) for name in graph.variables}
+    return {name: sympy_symbol(name) for name in graph.plan.variables}  # data variables too: they are bound
 
 
 class _OutOfTime(Exception):

@@ -1,0 +1,265 @@
+"""A vectorized multi-layer perceptron whose loss is a diffkit tensor graph.
+
+``ŷ = out(a_L)``, ``a_{k+1} = ψ(a_k W_k + b_k)``, ``a_0 = X`` (rows are samples, as in the lecture's ``X W``).
+The loss graph has the variables ``X``, ``Y`` and the parameters ``W1, b1, W2, b2, ...``; reverse mode on it *is*
+backprop, and forward mode, finite differences and SymPy differentiate the very same graph to check it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .. import api
+from ..errors import BindingError
+from ..graph import Graph, as_float_array
+from ..result import Result
+from ..trace import functions as fn
+from ..trace import trace
+from . import init as initializers
+from .activations import ACTIVATIONS, OUTPUTS, choose
+from .losses import LOSSES
+
+
+class MLP:
+    """A fully connected network: ``MLP([64, 128, 10], activation="relu", output="softmax",
+    loss="cross_entropy", init="kaiming", l2=1e-4, seed=0)``.
+
+    ``output`` defaults to what the loss implies (softmax for cross_entropy, sigmoid for binary_cross_entropy,
+    else linear). ``l1``/``l2`` add ``l1·Σ|W|`` and ``l2·ΣW²`` over the weights (not the biases); both together
+    make the elastic net.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "relu",
+        output: str | None = None,
+        loss: str = "mse",
+        bias: bool = True,
+        init: str | None = None,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        seed: int | None = 0,
+    ):
+        self.sizes = _check_sizes(sizes)
+        self.activation = activation
+        choose(ACTIVATIONS, activation, "activation")
+        self.loss_name = loss
+        loss_fn, from_logits, implied = choose(LOSSES, loss, "loss")
+        if output is None:
+            output = implied or "linear"
+        choose(OUTPUTS, output, "output")
+        if from_logits and output != implied:
+            raise BindingError(f"loss {loss!r} is computed from logits and implies output={implied!r}, "
+                               f"not {output!r}")
+        self.output = output
+        self.bias = bool(bias)
+        self.l1 = _non_negative(l1, "l1")
+        self.l2 = _non_negative(l2, "l2")
+        self.init = init or ("kaiming" if activation == "relu" else "xavier")
+        rng = np.random.default_rng(seed)
+        self._params: dict[str, np.ndarray] = {}
+        for k, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=True), start=1):
+            self._params[f"W{k}"] = initializers.weights(self.init, n_in, n_out, rng)
+            if self.bias:
+                self._params[f"b{k}"] = np.zeros(n_out)
+        self.parameter_names = tuple(self._params)
+        self._loss_graph = self._build_loss(loss_fn, from_logits)
+        self._layers_graph = self._build_layers()
+
+    # --- the graphs ---------------------------------------------------------------------------------------
+
+    def _logits(self, X, params: dict, keep: list | None = None):
+        a = X
+        layers = len(self.sizes) - 1
+        for k in range(1, layers + 1):
+            z = a @ params[f"W{k}"]
+            if self.bias:
+                z = z + params[f"b{k}"]
+            a = ACTIVATIONS[self.activation](z) if k < layers else z
+            if keep is not None and k < layers:
+                keep.append(a)
+        return a
+
+    def _penalty(self, params: dict):
+        """l2·ΣW² + l1·Σ|W| over the weights, or None without regularization (no node for a zero)."""
+        total = None
+        for name, W in params.items():
+            if not name.startswith("W"):
+                continue
+            terms = ([self.l2 * fn.sum(W * W)] if self.l2 else []) + ([self.l1 * fn.sum(fn.abs(W))] if self.l1 else [])
+            for term in terms:
+                total = term if total is None else total + term
+        return total
+
+    def _build_loss(self, loss_fn, from_logits: bool) -> Graph:
+        names = self.parameter_names
+
+        def loss(X, Y, *values):
+            params = dict(zip(names, values, strict=True))
+            logits = self._logits(X, params)
+            prediction = logits if from_logits else OUTPUTS[self.output](logits)
+            data_loss = loss_fn(prediction, Y)
+            penalty = self._penalty(params)
+            return data_loss if penalty is None else data_loss + penalty
+
+        return trace(loss, ["X", "Y", *names])
+
+    def _build_layers(self) -> Graph:
+        """One graph whose outputs are every hidden layer's activations and then the network's output."""
+        names = self.parameter_names
+
+        def layers(X, *values):
+            hidden: list = []
+            logits = self._logits(X, dict(zip(names, values, strict=True)), keep=hidden)
+            return (*hidden, OUTPUTS[self.output](logits))
+
+        return trace(layers, ["X", *names])
+
+    # --- parameters ---------------------------------------------------------------------------------------
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The parameters as a dict of arrays (copies: changing them does not change the network)."""
+        return {name: value.copy() for name, value in self._params.items()}
+
+    def set_parameters(self, params: Mapping[str, object]) -> None:
+        """Replace the parameters (checked: same names and shapes; copied in)."""
+        if not isinstance(params, Mapping) or set(params) != set(self._params):
+            got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
+            raise BindingError(f"parameters must be a dict with keys {list(self._params)}, got {got}")
+        new = {}
+        for name, old in self._params.items():
+            value = as_float_array(params[name], name)
+            if value.shape != old.shape:
+                raise BindingError(f"parameter {name} must have shape {old.shape}, got {value.shape}")
+            new[name] = value.copy()
+        self._params = new
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(v.size for v in self._params.values())
+
+    # --- data ---------------------------------------------------------------------------------------------
+
+    def _inputs(self, X) -> np.ndarray:
+        X = as_float_array(X, "X")
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise BindingError(f"X must have shape (samples, {self.sizes[0]}), got {X.shape}")
+        return X
+
+    def targets(self, y, samples: int) -> np.ndarray:
+        """Targets as the loss graph takes them: one-hot rows for cross_entropy (from class labels or one-hot),
+        a column for one output, else (samples, outputs)."""
+        width = self.sizes[-1]
+        if self.loss_name == "cross_entropy":
+            y_array = np.asarray(y)
+            if y_array.ndim == 1:
+                labels = _labels(y_array, width)
+                if labels.shape[0] != samples:
+                    raise BindingError(f"y has {labels.shape[0]} labels for {samples} samples")
+                return np.eye(width)[labels]
+        Y = as_float_array(y, "y")
+        if Y.ndim == 1 and width == 1:
+            Y = Y[:, None]
+        if Y.shape != (samples, width):
+            raise BindingError(f"y must have shape ({samples}, {width})"
+                               + (f" or ({samples},)" if width == 1 or self.loss_name == "cross_entropy" else "")
+                               + f", got {Y.shape}")
+        return Y
+
+    def _point(self, X, y) -> dict:
+        X = self._inputs(X)
+        return {"X": X, "Y": self.targets(y, X.shape[0]), **self._params}
+
+    # --- computing ----------------------------------------------------------------------------------------
+
+    def forward(self, X) -> np.ndarray:
+        """The network's output for each row of X (probabilities for sigmoid/softmax outputs)."""
+        outs = self._layers_graph.evaluate({"X": self._inputs(X), **self._params})
+        return outs[-1] if isinstance(outs, tuple) else outs
+
+    __call__ = forward
+
+    def hidden(self, X, layer: int = 1) -> np.ndarray:
+        """The activations of hidden layer ``layer`` (1 = the first), e.g. the 8-3-8 encoder's code."""
+        layers = len(self.sizes) - 2
+        if not isinstance(layer, int) or not 1 <= layer <= layers:
+            raise BindingError(f"layer must be 1..{layers} (the hidden layers), got {layer!r}")
+        return self._layers_graph.evaluate({"X": self._inputs(X), **self._params})[layer - 1]
+
+    def loss(self, X, y) -> float:
+        return float(self._loss_graph.evaluate(self._point(X, y)))
+
+    def loss_graph(self, X=None, y=None) -> Graph:
+        """The loss as a diffkit Graph. With data, X and Y are fixed into it and only the parameters remain
+        variables (``dk.compare(net.loss_graph(X, y), at=net.parameters())``)."""
+        if X is None and y is None:
+            return self._loss_graph
+        point = self._point(X, y)
+        return self._loss_graph.with_data(X=point["X"], Y=point["Y"])
+
+    def gradient(self, X, y, method: str = "reverse", **options) -> Result:
+        """∂loss/∂parameter for every parameter by one of the four methods; ``result["W1"]``, ``result.cost``."""
+        return api.gradient(self._loss_graph, self._point(X, y), method=method, wrt=self.parameter_names,
+                            **options)
+
+    def hessian(self, X, y, method: str = "reverse", **options) -> Result:
+        """The loss's Hessian over all parameter entries (each parameter raveled, in ``parameter_names`` order)."""
+        return api.hessian(self._loss_graph, self._point(X, y), method=method, wrt=self.parameter_names,
+                           **options)
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels (softmax: the arg max; sigmoid: 0/1 per output), or the outputs for regression."""
+        out = self.forward(X)
+        if self.output == "softmax":
+            return np.argmax(out, axis=1)
+        if self.output == "sigmoid":
+            labels = (out > 0.5).astype(np.int64)
+            return labels[:, 0] if labels.shape[1] == 1 else labels
+        return out
+
+    def accuracy(self, X, y) -> float:
+        """Fraction of samples classified right (for several sigmoid outputs: all of a sample's bits right)."""
+        if self.output == "linear":
+            raise BindingError("accuracy is for classifiers (sigmoid or softmax output); this network regresses")
+        predicted = self.predict(X)
+        if self.output == "softmax":
+            y_array = np.asarray(y)
+            labels = _labels(y_array, self.sizes[-1]) if y_array.ndim == 1 else np.argmax(y_array, axis=1)
+            return float(np.mean(predicted == labels))
+        truth = (self.targets(y, predicted.shape[0]) > 0.5).astype(np.int64)
+        truth = truth[:, 0] if truth.shape[1] == 1 else truth
+        right = predicted == truth
+        return float(np.mean(right if right.ndim == 1 else np.all(right, axis=1)))
+
+    def __repr__(self) -> str:
+        return (f"MLP({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, output={self.output!r}, "
+                f"loss={self.loss_name!r}, {self.parameter_count:,} parameters)")
+
+
+def _check_sizes(sizes) -> tuple[int, ...]:
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+        raise BindingError(f"sizes must list at least an input and an output width, e.g. [2, 3, 1]; got {sizes!r}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1:
+            raise BindingError(f"layer widths must be positive integers, got {s!r} in {list(sizes)}")
+    return tuple(int(s) for s in sizes)
+
+
+def _non_negative(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
+        raise BindingError(f"{name} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def _labels(y: np.ndarray, classes: int) -> np.ndarray:
+    """Class labels checked: whole numbers in 0..classes-1."""
+    if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
+        raise BindingError("class labels must be whole numbers")
+    labels = y.astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise BindingError(f"class labels must lie in 0..{classes - 1} (the network has {classes} outputs), "
+                           f"got {labels.min()}..{labels.max()}")
+    return labels
