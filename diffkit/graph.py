@@ -79,7 +79,8 @@ class GraphBuilder:
         if data["op"] == VAR:
             return (VAR, node)
         if data["op"] == CONST:
-            return (CONST, data["value"])
+            value = data["value"]
+            return (CONST, value.shape, value.tobytes()) if isinstance(value, np.ndarray) else (CONST, value)
         return (data["op"], data["args"], data.get("params", ()))
 
     def _new_id(self, kind: str) -> str:
@@ -102,7 +103,9 @@ class GraphBuilder:
             self._keys[key] = name
         return self._keys[key]
 
-    def constant(self, value: float) -> str:
+    def constant(self, value) -> str:
+        if np.ndim(value) > 0:
+            return self._array_constant(value)
         value = float(value)
         if value == 0.0:
             value = 0.0  # one node for 0.0 and -0.0
@@ -113,10 +116,22 @@ class GraphBuilder:
             self._keys[key] = node
         return self._keys[key]
 
+    def _array_constant(self, value) -> str:
+        """A constant array (a mask, fixed weights): our own read-only copy, one node per distinct array."""
+        array = _frozen(value, "a constant")
+        key = (CONST, array.shape, array.tobytes())
+        if key not in self._keys:
+            node = self._new_id("c")
+            self.nx.add_node(node, op=CONST, value=array, label=f"array{array.shape}")
+            self._keys[key] = node
+        return self._keys[key]
+
     def value_of(self, node: str) -> float | None:
-        """The number a node stands for, if it is a constant."""
+        """The number a node stands for, if it is a scalar constant (arrays are not folded)."""
         data = self.nx.nodes[node]
-        return data["value"] if data["op"] == CONST else None
+        if data["op"] != CONST or isinstance(data["value"], np.ndarray):
+            return None
+        return data["value"]
 
     def apply(self, primitive: Primitive, *args: str, **params) -> str:
         if len(args) != primitive.arity:
@@ -279,7 +294,8 @@ class Plan:
     def tensor(self) -> bool:
         """Does the plan use tensor primitives? Then its arrays are tensors, not batches of points."""
         if "tensor" not in self._cache:
-            self._cache["tensor"] = any(step.primitive.tensor for step in self.steps)
+            self._cache["tensor"] = any(step.primitive.tensor for step in self.steps) or any(
+                isinstance(value, np.ndarray) for _, value in self.constants)
         return self._cache["tensor"]
 
     def active(self, wrt: Iterable[str]) -> list[bool]:
@@ -614,13 +630,13 @@ def as_float_array(value, name: str) -> np.ndarray:
 def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None = None) -> list:
     """Execute a plan: every slot's value, in slot order (works for float and complex inputs alike).
 
-    ``on_step(step, value)`` is called after each step, for callers that meter the work.
+    ``on_step(step, value, args)`` is called after each step, for callers that meter the work.
     """
     values: list = [None] * plan.size
     for name, slot in plan.variables.items():
         values[slot] = bound[name]
     for slot, value in plan.constants:
-        values[slot] = np.float64(value)
+        values[slot] = constant_value(value)
     for step in plan.steps:
         domain.at(step.primitive.name)
         args = [values[a] for a in step.args]
@@ -630,8 +646,13 @@ def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None =
         except ValueError as exc:  # shapes NumPy cannot broadcast or multiply: say where
             raise step.failed(args, exc) from None
         if on_step is not None:
-            on_step(step, values[step.out])
+            on_step(step, values[step.out], args)
     return values
+
+
+def constant_value(value):
+    """A constant node's value as the engines use it: a float64 scalar, or the (read-only) array itself."""
+    return value if isinstance(value, np.ndarray) else np.float64(value)
 
 
 def as_result(value):

@@ -56,7 +56,10 @@ def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
                 entries[index] = sympy_number(float(array[index]))
         slots[slot] = entries
     for slot, value in plan.constants:
-        slots[slot] = np.array(sympy_number(value), dtype=object)
+        if isinstance(value, np.ndarray):
+            slots[slot] = np.frompyfunc(lambda v: sympy_number(float(v)), 1, 1)(value).astype(object)
+        else:
+            slots[slot] = np.array(sympy_number(value), dtype=object)
     for step in plan.steps:
         args = [np.asarray(slots[a], dtype=object) for a in step.args]
         if step.primitive.tensor:

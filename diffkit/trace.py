@@ -35,7 +35,11 @@ class Expr(PrimitiveArithmetic):
             return other
         if isinstance(other, int | float | np.number) and not isinstance(other, bool):
             return Expr(self.builder, self.builder.constant(float(other)))
-        raise ConversionError(f"cannot use a {type(other).__name__} in a traced expression; use numbers")
+        if isinstance(other, np.ndarray) and other.dtype.kind in "iuf":  # a constant tensor (mask, fixed weights)
+            return Expr(self.builder, self.builder.constant(other) if other.ndim else
+                        self.builder.constant(float(other)))
+        raise ConversionError(f"cannot use a {type(other).__name__} in a traced expression; use numbers or "
+                              "NumPy arrays of numbers")
 
     def _apply_primitive(self, name: str, *args, **params) -> Expr:
         lifted = [self._lift(a) for a in args]

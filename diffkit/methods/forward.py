@@ -15,7 +15,7 @@ import numpy as np
 from ..cost import Meter
 from ..dual import _METER, Dual, forward_step, nbytes
 from ..errors import MethodError
-from ..graph import Plan, points_of
+from ..graph import Plan, constant_value, points_of
 from ..limits import check_memory
 from ..result import Computed
 
@@ -36,7 +36,7 @@ def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter, lead: int = 0)
             slots_t[slot] = tangents.get(name)
             meter.hold(nbytes(slots_t[slot]))
         for slot, value in plan.constants:
-            slots_v[slot] = np.float64(value)
+            slots_v[slot] = constant_value(value)
         last_use = plan.last_use()
         variable_slots = set(plan.variables.values())
         for index, step in enumerate(plan.steps):

@@ -55,8 +55,8 @@ def _evaluator(graph: Graph, meter: Meter):
     """f(bound) -> output values, counting each whole evaluation and its operations."""
     plan = graph.plan
 
-    def count(step, out):
-        meter.op(step.primitive, np.size(out))
+    def count(step, out, args):
+        meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
 
     def evaluate(bound: dict) -> list:
         # run_plan keeps every intermediate of an evaluation

@@ -33,8 +33,8 @@ def record(plan: Plan, bound: dict, meter: Meter) -> list:
     check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound), "differentiate fewer points at once")
     meter.forward_sweeps += 1
 
-    def keep(step, out):
-        meter.op(step.primitive, np.size(out))
+    def keep(step, out, args):
+        meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
         meter.hold(np.asarray(out).nbytes)
 
     return run_plan(plan, bound, on_step=keep)
