@@ -108,10 +108,10 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
     if not request.wrt:
         raise BindingError("the expression has no variables to differentiate by")
     verb = gradient if request.graph.is_scalar_output else jacobian
-    results = {m: verb(request.graph, request.bound, method=m, wrt=request.wrt, **chosen.get(m, {}))
-               for m in methods}
+    point = {k: v for k, v in request.bound.items() if k not in request.graph.data}  # data stays in the graph
+    results = {m: verb(request.graph, point, method=m, wrt=request.wrt, **chosen.get(m, {})) for m in methods}
     discrepancies = {(a, b): discrepancy(results[a].as_array(), results[b].as_array())
                      for a, b in combinations(results, 2)}
     findings = diagnose(results, discrepancy, request.graph, request.bound)
-    at_shown = {k: (v.item() if v.ndim == 0 else v.copy()) for k, v in request.bound.items()}
+    at_shown = {k: (v.item() if v.ndim == 0 else v.copy()) for k, v in point.items()}
     return Comparison(str(request.graph), at_shown, results, discrepancies, findings)

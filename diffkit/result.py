@@ -63,7 +63,10 @@ class Result:
     def as_array(self) -> np.ndarray:
         """The derivative as one array (a gradient or vjp stacked in the order of ``variables``)."""
         if isinstance(self.derivative, dict):
-            return np.stack([np.asarray(self.derivative[v], dtype=float) for v in self.variables])
+            entries = [np.asarray(self.derivative[v], dtype=float) for v in self.variables]
+            if len({e.shape for e in entries}) > 1:  # a tensor graph's parameters: one raveled vector
+                return np.concatenate([e.ravel() for e in entries])
+            return np.stack(entries)
         return np.asarray(self.derivative, dtype=float)
 
     def __repr__(self) -> str:
