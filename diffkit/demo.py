@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import datasets, nn, optim
 from .api import derivative, gradient_graph
 from .compare import compare
 from .parse import parse
@@ -59,3 +60,26 @@ def run(out=print) -> None:
         out(f"{name:<6} = {grad_graph.expression(node)}")
     values = grad_graph.evaluate(EXAMPLES[2][2])
     out(f"evaluated at x1=2, x2=5: {tuple(float(np.round(v, 6)) for v in values)}")
+
+    out("")
+    _mlp(out)
+
+
+def _mlp(out) -> None:
+    """XOR, which no linear model separates, learned by a 2-4-1 MLP; then its loss differentiated four ways."""
+    X, y = datasets.xor()
+    out("=== An MLP learns XOR (2-4-1, tanh, binary cross-entropy, Adam) ===")
+    linear = nn.MLP([2, 1], loss="binary_cross_entropy", seed=0)
+    nn.train(linear, X, y, optimizer=optim.Adam(lr=0.1), epochs=300, progress=False)
+    net = nn.MLP([2, 4, 1], activation="tanh", loss="binary_cross_entropy", seed=0)
+    untrained_loss = net.loss(X, y)
+    history = nn.train(net, X, y, optimizer=optim.Adam(lr=0.1), epochs=300, progress=False)
+    out(f"logistic regression (no hidden layer): accuracy {linear.accuracy(X, y):.2f} — XOR is not linearly "
+        "separable")
+    out(f"with a hidden layer: loss {untrained_loss:.4f} -> {history.loss[-1]:.6f} in {history.steps} steps, "
+        f"accuracy {net.accuracy(X, y):.2f}, outputs {np.round(net.forward(X)[:, 0], 3).tolist()}")
+    out("")
+    out(f"The untrained network's loss, differentiated four ways ({net.parameter_count} parameters: forward mode "
+        "needs one sweep per parameter, reverse mode one backward sweep):")
+    net_untrained = nn.MLP([2, 4, 1], activation="tanh", loss="binary_cross_entropy", seed=0)
+    out(str(compare(net_untrained.loss_graph(X, y), at=net_untrained.parameters())))

@@ -21,7 +21,9 @@ def test_demo_prints_the_lecture_examples_compared_four_ways():
         assert title in out
     assert "value: 11.65207146" in out  # ln(2) + 10 - sin(5)
     assert "5.5    1.716337815" in out
-    assert out.count("1 fwd + 1 bwd") == 3  # reverse mode: one sweep each way, in every example
+    assert out.count("1 fwd + 1 bwd") == 4  # reverse mode: one sweep each way, in every example and on the MLP
+    assert "17 fwd + 0 bwd" in out  # forward mode on the 2-4-1 MLP: one sweep per parameter
+    assert "accuracy 1.00" in out and "accuracy 0.25" in out  # XOR: the MLP learns it, logistic regression cannot
     assert "4 fwd + 0 bwd" in out  # forward mode on the 4-input product of sums
     assert "dy/dx1 = x2 + 1/x1" in out
 
