@@ -128,16 +128,22 @@ def spirals(
 
 
 def digits(
-    test_size: float = 0.25, seed: int = 0, scale: bool = True
+    test_size: float = 0.25, seed: int = 0, scale: str | bool = "standard"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8x8 digits (1797 images, 64 pixels, 10 classes), split into train and test.
 
     Returns ``(X_train, y_train, X_test, y_test)``. The split is stratified and seeded: of each class, a seeded
     random ``round(test_size * count)`` images (at least one, and never all) go to the test set; both sets are
-    then shuffled. With ``scale=True`` pixels (0..16) are divided by 16 into [0, 1]. Needs scikit-learn, an
+    then shuffled. ``scale``: ``"standard"`` (default) centres each pixel and divides by its standard deviation,
+    both measured on the training set only (a pixel constant there keeps scale 1) — it trains faster and
+    generalizes better than raw intensities (measurements in docs/mlp.md); ``"unit"`` or ``True`` divides the
+    0..16 intensities by 16 into [0, 1];
+    ``False`` keeps them raw. Needs scikit-learn, an
     optional extra: ``pip install "diffkit[datasets]"`` (the data ships with it, nothing is downloaded).
     """
     test_size = _real(test_size, "test_size", 0.0, 1.0, open_low=True)
+    if scale not in ("standard", "unit", True, False):
+        raise BindingError(f"scale must be 'standard', 'unit' (or True) or False, got {scale!r}")
     rng = _rng(seed)
     try:
         from sklearn.datasets import load_digits
@@ -146,7 +152,7 @@ def digits(
     data = load_digits()
     X = np.asarray(data.data, dtype=np.float64)
     y = np.asarray(data.target, dtype=np.int64)
-    if scale:
+    if scale is True or scale == "unit":
         X = X / 16.0
     train, test = [], []
     for c in np.unique(y):
@@ -156,7 +162,12 @@ def digits(
         train.append(members[k:])
     train_idx = rng.permutation(np.concatenate(train))
     test_idx = rng.permutation(np.concatenate(test))
-    return X[train_idx], y[train_idx], X[test_idx], y[test_idx]
+    X_train, X_test = X[train_idx], X[test_idx]
+    if scale == "standard":  # statistics of the training set only: the test set stays unseen
+        mean, spread = X_train.mean(axis=0), X_train.std(axis=0)
+        spread[spread == 0] = 1.0
+        X_train, X_test = (X_train - mean) / spread, (X_test - mean) / spread
+    return X_train, y[train_idx], X_test, y[test_idx]
 
 
 def one_hot(labels, classes: int | None = None) -> np.ndarray:

@@ -175,9 +175,17 @@ def test_digits():
     assert y_train.dtype == y_test.dtype == np.int64
     assert set(y_train) == set(y_test) == set(range(10))
     assert abs(X_test.shape[0] / 1797 - 0.25) < 0.01
-    for X in (X_train, X_test):
+    # standardized with the training set's statistics: mean 0, and standard deviation 1 except constant pixels
+    assert np.allclose(X_train.mean(axis=0), 0.0, atol=1e-12)
+    spread = X_train.std(axis=0)
+    assert np.all(np.isclose(spread, 1.0) | np.isclose(spread, 0.0))
+    X_unit, _, X_unit_test, _ = datasets.digits(scale="unit")
+    for X in (X_unit, X_unit_test):
         assert X.min() >= 0.0 and X.max() <= 1.0
-    assert X_train.max() == 1.0
+    assert X_unit.max() == 1.0
+    assert np.array_equal(datasets.digits(scale=True)[0], X_unit)
+    with pytest.raises(BindingError, match="scale must be"):
+        datasets.digits(scale="minmax")
 
 
 def test_digits_determinism_and_options():
