@@ -9,7 +9,9 @@ derivative then has the batch's shape — what ``jax.vmap(jax.grad(f))`` gives.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -41,7 +43,7 @@ def _call(method: str, verb: str, *args, errors: str = "warn", **options) -> Com
     """
     function = getattr(_module(method), verb)
     domain.check_policy(errors)
-    accepted = set(inspect.signature(function).parameters)
+    accepted = _parameters(function)
     unknown = sorted(set(options) - accepted)
     if unknown:
         allowed = sorted(accepted - {"graph", "bound", "wrt", "order", "tangents", "cotangents"})
@@ -55,6 +57,12 @@ def _call(method: str, verb: str, *args, errors: str = "warn", **options) -> Com
     computed.diagnostics = found + computed.diagnostics
     domain.apply_policy(found, errors, method, stacklevel=4)
     return computed
+
+
+@functools.cache
+def _parameters(function) -> frozenset[str]:
+    """The options a method's verb accepts (read once: inspect.signature is slow for a per-call check)."""
+    return frozenset(inspect.signature(function).parameters)
 
 
 class _Request:
@@ -75,6 +83,7 @@ class _Request:
                 )
         # A tensor graph's variables are whole tensors (no batch of points); otherwise arrays are points.
         self.tensor = self.graph.is_tensor
+        self._handed_over: set[int] = set()  # arrays already returned as results (see finish_block)
         if self.tensor or not self.bound:
             self.batch_shape = ()
         else:
@@ -89,10 +98,23 @@ class _Request:
         return as_result(np.broadcast_to(np.asarray(x, dtype=np.float64), self.batch_shape))
 
     def finish_block(self, block, shape: tuple) -> object:
-        """A tensor graph's derivative block as returned: ``shape`` (zeros where nothing depends)."""
+        """A tensor graph's derivative block as returned: ``shape`` (zeros where nothing depends).
+
+        A block that is an array the method computed and nobody else holds is handed over as it is; anything
+        else (a view, a read-only broadcast, an array already returned for another variable) is copied, so a
+        result never aliases another result or a user's array. Copying a large gradient costs as much as a
+        small matmul, so this matters for training steps.
+        """
         if block is None:
             return as_result(np.zeros(shape))
-        return as_result(np.reshape(np.asarray(block, dtype=np.float64), shape))
+        array = np.asarray(block, dtype=np.float64)
+        fresh = (array.base is None and array.flags.writeable and array.ndim > 0
+                 and array.shape == tuple(shape) and id(array) not in self._handed_over
+                 and not any(array is v for v in self.bound.values()))
+        if fresh:
+            self._handed_over.add(id(array))
+            return array
+        return as_result(np.reshape(array, shape))
 
     def shape_of(self, name: str) -> tuple:
         return self.bound[name].shape
@@ -104,7 +126,7 @@ class _Request:
     def require_scalar_value(self, computed: Computed, verb: str) -> None:
         """A tensor graph's gradient or Hessian needs its output to be one number (a loss)."""
         shape = np.shape(computed.value[0])
-        if self.tensor and int(np.prod(shape)) != 1:
+        if self.tensor and math.prod(shape) != 1:
             raise MethodError(
                 f"{verb} needs a scalar output, but this graph's output has shape {shape}: reduce it "
                 "(dk.sum, dk.mean) or use jacobian"

@@ -12,10 +12,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from types import SimpleNamespace
 
 from .graph import GraphBuilder
-from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive
+from .ops import NUMPY, PRIMITIVES, Primitive
 
 
 @dataclass
@@ -37,6 +36,11 @@ class Cost:
         if count > 0:
             self.operations[primitive] = self.operations.get(primitive, 0) + count
             self.flops += PRIMITIVES[primitive].flops * elements * count
+
+    def again(self, seconds: float) -> Cost:
+        """The same work done again (a repeated request on the same shapes), taking ``seconds`` this time."""
+        return Cost(self.method, dict(self.operations), self.flops, self.forward_sweeps, self.backward_sweeps,
+                    self.evaluations, self.memory_bytes, seconds, dict(self.details))
 
     @property
     def sweeps(self) -> int:
@@ -74,10 +78,16 @@ def format_bytes(n: int) -> str:
 
 
 class Meter:
-    """Accumulates a Cost while a method runs; the method reports what it does, the meter adds it up."""
+    """Accumulates a Cost while a method runs; the method reports what it does, the meter adds it up.
 
-    def __init__(self, method: str):
+    ``counting=False`` makes every report a no-op, for a request whose work is already known (see
+    ``counted_once``); sweeps and evaluations are still counted, and the time is always measured.
+    """
+
+    def __init__(self, method: str, counting: bool = True):
         self.method = method
+        self.counting = counting
+        self._numpy = None
         self.operations: Counter[str] = Counter()
         self.flops = 0
         self.forward_sweeps = 0
@@ -90,6 +100,8 @@ class Meter:
 
     def op(self, primitive: Primitive | str, elements: int, count: int = 1) -> None:
         """Record ``count`` applications of a primitive over ``elements`` elements each."""
+        if not self.counting:
+            return
         p = PRIMITIVES[primitive] if isinstance(primitive, str) else primitive
         self.operations[p.name] += count
         self.flops += p.flops * elements * count
@@ -100,24 +112,20 @@ class Meter:
 
     def hold(self, nbytes: int) -> None:
         """The method now keeps ``nbytes`` more memory (negative: releases it)."""
+        if not self.counting:
+            return
         self._held += nbytes
         self._peak = max(self._peak, self._held)
 
     @property
-    def numpy(self) -> SimpleNamespace:
+    def numpy(self):
         """The NumPy math namespace, each application recorded on this meter (tensor rules run in it, so their
         matmuls and sums are counted with their real shapes)."""
-        if not hasattr(self, "_numpy"):
-            self._numpy = SimpleNamespace(**{p.name: self._metered(p) for p in PRIMITIVES_LIST})
+        if not self.counting:
+            return NUMPY
+        if self._numpy is None:
+            self._numpy = _MeteredNumpy(self)
         return self._numpy
-
-    def _metered(self, primitive: Primitive):
-        def apply(*args, **params):
-            out = primitive.numpy(*args, **params)
-            self.op(primitive, primitive.work_of(out, args, params))
-            return out
-
-        return apply
 
     def finish(self) -> Cost:
         return Cost(
@@ -131,6 +139,53 @@ class Meter:
             seconds=time.perf_counter() - self._start,
             details=self.details,
         )
+
+
+class _MeteredNumpy:
+    """``meter.numpy``: one metered function per primitive, made when a rule first asks for it."""
+
+    def __init__(self, meter: Meter):
+        self._meter = meter
+
+    def __getattr__(self, name: str):
+        if name not in PRIMITIVES:
+            raise AttributeError(name)
+        primitive, meter = PRIMITIVES[name], self._meter
+
+        def apply(*args, **params):
+            out = primitive.numpy(*args, **params)
+            meter.op(primitive, primitive.work_of(out, args, params))
+            return out
+
+        setattr(self, name, apply)
+        return apply
+
+
+_KNOWN_COSTS = 16  # costs remembered per plan (one per distinct set of shapes)
+
+
+def counted_once(plan, method: str, key: tuple) -> Meter:
+    """A meter for a request: counting, unless the same plan already did the same request on the same shapes.
+
+    The work a method does — operations, flops, sweeps, memory — depends only on the graph, the shapes and what
+    is differentiated, never on the values, so a repeated request (a training step) need not count it again:
+    it runs with a silent meter (no bookkeeping, no shape checks) and ``remember`` reports the cost counted the
+    first time, with this request's own time.
+    """
+    return Meter(method, counting=("cost", method, key) not in plan._cache)
+
+
+def remember(plan, method: str, key: tuple, meter: Meter) -> Cost:
+    """The request's cost: counted now (and kept for next time), or the one counted before, timed anew."""
+    entry = ("cost", method, key)
+    if not meter.counting:
+        return plan._cache[entry].again(time.perf_counter() - meter._start)
+    cost = meter.finish()
+    costs = [k for k in plan._cache if k[:1] == ("cost",)]
+    if len(costs) >= _KNOWN_COSTS:
+        del plan._cache[costs[0]]
+    plan._cache[entry] = cost.again(cost.seconds)
+    return cost
 
 
 @cache

@@ -121,9 +121,24 @@ def _tensor_tangent(primitive: Primitive, out, values, tangents, meter, xp, para
         tangents = [t if d else None for t, d in zip(tangents, primitive.differentiable, strict=True)]
     if all(t is None for t in tangents):
         return None
-    domain.at(f"{primitive.name}'")
+    # An elementwise step passes a tangent on without broadcasting it (x + b with b's tangent of shape (n,) is
+    # fine for the sum, which broadcasts later); a tensor rule (a sum over an axis, a matmul) needs each tangent
+    # in its argument's full shape.
+    tangents = [t if t is None else _full_shape(t, v, lead, xp) for t, v in zip(tangents, values, strict=True)]
+    domain.at(primitive.derivative_label)
     rules = meter.numpy if meter is not None else xp  # on plain arrays, count the rule's own operations
     return primitive.jvp(rules, out, values, tangents, lead, **params)
+
+
+def _full_shape(t, value, lead: int, xp):
+    """A tangent broadcast to its value's shape (after ``lead`` batched-tangent axes)."""
+    shape = shape_of(value)
+    if shape_of(t)[lead:] == shape:
+        return t
+    if lead:
+        t = _under_leading_axes(t, lead, len(shape))
+        return np.broadcast_to(t, np.shape(t)[:lead] + shape)
+    return (DUAL if isinstance(t, Dual) else xp).broadcast_like(t, value)
 
 
 def _under_leading_axes(t, lead: int, ndim: int):

@@ -290,19 +290,36 @@ class Plan:
     def size(self) -> int:
         return len(self.nodes)
 
-    @property
-    def tensor(self) -> bool:
-        """Does the plan use tensor primitives? Then its arrays are tensors, not batches of points."""
-        if "tensor" not in self._cache:
-            self._cache["tensor"] = any(step.primitive.tensor for step in self.steps) or any(
-                isinstance(value, np.ndarray) for _, value in self.constants)
-        return self._cache["tensor"]
+    # Does the plan use tensor primitives (or constant arrays)? Then its arrays are tensors, not batches of
+    # points. Set once: the sweeps ask at every step.
+    tensor: bool = field(init=False, default=False)
+
+    def __post_init__(self):
+        tensor = any(step.primitive.tensor for step in self.steps) or any(
+            isinstance(value, np.ndarray) for _, value in self.constants)
+        object.__setattr__(self, "tensor", tensor)
 
     def active(self, wrt: Iterable[str]) -> list[bool]:
         """For each slot: does it depend on one of the variables in ``wrt``? Only these need derivatives."""
         key = ("active", tuple(wrt))
         if key not in self._cache:
             self._cache[key] = self._active(key[1])
+        return self._cache[key]
+
+    def backward_program(self, wrt: tuple[str, ...]) -> tuple:
+        """The steps a backward sweep for ``wrt`` visits, last first: (step, arguments to send adjoints to as
+        (position, slot) pairs, release the step's adjoint afterwards?). Worked out once per ``wrt``."""
+        key = ("backward", tuple(wrt))
+        if key not in self._cache:
+            active, outputs = self.active(wrt), set(self.outputs)
+            program = []
+            for step in reversed(self.steps):
+                if not active[step.out]:
+                    continue
+                differentiable = step.primitive.differentiable or (True,) * len(step.args)
+                targets = tuple((i, a) for i, a in enumerate(step.args) if active[a] and differentiable[i])
+                program.append((step, targets, step.out not in outputs))
+            self._cache[key] = tuple(program)
         return self._cache[key]
 
     def _active(self, wrt: tuple[str, ...]) -> list[bool]:
@@ -341,11 +358,13 @@ class Plan:
         return last
 
 
-def points_of(bound: Mapping[str, np.ndarray]) -> int:
+def points_of(bound: Mapping[str, np.ndarray], tensor: bool = False) -> int:
     """How many points a binding describes (the size of the broadcast batch). For the tensors of a tensor
     graph, whose shapes need not broadcast, the largest one's size: a rough per-value figure for memory checks."""
     if not bound:
         return 1
+    if tensor:
+        return max(np.asarray(v).size for v in bound.values())
     try:
         return int(np.prod(np.broadcast_shapes(*(np.shape(v) for v in bound.values()))))
     except ValueError:
@@ -614,6 +633,8 @@ def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.n
 def as_float_array(value, name: str) -> np.ndarray:
     """A user's value as a float64 array. A float64 array is used as it is: diffkit never writes into inputs,
     and results are copied before they are returned (``as_result``), so they never alias a user's array."""
+    if type(value) is np.ndarray and value.dtype == np.float64:  # the common case, checked first: it is per call
+        return value
     if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
         raise BindingError(f"value of {name!r} is a boolean; give a number or an array of numbers")
     try:
@@ -627,10 +648,11 @@ def as_float_array(value, name: str) -> np.ndarray:
     return array.astype(np.float64, copy=True) if array.dtype != np.float64 else array
 
 
-def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None = None) -> list:
+def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None = None, check: bool = True) -> list:
     """Execute a plan: every slot's value, in slot order (works for float and complex inputs alike).
 
-    ``on_step(step, value, args)`` is called after each step, for callers that meter the work.
+    ``on_step(step, value, args)`` is called after each step, for callers that meter the work. ``check=False``
+    skips the primitives' shape checks, for callers that ran this plan on these shapes before.
     """
     values: list = [None] * plan.size
     for name, slot in plan.variables.items():
@@ -640,7 +662,8 @@ def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None =
     for step in plan.steps:
         domain.at(step.primitive.name)
         args = [values[a] for a in step.args]
-        step.check_shapes(args)
+        if check:
+            step.check_shapes(args)
         try:
             values[step.out] = step.primitive.numpy(*args, **step.params)
         except ValueError as exc:  # shapes NumPy cannot broadcast or multiply: say where

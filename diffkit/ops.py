@@ -51,8 +51,20 @@ def _softplus(x):
 
 
 def _heaviside(x):
-    """Step function with H(0) = 0 (the relu'(0) = 0 convention)."""
-    return np.heaviside(x, 0.0)
+    """Step function with H(0) = 0 (the relu'(0) = 0 convention), nan kept nan.
+
+    Written as a comparison rather than ``np.heaviside``, which is ~10x slower and made relu' the most
+    expensive step of an MLP's backward sweep."""
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        return np.heaviside(x.real, 0.0)
+    step = np.greater(x, 0.0).astype(np.float64)
+    if step.ndim == 0:
+        return np.float64(np.nan) if np.isnan(x) else step[()]
+    nan = np.isnan(x)
+    if nan.any():
+        step[nan] = np.nan
+    return step
 
 
 # --- SymPy counterparts that SymPy does not have ------------------------------------------------------------
@@ -110,6 +122,8 @@ def _pow_base_partial(xp, out, a, b):
     the int 0), where the formula would give 0·a^-1 = nan at a = 0 (reached by the third derivative of x**2)."""
     if isinstance(b, int | float) and b == 0:  # a plain number (graph handles and duals are neither)
         return 0
+    if isinstance(b, int | float) and b == 2:  # squares are common (losses): 2a, not 2·a**1.0
+        return 2 * a
     return b * a ** (b - 1)
 
 
@@ -166,7 +180,9 @@ PRIMITIVES_LIST: list[Primitive] = [
         "softplus", 1, _softplus, lambda a: sp.log(1 + sp.exp(a)), (lambda xp, o, a: xp.sigmoid(a),), 2 * _T + 1,
         doc="log(1 + exp(x)), evaluated stably.",
     ),
-    Primitive("relu", 1, lambda a: np.maximum(a, 0.0), ReLU, (lambda xp, o, a: xp.heaviside(a),), _A, smooth=False,
+    # relu' = sign(relu(a)): 1 where a > 0, 0 at and below 0 (the convention), nan for nan — the same as
+    # heaviside(a), and one fast pass over the output (an MLP's backward sweep applies it to every hidden unit).
+    Primitive("relu", 1, lambda a: np.maximum(a, 0.0), ReLU, (lambda xp, o, a: xp.sign(o),), _A, smooth=False,
               doc="max(x, 0); relu'(0) = 0."),
     # piecewise
     Primitive("abs", 1, np.abs, RealAbs, (lambda xp, o, a: xp.sign(a),), _A, smooth=False, doc="abs'(0) = 0."),

@@ -13,7 +13,7 @@ Two kinds of primitives share one record:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,10 +56,16 @@ class Primitive:
     check: Callable | None = None
     differentiable: tuple[bool, ...] | None = None  # per argument; shape-only arguments (``like``) are not
 
-    @property
-    def tensor(self) -> bool:
-        """True for primitives with explicit JVP/VJP rules (their arrays are tensors, not batches of points)."""
-        return self.jvp is not None
+
+    # True for primitives with explicit JVP/VJP rules (their arrays are tensors, not batches of points). A plain
+    # attribute, set once, because the sweeps ask for it at every step.
+    tensor: bool = field(init=False, default=False)
+    # How floating-point trouble in this primitive's derivative rule is reported: ``log'``.
+    derivative_label: str = field(init=False, default="")
+
+    def __post_init__(self):
+        object.__setattr__(self, "tensor", self.jvp is not None)
+        object.__setattr__(self, "derivative_label", f"{self.name}'")
 
     def work_of(self, out, args, params) -> int:
         """Units of work one application did (elements for elementwise primitives)."""

@@ -25,8 +25,8 @@ from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive
 
 def shape_of(x) -> tuple[int, ...]:
     """The shape of an array, a number or a dual number (whose ``shape`` is its value's)."""
-    shape = getattr(x, "shape", None)
-    return tuple(shape) if shape is not None else np.shape(x)
+    shape = getattr(x, "shape", None)  # ndarray, NumPy scalar and Dual have one (a tuple)
+    return shape if shape is not None else np.shape(x)
 
 
 def ndim_of(x) -> int:
@@ -297,7 +297,7 @@ TENSOR_PRIMITIVES: list[Primitive] = [
         doc="Matrix product of two 2-D arrays; 2mnk flops. VJPs g·Bᵀ and Aᵀ·g.",
     ),
     Primitive(
-        "transpose", 1, lambda a: np.swapaxes(a, -1, -2), lambda a: a.T, (), 0,
+        "transpose", 1, lambda a: np.asarray(a).swapaxes(-1, -2), lambda a: a.T, (), 0,
         jvp=_linear_jvp("transpose"), vjp=lambda xp, g, out, args, i: xp.transpose(g),
         work=_no_work, check=_check_matrix("transpose"), doc="Transpose of a 2-D array (a view: no flops).",
     ),

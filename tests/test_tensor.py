@@ -95,6 +95,20 @@ def test_hessians_agree_across_methods():
         assert dk.discrepancy(h, hessians["reverse"]) <= tolerance, method
 
 
+def test_forward_hessian_when_a_broadcast_tangent_meets_a_reduction():
+    """Regression: b's tangent has b's shape (1,) until something broadcasts it; a sum over axis 1 of a tangent
+    that was never broadcast to (20, 1) gave a 0-d tangent and the mean failed. Tensor rules now receive every
+    tangent in its argument's full shape."""
+    rng_local = np.random.default_rng(3)
+    point = {"X": rng_local.normal(size=(20, 2)), "W": rng_local.normal(size=(2, 1)), "b": np.array([0.3]),
+             "Y": rng_local.normal(size=(20, 1))}
+    g = dk.trace(lambda X, W, b, Y: dk.mean(dk.sum(2 * (X @ W + b - Y), axis=1) ** 2))
+    hessians = {m: dk.hessian(g, at=point, wrt=["W", "b"], method=m).hessian for m in dk.METHODS}
+    for method, h in hessians.items():
+        tolerance = 1e-6 if method == "numeric" else EXACT
+        assert dk.discrepancy(h, hessians["reverse"]) <= tolerance, method
+
+
 def test_jacobian_blocks_have_output_then_variable_shape():
     point = {"a": A, "b": B}
     g = dk.trace(lambda a, b: dk.tanh(a @ b))

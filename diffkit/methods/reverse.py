@@ -14,10 +14,12 @@ the multiplications by ±1 and the zeros instead.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import domain
-from ..cost import Meter, record_partial
+from ..cost import Meter, counted_once, record_partial, remember
 from ..dual import DUAL, Dual
 from ..graph import Graph, GraphBuilder, Plan, points_of, run_plan
 from ..limits import check_memory
@@ -30,80 +32,96 @@ from ..trace import Expr, functions
 def record(plan: Plan, bound: dict, meter: Meter) -> list:
     """The forward sweep: every slot's value, kept as the tape for the backward sweep."""
     # The tape keeps every value, and the adjoints can at worst be as many again.
-    check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound), "differentiate fewer points at once")
+    check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound, plan.tensor),
+                  "differentiate fewer points at once")
     meter.forward_sweeps += 1
 
     def keep(step, out, args):
         meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
         meter.hold(np.asarray(out).nbytes)
 
-    return run_plan(plan, bound, on_step=keep)
+    # A silent meter means this plan already ran on these shapes: they passed the shape checks then.
+    return run_plan(plan, bound, on_step=keep if meter.counting else None, check=meter.counting)
 
 
 def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str, ...], meter: Meter) -> list:
     """One backward sweep from the given output adjoints; returns each ``wrt`` variable's adjoint (None = 0)."""
     meter.backward_sweeps += 1
-    active = plan.active(wrt)
+    counting = meter.counting  # memory bookkeeping is skipped entirely when the work is already known
     adjoints: list = [None] * plan.size
     for slot, seed in seeds.items():
         adjoints[slot] = seed
-        meter.hold(np.asarray(seed).nbytes)
+        if counting:
+            meter.hold(np.asarray(seed).nbytes)
+    # On dual numbers (forward-over-reverse) the rules run in dual arithmetic, which meters itself.
+    dual = any(isinstance(v, Dual) for v in values) or any(isinstance(v, Dual) for v in seeds.values())
+    xp = DUAL if dual else meter.numpy
     tensor = plan.tensor
-    for step in reversed(plan.steps):
+    for step, targets, release in plan.backward_program(wrt):
         g = adjoints[step.out]
-        if g is None or not active[step.out]:
+        if g is None:
             continue
         args = [values[a] for a in step.args]
         out = values[step.out]
-        domain.at(f"{step.primitive.name}'")  # the derivative rule of this primitive, and its adjoint products
-        # On dual numbers (forward-over-reverse) the rules run in dual arithmetic, which meters itself.
-        xp = DUAL if any(isinstance(v, Dual) for v in (*args, g)) else meter.numpy
-        for i, a in enumerate(step.args):
-            if not active[a]:
+        domain.at(step.primitive.derivative_label)  # its derivative rule, and the adjoint products
+        for i, a in targets:
+            contribution = _contribution(step, i, g, out, args, xp, meter, tensor)
+            if contribution is None:
                 continue
-            if step.primitive.tensor:
-                if step.primitive.differentiable is not None and not step.primitive.differentiable[i]:
-                    continue
-                contribution = step.primitive.vjp(xp, g, out, args, i, **step.params)
-            else:
-                partial = step.primitive.partials[i](NUMPY, out, *args)
-                if is_constant(partial, 0):
-                    continue
-                record_partial(meter, step.primitive, i, np.size(out))
-                if is_constant(partial, 1):
-                    contribution = g
-                elif is_constant(partial, -1):
-                    contribution = -g
-                    meter.op("neg", np.size(g))
-                else:
-                    contribution = g * partial
-                    meter.op("mul", np.size(contribution))
-                if tensor and shape_of(contribution) != shape_of(args[i]):
-                    contribution = xp.sum_like(contribution, args[i])  # the argument was broadcast: sum back
             if adjoints[a] is None:
                 adjoints[a] = contribution
-                meter.hold(np.asarray(contribution).nbytes)
+                if counting:
+                    meter.hold(np.asarray(contribution).nbytes)
             else:
-                before = np.asarray(adjoints[a]).nbytes
+                before = np.asarray(adjoints[a]).nbytes if counting else 0
                 adjoints[a] = adjoints[a] + contribution
-                meter.op("add", np.size(adjoints[a]))
-                meter.hold(np.asarray(adjoints[a]).nbytes - before)
-        if step.out not in plan.outputs:  # an intermediate's adjoint is spent once passed on
-            meter.hold(-np.asarray(g).nbytes)
+                if counting:
+                    meter.op("add", np.size(adjoints[a]))
+                    meter.hold(np.asarray(adjoints[a]).nbytes - before)
+        if release:  # an intermediate's adjoint is spent once passed on
+            if counting:
+                meter.hold(-np.asarray(g).nbytes)
             adjoints[step.out] = None
     return [adjoints[plan.variables[name]] if name in plan.variables else None for name in wrt]
+
+
+def _contribution(step, i: int, g, out, args: list, xp, meter: Meter, tensor: bool):
+    """What node ``step`` sends back to its argument ``i``: its VJP rule (tensor primitives) or ḡ·∂ᵢ, summed
+    back to the argument's shape where it was broadcast (tensor graphs). None: no derivative flows there."""
+    primitive = step.primitive
+    if primitive.tensor:
+        return primitive.vjp(xp, g, out, args, i, **step.params)
+    partial = primitive.partials[i](NUMPY, out, *args)
+    if is_constant(partial, 0):
+        return None
+    if meter.counting:
+        record_partial(meter, primitive, i, np.size(out))
+    if is_constant(partial, 1):  # structural ±1: no multiplication
+        contribution = g
+    elif is_constant(partial, -1):
+        contribution = -g
+        meter.op("neg", np.size(g))
+    else:
+        contribution = g * partial
+        meter.op("mul", np.size(contribution))
+    if tensor and shape_of(contribution) != shape_of(args[i]):
+        contribution = xp.sum_like(contribution, args[i])  # the argument was broadcast: sum it back
+    return contribution
 
 
 def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     """All ∂outputᵢ/∂variableⱼ: one recorded forward sweep, then one backward sweep per output (per output
     entry in a tensor graph, whose Jacobian blocks are shaped output shape + variable shape)."""
-    meter = Meter("reverse")
     plan = graph.plan
-    values = record(plan, bound, meter)
-    if plan.tensor:
+    if plan.tensor:  # a repeated request on the same shapes (a training step) reuses the count of its work
+        key = (tuple((name, value.shape) for name, value in bound.items()), wrt)
+        meter = counted_once(plan, "reverse", key)
+        values = record(plan, bound, meter)
         rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs]
         meter.details["tape values"] = plan.size
-        return Computed([values[s] for s in plan.outputs], rows, meter.finish())
+        return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
+    meter = Meter("reverse")
+    values = record(plan, bound, meter)
     rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
     meter.details["tape values"] = plan.size
     return Computed([values[s] for s in plan.outputs], rows, meter.finish())
@@ -113,7 +131,18 @@ def _blocks(plan: Plan, values: list, slot: int, wrt: tuple[str, ...], meter: Me
     """Jacobian blocks of one (tensor) output: a backward sweep per output entry, seeded with a one-hot
     cotangent; a scalar output (a loss) needs exactly one sweep."""
     shape = np.shape(values[slot])
-    size = int(np.prod(shape))
+    size = math.prod(shape)
+    if size == 1:  # a loss: one sweep, and each adjoint of the variable's shape is already its block
+        adjoints = backward(plan, values, {slot: np.ones(shape)}, wrt, meter)
+        blocks = []
+        for adjoint, name in zip(adjoints, wrt, strict=True):
+            var_shape = np.shape(values[plan.variables[name]])
+            if adjoint is not None and np.shape(adjoint) != var_shape:
+                adjoint = np.broadcast_to(adjoint, var_shape)
+            if adjoint is not None and shape:  # an output of shape (1, 1): the block has those axes first
+                adjoint = np.reshape(adjoint, shape + var_shape)
+            blocks.append(adjoint)
+        return blocks
     rows = []
     for k in range(size):
         seed = np.zeros(shape)

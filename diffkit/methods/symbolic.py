@@ -117,7 +117,9 @@ def _drop_deltas(expr: sp.Expr) -> sp.Expr:
 
 
 def _symbols(graph: Graph) -> dict[str, sp.Symbol]:
-    return {name: sympy_symbol(name) for name in graph.plan.variables}  # data variables too: they are bound
+    # declared variables (even unused ones) and data variables (bound, not differentiated) alike
+    names = dict.fromkeys([*graph.variables, *graph.plan.variables])
+    return {name: sympy_symbol(name) for name in names}
 
 
 class _OutOfTime(Exception):
