@@ -41,16 +41,27 @@ def _call(method: str, verb: str, *args, errors: str = "warn", **options) -> Com
     overflowed; ``"raise"`` raises DomainError instead; ``"ignore"`` stays quiet. Either way the findings are
     in ``result.diagnostics``.
     """
+    function = _verb(method, verb, errors, options)
+    return _watched(function, method, errors, *args, **options)
+
+
+def _verb(method: str, verb: str, errors: str, options: dict):
+    """A method module's verb, after checking the error policy and that the method takes these options."""
     function = getattr(_module(method), verb)
     domain.check_policy(errors)
     accepted = _parameters(function)
-    unknown = sorted(set(options) - accepted)
+    unknown = sorted(set(options) - accepted) if options else None
     if unknown:
         allowed = sorted(accepted - {"graph", "bound", "wrt", "order", "tangents", "cotangents"})
         raise MethodError(
             f"option(s) {', '.join(unknown)} not understood by the {method} method "
             f"(it takes: {', '.join(allowed) or 'no options'})"
         )
+    return function
+
+
+def _watched(function, method: str, errors: str, *args, **options) -> Computed:
+    """Run a verb under the floating-point watch and apply the ``errors`` policy to what it saw."""
     with domain.watching() as watch:
         computed = function(*args, **options)
     found = watch.messages()
@@ -68,19 +79,10 @@ def _parameters(function) -> frozenset[str]:
 class _Request:
     """An expression bound to a point: the graph, the checked values, the variables and the batch shape."""
 
-    def __init__(self, expr, at, wrt: str | Sequence[str] | None = None):
+    def __init__(self, expr, at, wrt: str | Sequence[str] | None = None, checked_wrt: tuple | None = None):
         self.graph: Graph = as_graph(expr)
         self.bound = self.graph.bind(at)
-        if wrt is None:
-            self.wrt = self.graph.variables
-        else:
-            self.wrt = _names(wrt)
-            unknown = [v for v in self.wrt if v not in self.graph.variables]
-            if unknown:
-                raise BindingError(
-                    f"cannot differentiate with respect to {', '.join(map(str, unknown))}: not a variable of the "
-                    f"expression (its variables: {', '.join(self.graph.variables) or 'none'})"
-                )
+        self.wrt = checked_wrt if checked_wrt is not None else _checked_wrt(self.graph, wrt)
         # A tensor graph's variables are whole tensors (no batch of points); otherwise arrays are points.
         self.tensor = self.graph.is_tensor
         self._handed_over: set[int] = set()  # arrays already returned as results (see finish_block)
@@ -156,6 +158,12 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
     request = _Request(expr, at, wrt)
     request.require_scalar("gradient")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
+    return _gradient_result(request, method, computed)
+
+
+def _gradient_result(request: _Request, method: str, computed: Computed) -> Result:
+    """A gradient request's Result: {variable: derivative}, shaped like each variable (tensor graphs) or like the
+    batch of points."""
     if request.tensor:
         request.require_scalar_value(computed, "gradient")
         grad = {name: request.finish_block(d, request.shape_of(name))
@@ -312,6 +320,20 @@ def _contract(computed: Computed, pairs: list, tensor: bool = False, cotangent: 
     return total
 
 
+def _checked_wrt(graph: Graph, wrt) -> tuple[str, ...]:
+    """The variables to differentiate by: all of the graph's, or the ones named (each must be a variable)."""
+    if wrt is None:
+        return graph.variables
+    names = _names(wrt)
+    unknown = [v for v in names if v not in graph.variables]
+    if unknown:
+        raise BindingError(
+            f"cannot differentiate with respect to {', '.join(map(str, unknown))}: not a variable of the "
+            f"expression (its variables: {', '.join(graph.variables) or 'none'})"
+        )
+    return names
+
+
 def _names(wrt) -> tuple[str, ...]:
     """``wrt`` as a tuple of variable names: one name, or a list of names."""
     names = (wrt,) if isinstance(wrt, str) else wrt
@@ -392,15 +414,24 @@ def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
     return gradient_at
 
 
-def value_and_grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
-    """Like ``jax.value_and_grad``: a function ``at -> (value, {variable: derivative})``."""
+def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn", **options) -> Callable:
+    """Like ``jax.value_and_grad``: a function ``at -> (value, {variable: derivative})``, for loops that ask for
+    gradients again and again (training). The graph, the variables, the method and its options are checked once;
+    each call checks only its point. The last call's ``Cost`` is on the function: ``f.cost``."""
     graph = as_graph(expr)
-    _module(method)
+    names = _checked_wrt(graph, wrt)
+    if not graph.is_scalar_output:
+        raise MethodError(f"gradient needs a single output; this expression has {len(graph.outputs)}: use jacobian")
+    function = _verb(method, "jacobian", errors, options)
 
     def value_and_gradient_at(at=None, **kwargs):
-        result = gradient(graph, _point(at, kwargs), method=method, wrt=wrt, **options)
+        request = _Request(graph, _point(at, kwargs), checked_wrt=names)
+        computed = _watched(function, method, errors, graph, request.bound, names, **options)
+        result = _gradient_result(request, method, computed)
+        value_and_gradient_at.cost = result.cost
         return result.value, result.gradient
 
+    value_and_gradient_at.cost = None
     return value_and_gradient_at
 
 

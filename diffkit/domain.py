@@ -49,6 +49,11 @@ def _meaning(where: str, kind: str) -> str:
 _CURRENT: contextvars.ContextVar[Watch | None] = contextvars.ContextVar("diffkit_watch", default=None)
 
 
+def current() -> Watch | None:
+    """The running watch, for loops that report many steps (``watch.where = name`` is cheaper than ``at``)."""
+    return _CURRENT.get()
+
+
 def at(where: str) -> None:
     """Tell the running watch which primitive (or phase) is being evaluated now; cheap when none runs."""
     watch = _CURRENT.get()

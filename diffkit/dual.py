@@ -90,7 +90,7 @@ def forward_step(primitive: Primitive, values: list, tangents: list, meter: Mete
             continue
         if lead:
             t = _under_leading_axes(t, lead, np.ndim(out))
-        domain.at(f"{primitive.name}'")  # the derivative rule of this primitive
+        domain.at(primitive.derivative_label)  # the derivative rule of this primitive
         partial = primitive.partials[i](xp, out, *values)
         if is_constant(partial, 0):
             continue

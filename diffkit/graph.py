@@ -659,8 +659,10 @@ def run_plan(plan: Plan, bound: Mapping[str, object], on_step: Callable | None =
         values[slot] = bound[name]
     for slot, value in plan.constants:
         values[slot] = constant_value(value)
+    watch = domain.current()
     for step in plan.steps:
-        domain.at(step.primitive.name)
+        if watch is not None:
+            watch.where = step.primitive.name
         args = [values[a] for a in step.args]
         if check:
             step.check_shapes(args)

@@ -94,10 +94,14 @@ def _check_matrix(name: str):
 
 # --- NumPy implementations ------------------------------------------------------------------------------------
 
+_SMALL = 4096  # below this many elements, a real array is cheaper to make than a broadcast view
+
 
 def _broadcast_like(a, like, axis=None, mean=False):
     shape = shape_of(like)
     a = np.asarray(a)
+    if a.ndim == 0 and not mean and np.size(like) <= _SMALL:  # a loss's adjoint, spread over a small array:
+        return np.full(shape, a)  # np.full is several times faster than np.broadcast_to here
     if axis is not None:
         a = np.expand_dims(a, axes_of(axis, len(shape)))
     out = np.broadcast_to(a, shape)

@@ -31,10 +31,11 @@ from ..trace import Expr, functions
 
 def record(plan: Plan, bound: dict, meter: Meter) -> list:
     """The forward sweep: every slot's value, kept as the tape for the backward sweep."""
-    # The tape keeps every value, and the adjoints can at worst be as many again.
-    check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound, plan.tensor),
-                  "differentiate fewer points at once")
     meter.forward_sweeps += 1
+    if meter.counting:  # (a silent meter: this request ran before on these shapes, and passed this check)
+        # The tape keeps every value, and the adjoints can at worst be as many again.
+        check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound, plan.tensor),
+                     "differentiate fewer points at once")
 
     def keep(step, out, args):
         meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
@@ -57,17 +58,23 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
     dual = any(isinstance(v, Dual) for v in values) or any(isinstance(v, Dual) for v in seeds.values())
     xp = DUAL if dual else meter.numpy
     tensor = plan.tensor
+    watch = domain.current()
     for step, targets, release in plan.backward_program(wrt):
         g = adjoints[step.out]
         if g is None:
             continue
+        primitive = step.primitive
         args = [values[a] for a in step.args]
         out = values[step.out]
-        domain.at(step.primitive.derivative_label)  # its derivative rule, and the adjoint products
+        if watch is not None:
+            watch.where = primitive.derivative_label  # its derivative rule, and the adjoint products
         for i, a in targets:
-            contribution = _contribution(step, i, g, out, args, xp, meter, tensor)
-            if contribution is None:
-                continue
+            if primitive.tensor:
+                contribution = primitive.vjp(xp, g, out, args, i, **step.params)
+            else:
+                contribution = _elementwise_contribution(primitive, i, g, out, args, xp, meter, tensor)
+                if contribution is None:
+                    continue
             if adjoints[a] is None:
                 adjoints[a] = contribution
                 if counting:
@@ -85,27 +92,31 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
     return [adjoints[plan.variables[name]] if name in plan.variables else None for name in wrt]
 
 
-def _contribution(step, i: int, g, out, args: list, xp, meter: Meter, tensor: bool):
-    """What node ``step`` sends back to its argument ``i``: its VJP rule (tensor primitives) or ḡ·∂ᵢ, summed
-    back to the argument's shape where it was broadcast (tensor graphs). None: no derivative flows there."""
-    primitive = step.primitive
-    if primitive.tensor:
-        return primitive.vjp(xp, g, out, args, i, **step.params)
+def _elementwise_contribution(primitive, i: int, g, out, args: list, xp, meter: Meter, tensor: bool):
+    """ḡ·∂ᵢ for an elementwise primitive, summed back to the argument's shape where it was broadcast (tensor
+    graphs); None when the partial is the structural 0 (no derivative flows there)."""
     partial = primitive.partials[i](NUMPY, out, *args)
-    if is_constant(partial, 0):
-        return None
+    if type(partial) is int:  # a structural constant (see is_constant): 0 sends nothing, ±1 multiplies by nothing
+        if partial == 0:
+            return None
+        if partial in (1, -1):
+            if meter.counting:
+                record_partial(meter, primitive, i, np.size(out))
+            contribution = g if partial == 1 else -g
+            if partial == -1:
+                meter.op("neg", np.size(g))
+            return _summed_back(contribution, args[i], xp, tensor)
     if meter.counting:
         record_partial(meter, primitive, i, np.size(out))
-    if is_constant(partial, 1):  # structural ±1: no multiplication
-        contribution = g
-    elif is_constant(partial, -1):
-        contribution = -g
-        meter.op("neg", np.size(g))
-    else:
-        contribution = g * partial
-        meter.op("mul", np.size(contribution))
-    if tensor and shape_of(contribution) != shape_of(args[i]):
-        contribution = xp.sum_like(contribution, args[i])  # the argument was broadcast: sum it back
+    contribution = g * partial
+    meter.op("mul", np.size(contribution))
+    return _summed_back(contribution, args[i], xp, tensor)
+
+
+def _summed_back(contribution, arg, xp, tensor: bool):
+    """In a tensor graph, a contribution to an argument that was broadcast is summed back to its shape."""
+    if tensor and shape_of(contribution) != shape_of(arg):
+        return xp.sum_like(contribution, arg)
     return contribution
 
 
@@ -133,7 +144,7 @@ def _blocks(plan: Plan, values: list, slot: int, wrt: tuple[str, ...], meter: Me
     shape = np.shape(values[slot])
     size = math.prod(shape)
     if size == 1:  # a loss: one sweep, and each adjoint of the variable's shape is already its block
-        adjoints = backward(plan, values, {slot: np.ones(shape)}, wrt, meter)
+        adjoints = backward(plan, values, {slot: np.ones(shape) if shape else np.float64(1.0)}, wrt, meter)
         blocks = []
         for adjoint, name in zip(adjoints, wrt, strict=True):
             var_shape = np.shape(values[plan.variables[name]])
