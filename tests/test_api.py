@@ -523,3 +523,21 @@ def test_reported_memory_matches_what_is_really_held(method):
         tracemalloc.stop()
     reported = computed.cost.memory_bytes
     assert 0.75 * peak <= reported <= 1.1 * peak  # NumPy's own transient temporaries make up the gap
+
+
+def test_value_and_grad_checks_once_and_keeps_the_last_cost():
+    f = dk.value_and_grad("x*y + sin(x)", wrt=["x"])
+    assert f.cost is None
+    value, grads = f({"x": 0.5, "y": 2.0})
+    assert value == pytest.approx(1.0 + np.sin(0.5)) and grads == {"x": pytest.approx(2.0 + np.cos(0.5))}
+    assert f.cost.forward_sweeps == 1 and f.cost.backward_sweeps == 1
+    with pytest.raises(dk.BindingError, match="not a variable"):
+        dk.value_and_grad("x*y", wrt=["z"])
+    with pytest.raises(dk.MethodError, match="not understood"):
+        dk.value_and_grad("x*y", method="reverse", scheme="central")
+    with pytest.raises(dk.MethodError, match="single output"):
+        dk.value_and_grad(["x", "y"])
+    with pytest.raises(dk.BindingError, match="no value given"):
+        f({"x": 1.0})
+    with pytest.raises(dk.DomainError):
+        dk.value_and_grad("log(x)", errors="raise")({"x": -1.0})
