@@ -58,11 +58,13 @@ def test_methods_agree_on_random_mlps(case):
     graph = dk.gradient_graph(net.loss_graph(X, y))
     emitted = graph.evaluate(net.parameters())
     emitted = emitted if isinstance(emitted, tuple) else (emitted,)
-    for method, options in (("forward", {}), ("forward", {"batch": True}), ("numeric", {})):
+    for method, options in (("forward", {}), ("forward", {"batch": True})):
         other = net.gradient(X, y, method=method, **options)
         for name in net.parameter_names:
-            tolerance = NUMERIC if method == "numeric" else EXACT
-            assert dk.discrepancy(other[name], reverse[name]) <= tolerance, (method, options, name)
+            assert dk.discrepancy(other[name], reverse[name]) <= EXACT, (method, options, name)
+    # numeric: relative to the whole gradient (one parameter's may be exactly 0 when mae's signs cancel)
+    numeric = net.gradient(X, y, method="numeric")
+    assert dk.discrepancy(numeric.as_array(), reverse.as_array()) <= NUMERIC
     for name, value in zip(net.parameter_names, emitted, strict=True):
         assert dk.discrepancy(np.broadcast_to(value, reverse[name].shape), reverse[name]) <= EXACT, name
 
