@@ -5,8 +5,9 @@
 For every activation × loss (35 networks, with and without bias and penalties, one and two hidden layers, random
 parameters and data from each seed), the gradient of the loss by reverse, forward (one sweep per entry) and
 numeric (central differences) mode; symbolic on a 2-2-2 network of each kind (SymPy's expressions swell with
-size). Discrepancy = max|a - b| / max(max|a|, max|b|), as ``dk.discrepancy``, over all parameters at once. Where torch is installed, reverse
-mode is also compared with torch.autograd in float64 through the reference of tests/test_torch_oracle.py.
+size). Discrepancy = max|a - b| / max(max|a|, max|b|), as ``dk.discrepancy``, over all parameters at once.
+Where torch is installed, reverse mode is also compared with torch.autograd in float64 through the reference of
+tests/test_torch_oracle.py.
 """
 
 from __future__ import annotations
