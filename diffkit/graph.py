@@ -514,6 +514,26 @@ class Graph:
                 texts[n] = _infix(self.nx.nodes[n], texts, limit)
         return texts[target][0]
 
+    def to_dot(self) -> str:
+        """Graphviz DOT text: inputs on the left, outputs on the right, argument positions on the edges of
+        non-commutative operations (for those who have graphviz: ``dot -Tsvg``)."""
+        lines = ["digraph diffkit {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+        for node in self.plan.nodes:
+            data = self.nx.nodes[node]
+            shape = {VAR: "ellipse", CONST: "plaintext"}.get(data["op"], "box")
+            extra = ", peripheries=2" if node in self.outputs else ""
+            lines.append(f'  "{_dot_escape(node)}" [label="{_dot_escape(_node_text(data))}", shape={shape}{extra}];')
+        for node in self.plan.nodes:
+            data = self.nx.nodes[node]
+            if data["op"] in (VAR, CONST):
+                continue
+            ordered = data["op"] in ("sub", "div", "pow", "matmul", "maximum", "minimum")  # not commutative
+            for position, arg in enumerate(data["args"]):
+                label = f' [label="{position}"]' if ordered else ""
+                lines.append(f'  "{_dot_escape(arg)}" -> "{_dot_escape(node)}"{label};')
+        lines.append("}")
+        return "\n".join(lines)
+
     def __str__(self) -> str:
         return "; ".join(self.expression(o, limit=200) for o in self.outputs)
 
@@ -566,6 +586,16 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text, mine
+
+
+def _node_text(data: dict) -> str:
+    """A node's label with its parameters: ``sum(axis=1)``."""
+    params = data.get("params", ())
+    return data["label"] + (f"({', '.join(f'{k}={v}' for k, v in params)})" if params else "")
+
+
+def _dot_escape(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _frozen(value, name: str) -> np.ndarray:

@@ -20,11 +20,13 @@ from ..limits import check_memory
 from ..result import Computed
 
 
-def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter, lead: int = 0) -> tuple[list, list]:
+def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter, lead: int = 0,
+          every_node: bool = False) -> tuple[list, list]:
     """One forward sweep: the outputs' values and tangents, given the variables' values and tangents.
 
     Intermediates are released after their last use, so memory is what forward mode really needs to hold.
-    ``lead``: batched tangents of a tensor graph carry this many extra leading axes.
+    ``lead``: batched tangents of a tensor graph carry this many extra leading axes. ``every_node=True`` keeps
+    every node and returns all values and tangents, by slot (for pictures of the sweep).
     """
     meter.forward_sweeps += 1
     token = _METER.set(meter)
@@ -49,10 +51,12 @@ def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter, lead: int = 0)
                 raise step.failed(args, exc) from None
             slots_v[step.out], slots_t[step.out] = out, tangent
             meter.hold(nbytes(out) + nbytes(tangent))
-            for a in set(step.args):
+            for a in set(step.args) if not every_node else ():
                 if last_use[a] == index and a not in variable_slots:
                     meter.hold(-nbytes(slots_v[a]) - nbytes(slots_t[a]))
                     slots_v[a] = slots_t[a] = None
+        if every_node:
+            return slots_v, slots_t
         outputs = [slots_v[s] for s in plan.outputs], [slots_t[s] for s in plan.outputs]
         # The sweep is over: what it still holds is released (callers account for the results they keep).
         still_held = sum(nbytes(slots_t[s]) for s in variable_slots)
@@ -149,6 +153,12 @@ def _tensor_jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool) -> C
     if values is None:  # nothing to differentiate: still report the value
         values = sweep(plan, bound, {}, meter)[0]
     return Computed(values, rows, meter.finish())
+
+
+def node_tangents(graph, bound: dict, tangents: dict) -> tuple[list, list]:
+    """Every node's value and tangent along ``tangents`` ({variable: direction}), by slot of ``graph.plan``: what
+    a picture of the forward sweep shows (None: the node does not depend on the direction)."""
+    return sweep(graph.plan, bound, tangents, Meter("forward"), every_node=True)
 
 
 def jvp(graph, bound: dict, tangents: dict) -> Computed:

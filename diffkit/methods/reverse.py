@@ -45,8 +45,11 @@ def record(plan: Plan, bound: dict, meter: Meter) -> list:
     return run_plan(plan, bound, on_step=keep if meter.counting else None, check=meter.counting)
 
 
-def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str, ...], meter: Meter) -> list:
-    """One backward sweep from the given output adjoints; returns each ``wrt`` variable's adjoint (None = 0)."""
+def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str, ...], meter: Meter,
+             every_node: bool = False) -> list:
+    """One backward sweep from the given output adjoints; returns each ``wrt`` variable's adjoint (None = 0).
+
+    ``every_node=True`` keeps every node's adjoint and returns them all, by slot (for pictures of the sweep)."""
     meter.backward_sweeps += 1
     counting = meter.counting  # memory bookkeeping is skipped entirely when the work is already known
     adjoints: list = [None] * plan.size
@@ -85,11 +88,25 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
                 if counting:
                     meter.op("add", np.size(adjoints[a]))
                     meter.hold(np.asarray(adjoints[a]).nbytes - before)
-        if release:  # an intermediate's adjoint is spent once passed on
+        if release and not every_node:  # an intermediate's adjoint is spent once passed on
             if counting:
                 meter.hold(-np.asarray(g).nbytes)
             adjoints[step.out] = None
+    if every_node:
+        return adjoints
     return [adjoints[plan.variables[name]] if name in plan.variables else None for name in wrt]
+
+
+def node_adjoints(graph: Graph, bound: dict, output: int = 0) -> tuple[list, list]:
+    """Every node's value and adjoint ∂output/∂node (None where the output does not depend on it), by slot of
+    ``graph.plan``: what a picture of the backward sweep shows."""
+    plan = graph.plan
+    meter = Meter("reverse")
+    values = record(plan, bound, meter)
+    slot = plan.outputs[output]
+    seed = np.ones(np.shape(values[slot])) if np.ndim(values[slot]) else np.float64(1.0)
+    adjoints = backward(plan, values, {slot: seed}, tuple(graph.variables), meter, every_node=True)
+    return values, adjoints
 
 
 def _elementwise_contribution(primitive, i: int, g, out, args: list, xp, meter: Meter, tensor: bool):
