@@ -312,8 +312,8 @@ class Optimizer:
 
 def _like(original, new: np.ndarray):
     """``new`` in the form of ``original``: a new array for an array, a float for a number."""
-    if isinstance(original, np.ndarray):
-        return np.array(new, dtype=np.float64).reshape(original.shape)
+    if isinstance(original, np.ndarray):  # ``new`` is always a fresh result of arithmetic here: no copy needed
+        return np.asarray(new, dtype=np.float64).reshape(original.shape)
     return float(new)
 
 

@@ -137,6 +137,14 @@ class MLP:
             new[name] = value.copy()
         self._params = new
 
+    def _take(self, params: dict[str, np.ndarray]) -> None:
+        """Adopt new parameters without copying them: for the training loop, whose optimizer returns fresh
+        arrays nobody else holds (shapes still checked)."""
+        for name, old in self._params.items():
+            if np.shape(params[name]) != old.shape:
+                raise BindingError(f"parameter {name} must have shape {old.shape}, got {np.shape(params[name])}")
+        self._params = {name: params[name] for name in self._params}
+
     @property
     def parameter_count(self) -> int:
         return sum(v.size for v in self._params.values())

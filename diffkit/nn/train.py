@@ -79,10 +79,11 @@ def train(
         order = rng.permutation(samples) if shuffle else np.arange(samples)
         for start in range(0, samples, batch_size):
             batch = order[start:start + batch_size]
-            params = net.parameters()
+            # The network's own arrays go to the optimizer, which never modifies what it is given and returns
+            # fresh ones: no copies either way.
             grads = net.gradient(X[batch], Y[batch], method=method, **options).gradient
             hessian = net.hessian(X[batch], Y[batch], **options).hessian if optimizer.needs_hessian else None
-            net.set_parameters(optimizer.step(params, grads, hessian=hessian))
+            net._take(optimizer.step(net._params, grads, hessian=hessian))
             history.steps += 1
         history.seconds.append(time.perf_counter() - started)
         history.loss.append(net.loss(X, Y))
