@@ -45,14 +45,15 @@ from .trace import Expr, functions, trace
 globals().update(vars(functions))
 
 from . import datasets, nn, optim  # noqa: E402 (they build on everything above)
+from .draw import draw, draw_history, draw_mlp, draw_optimizers, draw_sweeps  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost", "DiffkitError",
     "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "ParseError", "ResourceError", "Result",
-    "SwellError", "as_graph", "check_gradient",
-    "datasets", "nn", "optim", "compare", "derivative", "discrepancy", "from_sympy", "grad", "gradient",
+    "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy", "draw",
+    "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient", "nn", "optim",
     "gradient_graph", "hessian", "jacobian", "jvp", "limits", "parse", "parse_many", "trace", "value_and_grad",
     "vjp", *vars(functions),
 ]

@@ -534,6 +534,12 @@ class Graph:
         lines.append("}")
         return "\n".join(lines)
 
+    def _repr_svg_(self) -> str:
+        """Jupyter shows a graph as its diagram (diffkit.draw, imported only when a notebook asks)."""
+        from .draw import to_svg
+
+        return to_svg(self)
+
     def __str__(self) -> str:
         return "; ".join(self.expression(o, limit=200) for o in self.outputs)
 
