@@ -388,8 +388,11 @@ def _stack(request: _Request, rows: list[list], m: int, n: int) -> np.ndarray:
     return out
 
 
-def gradient_graph(expr, wrt=None) -> Graph:
-    """Reverse mode's gradient written as a Graph (the original extended by its adjoint computation)."""
+def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
+    """Reverse mode's gradient written as a Graph (the original extended by its adjoint computation).
+
+    Its outputs are ∂y/∂v for each variable; ``with_value=True`` keeps the original output y as a last output,
+    so the graph holds the whole extended computation (what a picture of it should show)."""
     graph = as_graph(expr)
     if not graph.is_scalar_output:
         raise MethodError("gradient_graph needs a single output")
@@ -400,7 +403,11 @@ def gradient_graph(expr, wrt=None) -> Graph:
             raise BindingError(f"not variables of the expression: {', '.join(unknown)}")
     if not (names if names is not None else graph.variables):
         raise BindingError("the expression has no variables to differentiate by")
-    return reverse.gradient_graph(graph, names)
+    derived = reverse.gradient_graph(graph, names)
+    if not with_value:
+        return derived
+    return Graph(derived.nx, derived.outputs + graph.outputs[:1], derived.output_names + graph.output_names[:1],
+                 graph.variables, graph.data)
 
 
 def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:

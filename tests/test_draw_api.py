@@ -37,3 +37,13 @@ def test_an_mlp_loss_graph_draws_with_its_tensor_nodes_and_adjoints():
         assert label in shown, label
     assert "VJP" in shown  # edges into tensor primitives
     assert any("array(3, 4)" in t for t in shown)  # W1's adjoint, shown by shape
+
+
+def test_gradient_graph_with_value_holds_the_whole_extended_computation():
+    g = dk.parse("log(x1) + x1*x2 - sin(x2)")
+    extended = dk.gradient_graph(g, with_value=True)
+    assert extended.output_names == ("dy/dx1", "dy/dx2", "y")
+    assert extended.evaluate({"x1": 2.0, "x2": 5.0}) == (5.5, 1.7163378145367738, 11.652071455223084)
+    shown = texts(dk.draw(extended))
+    for label in ("log", "sin", "cos", "dy/dx1", "dy/dx2", "y"):
+        assert label in shown, label

@@ -32,7 +32,7 @@ def main() -> None:
         "dag_lecture_values.png": lambda path: draw(LECTURE, at=AT, show="values", path=path),
         "dag_lecture_adjoints.png": lambda path: draw(LECTURE, at=AT, show="adjoints", path=path),
         "dag_lecture_tangents_x1.png": lambda path: draw(LECTURE, at=AT, show="tangents", wrt="x1", path=path),
-        "dag_gradient_graph.png": lambda path: draw(dk.gradient_graph(LECTURE), path=path),
+        "dag_gradient_graph.png": lambda path: draw(dk.gradient_graph(LECTURE, with_value=True), path=path),
         "dag_product_of_sums.png": lambda path: draw(
             "(x1 + x2) * (x3 + x4)", at={"x1": 1.0, "x2": 2.0, "x3": 3.0, "x4": 4.0}, show="adjoints", path=path
         ),
