@@ -131,18 +131,23 @@ def _deep(work, seconds: float):
 
     SymPy cannot be interrupted politely, so when the budget is spent the worker thread is sent an exception
     (CPython's PyThreadState_SetAsyncExc), which stops it at its next bytecode; the caller gets a SwellError.
+    The exception is sent again until the worker says it stopped: one that lands in a context Python ignores
+    exceptions in (a garbage-collector callback, a ``__del__``) is swallowed, and SymPy would run on to the end.
     """
     outcome: dict = {}
 
     def target():
         try:
-            outcome["value"] = work()
-        except RecursionError:
-            outcome["error"] = SwellError("the expression is nested too deeply for SymPy")
-        except _OutOfTime:
-            pass
-        except BaseException as exc:  # handed to the calling thread unchanged
-            outcome["error"] = exc
+            try:
+                outcome["value"] = work()
+            except RecursionError:
+                outcome["error"] = SwellError("the expression is nested too deeply for SymPy")
+            except _OutOfTime:
+                outcome["stopped"] = True
+            except BaseException as exc:  # handed to the calling thread unchanged
+                outcome["error"] = exc
+        except _OutOfTime:  # a repeated stop arriving while the first one was being handled
+            outcome["stopped"] = True
 
     previous_stack = threading.stack_size(_STACK_BYTES)
     previous_limit = sys.getrecursionlimit()
@@ -152,7 +157,10 @@ def _deep(work, seconds: float):
         worker.start()
         worker.join(seconds)
         if worker.is_alive():
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_OutOfTime))
+            while worker.is_alive() and not outcome:  # nothing yet: not stopped, not finished
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
+                                                           ctypes.py_object(_OutOfTime))
+                worker.join(0.25)
             worker.join()
             raise SwellError(
                 f"symbolic differentiation took longer than its budget of {seconds:g} s "
