@@ -52,11 +52,12 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
     ``every_node=True`` keeps every node's adjoint and returns them all, by slot (for pictures of the sweep)."""
     meter.backward_sweeps += 1
     counting = meter.counting  # memory bookkeeping is skipped entirely when the work is already known
+    held = _Held(meter)
     adjoints: list = [None] * plan.size
     for slot, seed in seeds.items():
         adjoints[slot] = seed
         if counting:
-            meter.hold(np.asarray(seed).nbytes)
+            held.take(seed)
     # On dual numbers (forward-over-reverse) the rules run in dual arithmetic, which meters itself.
     dual = any(isinstance(v, Dual) for v in values) or any(isinstance(v, Dual) for v in seeds.values())
     xp = DUAL if dual else meter.numpy
@@ -81,20 +82,47 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
             if adjoints[a] is None:
                 adjoints[a] = contribution
                 if counting:
-                    meter.hold(np.asarray(contribution).nbytes)
+                    held.take(contribution)
             else:
-                before = np.asarray(adjoints[a]).nbytes if counting else 0
-                adjoints[a] = adjoints[a] + contribution
+                previous = adjoints[a]
+                adjoints[a] = previous + contribution
                 if counting:
                     meter.op("add", np.size(adjoints[a]))
-                    meter.hold(np.asarray(adjoints[a]).nbytes - before)
+                    held.take(adjoints[a])
+                    held.drop(previous)
         if release and not every_node:  # an intermediate's adjoint is spent once passed on
             if counting:
-                meter.hold(-np.asarray(g).nbytes)
+                held.drop(g)
             adjoints[step.out] = None
     if every_node:
         return adjoints
     return [adjoints[plan.variables[name]] if name in plan.variables else None for name in wrt]
+
+
+class _Held:
+    """The adjoint arrays a backward sweep holds, each counted once: an adjoint passed on unchanged (a partial
+    of 1) is the very array of its source, however many nodes refer to it, and is freed with the last of them."""
+
+    def __init__(self, meter: Meter):
+        self.meter = meter
+        self.references: dict[int, list] = {}  # id -> [the array (kept alive so its id stays its own), count]
+
+    def take(self, array) -> None:
+        entry = self.references.get(id(array))
+        if entry is not None:
+            entry[1] += 1
+            return
+        self.references[id(array)] = [array, 1]
+        self.meter.hold(np.asarray(array).nbytes)
+
+    def drop(self, array) -> None:
+        entry = self.references.get(id(array))
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self.references[id(array)]
+            self.meter.hold(-np.asarray(array).nbytes)
 
 
 def node_adjoints(graph: Graph, bound: dict, output: int = 0) -> tuple[list, list]:
