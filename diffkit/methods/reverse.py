@@ -169,18 +169,17 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     """All ∂outputᵢ/∂variableⱼ: one recorded forward sweep, then one backward sweep per output (per output
     entry in a tensor graph, whose Jacobian blocks are shaped output shape + variable shape)."""
     plan = graph.plan
-    if plan.tensor:  # a repeated request on the same shapes (a training step) reuses the count of its work
-        key = (tuple((name, value.shape) for name, value in bound.items()), wrt)
-        meter = counted_once(plan, "reverse", key)
-        values = record(plan, bound, meter)
-        rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs]
-        meter.details["tape values"] = plan.size
-        return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
-    meter = Meter("reverse")
+    # A repeated request on the same shapes (a training step, an optimizer's iterations) reuses the count of
+    # its work: the count depends on the graph, the shapes and wrt only.
+    key = (tuple((name, np.shape(value)) for name, value in bound.items()), wrt)
+    meter = counted_once(plan, "reverse", key)
     values = record(plan, bound, meter)
-    rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
+    if plan.tensor:
+        rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs]
+    else:
+        rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
     meter.details["tape values"] = plan.size
-    return Computed([values[s] for s in plan.outputs], rows, meter.finish())
+    return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
 
 
 def _blocks(plan: Plan, values: list, slot: int, wrt: tuple[str, ...], meter: Meter) -> list:
