@@ -44,7 +44,7 @@ from .trace import Expr, functions, trace
 # dk.sin, dk.exp, dk.matmul, dk.sum, ...: work on numbers and arrays, and record nodes inside dk.trace.
 globals().update(vars(functions))
 
-from . import datasets, nn, optim  # noqa: E402 (they build on everything above)
+from . import datasets, nn, optim, studies  # noqa: E402 (they build on everything above)
 from .draw import draw, draw_history, draw_mlp, draw_optimizers, draw_sweeps  # noqa: E402
 
 __version__ = "0.1.0"
@@ -54,6 +54,7 @@ __all__ = [
     "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "ParseError", "ResourceError", "Result",
     "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy", "draw",
     "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient", "nn", "optim",
+    "studies",
     "gradient_graph", "hessian", "jacobian", "jvp", "limits", "parse", "parse_many", "trace", "value_and_grad",
     "vjp", *vars(functions),
 ]

@@ -122,8 +122,6 @@ def _pow_base_partial(xp, out, a, b):
     the int 0), where the formula would give 0·a^-1 = nan at a = 0 (reached by the third derivative of x**2)."""
     if isinstance(b, int | float) and b == 0:  # a plain number (graph handles and duals are neither)
         return 0
-    if isinstance(b, int | float) and b == 2:  # squares are common (losses): 2a, not 2·a**1.0
-        return 2 * a
     return b * a ** (b - 1)
 
 

@@ -51,6 +51,15 @@ def test_product_of_sums_symbolic_by_hand():
     assert c.operations == {"add": 2, "mul": 1}
     assert c.details["derivative tree size"] == 4 * 3  # four derivative trees of 3 nodes (a sum of two symbols)
     assert c.details["CSE temporaries"] == 2  # the two sums
+    assert c.details["after CSE (DAG size)"] == 6  # the same four trees with each distinct subexpression once
+
+
+def test_a_square_costs_what_its_rule_computes():
+    """d(x**2)/dx by the general power rule b·x^(b-1): sub, pow, mul (1 + 10 + 1 flops), then ȳ times it; the
+    forward pow is 10 flops. (A shortcut 2x would be cheaper, but the count must be what really runs.)"""
+    c = cost("reverse", "x**2", {"x": 3.0})
+    assert c.operations == {"pow": 2, "sub": 1, "mul": 2}
+    assert c.flops == 10 + (1 + 10 + 1) + 1
 
 
 def test_elementwise_flops_are_per_element_with_transcendental_weight():

@@ -1,0 +1,22 @@
+"""Cost-scaling studies: how each method's cost grows with the number of inputs, the shape of a Jacobian, the
+depth of an expression, the width and depth of an MLP, and for Hessians.
+
+    >>> import diffkit as dk
+    >>> from diffkit import studies
+    >>> res = studies.run("gradient_vs_inputs", sizes=[2, 4, 8, 16, 32], methods=dk.METHODS, repeats=3,
+    ...                   seed=0, budget_seconds=30, progress=False)
+    >>> res.fit("flops")                      # {method: exponent}: reverse ≈ 1, forward and numeric ≈ 2
+    >>> fig = studies.plot(res, y="flops")    # log-log, fitted exponents, theory dashed, cut-offs marked ✕
+    >>> print(studies.report(res))            # the table, the exponents, reverse/function flop ratios
+    >>> res.to_csv("cost.csv"); res.to_json("cost.json"); studies.load("cost.json")
+
+``FAMILIES`` maps each family's name to it; ``FAMILIES[name].__doc__`` says what it builds and what theory
+predicts, ``.variants`` and ``.options`` what can be chosen.
+"""
+
+from .families import FAMILIES, Family, Problem, Theory, mlp_shape
+from .plot import plot, report
+from .runner import COLUMNS, METRICS, StudyResult, fit_exponent, function_flops, load, run
+
+__all__ = ["COLUMNS", "FAMILIES", "METRICS", "Family", "Problem", "StudyResult", "Theory", "fit_exponent",
+           "function_flops", "load", "mlp_shape", "plot", "report", "run"]

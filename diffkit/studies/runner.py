@@ -1,0 +1,309 @@
+"""Running a study: every method on every size of a family, its costs counted and timed, under a budget.
+
+    >>> from diffkit import studies
+    >>> res = studies.run("gradient_vs_inputs", sizes=[2, 4, 8, 16], repeats=3, progress=False)
+    >>> res.fit("flops")["reverse"]                      # ≈ 1: reverse mode's cost grows like the function's
+    >>> res.to_csv("cost.csv")
+
+The counted figures (operations, flops, sweeps, evaluations, memory, expression sizes) depend only on the graph
+and the point's shapes, so they are taken from one run; seconds are the median of ``repeats`` timed runs. A
+method that raises SwellError or ResourceError at some size, or whose run takes longer than ``budget_seconds``,
+is *cut off* there: its row says so and why, and it is skipped (rows with ``cut_off=True``) at every larger size.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .. import api
+from ..errors import BindingError, ResourceError, SwellError
+from ..graph import Graph, run_plan
+from .families import Family, Problem, family_of
+
+# The columns of a study's rows, in order, and how a CSV cell is read back.
+COLUMNS = {
+    "family": str, "variant": str, "size": int, "method": str, "inputs": int, "outputs": int,
+    "flops": int, "function_flops": int, "ratio": float, "operations": int, "function_operations": int,
+    "forward_sweeps": int, "backward_sweeps": int, "evaluations": int, "memory_bytes": int,
+    "seconds": float, "runs": int, "expression_size": int, "dag_size": int, "cut_off": bool, "reason": str,
+}
+
+# Figures a study can be plotted and fitted by. "sweeps" counts passes over the function: forward plus backward
+# sweeps, or evaluations for the numeric and symbolic methods (which do not sweep).
+METRICS = ("flops", "seconds", "memory_bytes", "operations", "sweeps", "expression_size")
+FIT_METRICS = (*METRICS, "dag_size", "ratio")
+
+_VERBS = {"gradient": api.gradient, "jacobian": api.jacobian, "hessian": api.hessian}
+
+
+def function_flops(graph: Graph, at=None) -> int:
+    """Flops of one plain evaluation of the graph at ``at``: Σ over its steps of flop weight × work, counted the
+    way the methods count theirs (so a method's flops divided by this is its cost in evaluations)."""
+    bound = graph.bind(at)
+    counted = 0
+
+    def count(step, out, args):
+        nonlocal counted
+        counted += step.primitive.flops * step.primitive.work_of(out, args, step.params)
+
+    with np.errstate(all="ignore"):
+        run_plan(graph.plan, bound, on_step=count)
+    return int(counted)
+
+
+def metric(row: dict, y: str):
+    """One row's figure ``y`` (None where the method did not produce it)."""
+    if y == "sweeps":
+        if row.get("forward_sweeps") is None:
+            return None
+        sweeps = row["forward_sweeps"] + row["backward_sweeps"]
+        return sweeps if sweeps else row["evaluations"]
+    return row.get(y)
+
+
+def check_metric(y: str, allowed: Sequence[str] = METRICS) -> str:
+    if not isinstance(y, str) or y not in allowed:
+        raise BindingError(f"unknown figure y={y!r}; choose one of {', '.join(allowed)}")
+    return y
+
+
+@dataclass
+class StudyResult:
+    """A study's rows (one per size and method, cut-off ones included) and the settings that made them."""
+
+    rows: list[dict]
+    family: str
+    variant: str | None = None
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def methods(self) -> list[str]:
+        """The methods studied, in the order they were run."""
+        return list(dict.fromkeys(row["method"] for row in self.rows))
+
+    @property
+    def sizes(self) -> list[int]:
+        return sorted({row["size"] for row in self.rows})
+
+    def points(self, method: str, y: str = "flops") -> tuple[list[int], list[float]]:
+        """(sizes, figures) of a method's rows that are not cut off and have the figure."""
+        sizes, values = [], []
+        for row in self.rows:
+            value = metric(row, y)
+            if row["method"] == method and not row["cut_off"] and value is not None:
+                sizes.append(row["size"])
+                values.append(value)
+        return sizes, values
+
+    def cut_offs(self) -> dict[str, dict]:
+        """{method: the row where it was cut off} (the smallest size; later sizes were skipped)."""
+        first: dict[str, dict] = {}
+        for row in sorted(self.rows, key=lambda r: r["size"]):
+            if row["cut_off"] and row["method"] not in first:
+                first[row["method"]] = row
+        return first
+
+    def fit(self, y: str = "flops") -> dict[str, float | None]:
+        """{method: exponent}: the least-squares slope of log y against log size over the points not cut off
+        (positive figures only); None where fewer than 3 points remain."""
+        check_metric(y, FIT_METRICS)
+        return {method: fit_exponent(*self.points(method, y)) for method in self.methods}
+
+    def to_csv(self, path) -> None:
+        """One line per row, the columns of ``COLUMNS``; empty cells for figures a method did not produce."""
+        with open(path, "w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fieldnames=list(COLUMNS), extrasaction="ignore")
+            writer.writeheader()
+            for row in self.rows:
+                writer.writerow({k: "" if row.get(k) is None else row[k] for k in COLUMNS})
+
+    def to_json(self, path) -> None:
+        """The rows with the family, variant and settings."""
+        data = {"family": self.family, "variant": self.variant, "settings": self.settings, "rows": self.rows}
+        Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+
+    def __repr__(self) -> str:
+        cut = ", ".join(f"{m} at {r['size']}" for m, r in self.cut_offs().items()) or "none"
+        return (f"<StudyResult {self.family} ({self.variant}): {len(self.sizes)} sizes × {len(self.methods)} "
+                f"methods, cut off: {cut}>")
+
+
+def fit_exponent(sizes: Sequence[float], values: Sequence[float]) -> float | None:
+    """Slope of log(value) against log(size) by least squares; None with fewer than 3 usable points."""
+    pairs = [(float(s), float(v)) for s, v in zip(sizes, values, strict=True)
+             if s is not None and v is not None and s > 0 and v > 0 and np.isfinite(v)]
+    if len(pairs) < 3 or len({s for s, _ in pairs}) < 2:
+        return None
+    x = np.log([s for s, _ in pairs])
+    z = np.log([v for _, v in pairs])
+    return float(np.polyfit(x, z, 1)[0])
+
+
+def load(path) -> StudyResult:
+    """A study written by ``to_json`` or ``to_csv``, read back (a CSV has no settings)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return StudyResult(data["rows"], data["family"], data.get("variant"), data.get("settings", {}))
+    rows = []
+    with open(path, newline="", encoding="utf-8") as file:
+        for record in csv.DictReader(file):
+            rows.append({name: _cell(record.get(name, ""), kind) for name, kind in COLUMNS.items()})
+    if not rows:
+        raise BindingError(f"{path} holds no study rows")
+    return StudyResult(rows, rows[0]["family"], rows[0]["variant"])
+
+
+def _cell(text: str, kind: type):
+    if text == "":
+        return None
+    if kind is bool:
+        return text == "True"
+    return kind(text)
+
+
+# --- running ----------------------------------------------------------------------------------------------------
+
+def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str = api.METHODS, repeats: int = 5,
+        seed: int = 0, budget_seconds: float | None = 30, progress: bool = True, variant: str | None = None,
+        **options) -> StudyResult:
+    """Run ``family`` (a name of ``FAMILIES`` or a Family) at each size by each method.
+
+    ``sizes``: whole numbers (the family's defaults when None), run in increasing order. ``repeats``: timed runs
+    per (size, method), the median reported; fewer when they would together exceed ``budget_seconds``.
+    ``budget_seconds``: a method whose run takes longer (or whose SymPy work would: it is stopped then), or that
+    raises SwellError or ResourceError, is cut off at that size and skipped at larger ones; None: no time budget.
+    ``variant`` and ``options`` choose the family's function (``FAMILIES[name].variants``, ``.options``).
+    ``progress``: a tqdm bar over the (size, method) pairs.
+    """
+    fam = family_of(family)
+    variant = fam.variant(variant)
+    methods = _checked_methods(methods)
+    sizes = _checked_sizes(fam, sizes, variant, options)
+    repeats = _whole(repeats, "repeats", 1)
+    seed = _whole(seed, "seed", 0)
+    if budget_seconds is not None and (isinstance(budget_seconds, bool) or not isinstance(budget_seconds, int | float)
+                                       or not budget_seconds > 0):
+        raise BindingError(f"budget_seconds must be a positive number of seconds or None, got {budget_seconds!r}")
+    settings = {"sizes": sizes, "methods": methods, "repeats": repeats, "seed": seed,
+                "budget_seconds": budget_seconds, "options": dict(options), "verb": fam.verb}
+    rows: list[dict] = []
+    cut: dict[str, int] = {}  # method -> the size it was cut off at
+    with tqdm(total=len(sizes) * len(methods), desc=fam.name, unit="run", disable=not progress) as bar:
+        for size in sizes:
+            problem = fam(size, variant, seed, **options) if any(m not in cut for m in methods) else None
+            base = _base_row(fam, variant, size, problem)
+            for method in methods:
+                bar.set_postfix_str(f"{fam.symbol}={size} {method}")
+                if method in cut:
+                    rows.append({**base, **_empty(method), "cut_off": True,
+                                 "reason": f"skipped: cut off at {fam.symbol} = {cut[method]}"})
+                else:
+                    row = {**base, **_measure(_VERBS[fam.verb], problem, method, repeats, budget_seconds)}
+                    if row["flops"] is not None and base["function_flops"]:
+                        row["ratio"] = row["flops"] / base["function_flops"]
+                    if row["cut_off"]:
+                        cut[method] = size
+                    rows.append(row)
+                bar.update()
+    return StudyResult(rows, fam.name, variant, settings)
+
+
+def _base_row(fam: Family, variant: str, size: int, problem: Problem | None) -> dict:
+    row = {"family": fam.name, "variant": variant, "size": size, "inputs": None, "outputs": None,
+           "function_flops": None, "function_operations": None}
+    if problem is not None:
+        row.update(inputs=problem.inputs, outputs=problem.outputs,
+                   function_flops=function_flops(problem.graph, problem.at),
+                   function_operations=problem.graph.operations)
+    return row
+
+
+def _empty(method: str) -> dict:
+    return {"method": method, "flops": None, "ratio": None, "operations": None, "forward_sweeps": None,
+            "backward_sweeps": None, "evaluations": None, "memory_bytes": None, "seconds": None, "runs": 0,
+            "expression_size": None, "dag_size": None, "cut_off": False, "reason": None}
+
+
+def _measure(verb, problem: Problem, method: str, repeats: int, budget: float | None) -> dict:
+    """One (size, method) pair: the counted figures of the first run, the median seconds of the timed runs."""
+    row = _empty(method)
+    options = {"seconds": budget} if method == "symbolic" and budget is not None else {}
+    times: list[float] = []
+    result = None
+    while len(times) < repeats:
+        if times and budget is not None and sum(times) + times[-1] > budget:
+            break  # another run would take the pair past its budget
+        _fresh_sympy(method)
+        started = time.perf_counter()
+        try:
+            result_now = verb(problem.graph, problem.at, method=method, wrt=problem.wrt, **options)
+        except (SwellError, ResourceError) as exc:
+            if result is None:  # refused at its first run: cut off, nothing measured
+                row.update(cut_off=True, reason=f"{type(exc).__name__}: {exc}")
+                return row
+            break  # a repeat that ran into the SymPy time budget: keep the runs that finished
+        finally:
+            _fresh_sympy(method)
+        times.append(time.perf_counter() - started)
+        result = result if result is not None else result_now
+        if budget is not None and times[0] > budget:
+            break
+    cost = result.cost
+    row.update(flops=cost.flops, operations=cost.total_operations, forward_sweeps=cost.forward_sweeps,
+               backward_sweeps=cost.backward_sweeps, evaluations=cost.evaluations, memory_bytes=cost.memory_bytes,
+               seconds=statistics.median(times), runs=len(times),
+               expression_size=cost.details.get("derivative tree size"),
+               dag_size=cost.details.get("after CSE (DAG size)"))
+    if budget is not None and times[0] > budget:
+        row.update(cut_off=True, reason=f"took {times[0]:.3g} s, over the budget of {budget:g} s")
+    return row
+
+
+def _fresh_sympy(method: str) -> None:
+    """SymPy caches what it differentiated: each timed symbolic run starts from an empty cache, as a first
+    request would (and the memory is given back after)."""
+    if method == "symbolic":
+        from sympy.core.cache import clear_cache
+
+        clear_cache()
+
+
+def _checked_methods(methods) -> list[str]:
+    if isinstance(methods, str):
+        methods = [methods]
+    try:
+        methods = list(methods)
+    except TypeError:
+        raise BindingError(f"methods must be a list of method names, got {methods!r}") from None
+    unknown = [m for m in methods if m not in api.METHODS]
+    if unknown or not methods:
+        what = f"unknown method(s) {', '.join(map(repr, unknown))}" if unknown else "no methods given"
+        raise BindingError(f"{what}; choose from {', '.join(api.METHODS)}")
+    return list(dict.fromkeys(methods))
+
+
+def _checked_sizes(fam: Family, sizes, variant: str, options: dict) -> list[int]:
+    if sizes is None:
+        sizes = fam.sizes
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence | np.ndarray) or len(sizes) == 0:
+        raise BindingError(f"sizes must be a non-empty list of whole numbers ({fam.symbol} = {fam.meaning}), "
+                           f"got {sizes!r}")
+    for size in sizes:
+        fam.check(size, variant, **options)
+    return sorted({int(s) for s in sizes})
+
+
+def _whole(value, name: str, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        raise BindingError(f"{name} must be a whole number ≥ {least}, got {value!r}")
+    return int(value)
