@@ -231,3 +231,19 @@ def test_inputs_are_not_modified():
         dk.gradient(g, at=point, method=method)
         dk.hessian(g, at=point, method=method)
     assert np.array_equal(point["a"], A) and np.array_equal(point["b"], B)
+
+
+@pytest.mark.parametrize("expr, point", [
+    ("log(x1) + x1*x2 - sin(x2)", {"x1": 2.0, "x2": 5.0}),
+    ("x*y**3 + exp(x*y) - tanh(y)", {"x": np.array([0.3, 1.2]), "y": np.array([0.5, -0.7])}),
+    (lambda X, W, b: dk.mean(dk.tanh(X @ W + b) ** 2), {"X": A[:, :3], "W": B[:3], "b": V[:2]}),
+])
+def test_forward_over_reverse_equals_reverse_over_reverse(expr, point):
+    g = dk.trace(expr, list(point)) if callable(expr) else expr
+    both = dk.hessian(g, at=point, method="reverse").hessian
+    fwd = dk.hessian(g, at=point, method="reverse", over="forward")
+    assert dk.discrepancy(fwd.hessian, both) <= EXACT
+    n = sum(np.size(v) for v in point.values()) if callable(expr) else len(point)
+    assert fwd.cost.forward_sweeps == n and fwd.cost.backward_sweeps == n  # one of each per direction
+    with pytest.raises(MethodError, match="over= must be"):
+        dk.hessian(g, at=point, method="reverse", over="sideways")

@@ -20,8 +20,9 @@ import numpy as np
 
 from .. import domain
 from ..cost import Meter, counted_once, record_partial, remember
-from ..dual import DUAL, Dual
-from ..graph import Graph, GraphBuilder, Plan, points_of, run_plan
+from ..dual import _METER, DUAL, Dual, forward_step, nbytes
+from ..errors import MethodError
+from ..graph import Graph, GraphBuilder, Plan, constant_value, points_of, run_plan
 from ..limits import check_memory
 from ..ops import NUMPY, is_constant
 from ..result import Computed
@@ -140,21 +141,20 @@ def node_adjoints(graph: Graph, bound: dict, output: int = 0) -> tuple[list, lis
 def _elementwise_contribution(primitive, i: int, g, out, args: list, xp, meter: Meter, tensor: bool):
     """ḡ·∂ᵢ for an elementwise primitive, summed back to the argument's shape where it was broadcast (tensor
     graphs); None when the partial is the structural 0 (no derivative flows there)."""
-    partial = primitive.partials[i](NUMPY, out, *args)
-    if type(partial) is int:  # a structural constant (see is_constant): 0 sends nothing, ±1 multiplies by nothing
-        if partial == 0:
-            return None
-        if partial in (1, -1):
-            if meter.counting:
-                record_partial(meter, primitive, i, np.size(out))
-            contribution = g if partial == 1 else -g
-            if partial == -1:
-                meter.op("neg", np.size(g))
-            return _summed_back(contribution, args[i], xp, tensor)
-    if meter.counting:
+    dual = xp is DUAL  # on dual numbers (forward-over-reverse) the rule runs, and is metered, in dual arithmetic
+    partial = primitive.partials[i](DUAL if dual else NUMPY, out, *args)
+    if is_constant(partial, 0):
+        return None
+    if meter.counting and not dual:
         record_partial(meter, primitive, i, np.size(out))
-    contribution = g * partial
-    meter.op("mul", np.size(contribution))
+    if is_constant(partial, 1):  # structural ±1: no multiplication
+        contribution = g
+    elif is_constant(partial, -1):
+        contribution = -g
+        meter.op("neg", np.size(g))
+    else:
+        contribution = g * partial
+        meter.op("mul", np.size(contribution))
     return _summed_back(contribution, args[i], xp, tensor)
 
 
@@ -281,8 +281,18 @@ def _with_value(derived: Graph, original: Graph) -> Graph:
                  data=original.data)
 
 
-def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
-    """Reverse-over-reverse: emit the gradient graph, then one backward sweep over it per variable."""
+def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], over: str = "reverse") -> Computed:
+    """Second derivatives by reverse mode over ``over`` mode.
+
+    ``over="reverse"`` (reverse-over-reverse): emit the gradient graph, then one backward sweep over it per
+    variable (per entry, in a tensor graph). ``over="forward"`` (forward-over-reverse): per variable (entry), a
+    forward sweep carrying a tangent, then a backward sweep in dual arithmetic — each adjoint's tangent is a
+    column of the Hessian.
+    """
+    if over not in ("reverse", "forward"):
+        raise MethodError(f"over= must be 'reverse' or 'forward', got {over!r}")
+    if over == "forward":
+        return _forward_over_reverse(graph, bound, wrt)
     meter = Meter("reverse")
     if not wrt:  # nothing to differentiate: the value alone
         values = record(graph.plan, bound, meter)
@@ -299,6 +309,66 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
         rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs[:-1]]
     meter.details["gradient graph nodes"] = len(grad_graph)
     return Computed([values[plan.outputs[-1]]], rows, meter.finish())
+
+
+def _forward_over_reverse(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
+    """H·e_j for every direction e_j: a tangent-carrying forward sweep, then a backward sweep on dual numbers."""
+    meter = Meter("reverse")
+    plan = graph.plan
+    meter.details["over"] = "forward"
+    rows: list[list] = [[None] * len(wrt) for _ in wrt]
+    value = None
+    token = _METER.set(meter)  # dual arithmetic inside the rules reports here
+    try:
+        for j, name in enumerate(wrt):
+            shape = bound[name].shape if plan.tensor else ()
+            columns = []
+            for k in range(max(1, int(np.prod(shape)))):
+                seed = np.float64(1.0)
+                if plan.tensor:
+                    seed = np.zeros(shape)
+                    seed.flat[k] = 1.0
+                values = _tangent_record(plan, bound, {name: seed}, meter)
+                value = _value_of(values[plan.outputs[0]])
+                out = values[plan.outputs[0]]
+                start = np.ones(np.shape(_value_of(out))) if np.ndim(_value_of(out)) else np.float64(1.0)
+                adjoints = backward(plan, values, {plan.outputs[0]: start}, wrt, meter)
+                columns.append([a.tangent if isinstance(a, Dual) else None for a in adjoints])
+                meter.hold(-sum(nbytes(values[step.out]) for step in plan.steps))  # this sweep's tape is spent
+            for i, other in enumerate(wrt):
+                if all(c[i] is None for c in columns):
+                    continue
+                if not plan.tensor:
+                    rows[i][j] = columns[0][i]
+                    continue
+                shape_i = bound[other].shape
+                entries = [np.zeros(shape_i) if c[i] is None else np.broadcast_to(c[i], shape_i) for c in columns]
+                rows[i][j] = np.stack(entries, axis=-1).reshape(shape_i + shape)
+    finally:
+        _METER.reset(token)
+    if value is None:
+        value = record(plan, bound, meter)[plan.outputs[0]]
+    return Computed([value], rows, meter.finish())
+
+
+def _tangent_record(plan: Plan, bound: dict, direction: dict, meter: Meter) -> list:
+    """The forward sweep with a tangent: every slot as a dual number (or a plain value where no tangent flows)."""
+    meter.forward_sweeps += 1
+    values: list = [None] * plan.size
+    tangents: list = [None] * plan.size
+    for name, slot in plan.variables.items():
+        values[slot], tangents[slot] = bound[name], direction.get(name)
+    for slot, constant in plan.constants:
+        values[slot] = constant_value(constant)
+    for step in plan.steps:
+        values[step.out], tangents[step.out] = forward_step(
+            step.primitive, [values[a] for a in step.args], [tangents[a] for a in step.args], meter, step.params)
+        meter.hold(nbytes(values[step.out]) + nbytes(tangents[step.out]))  # the tape: values and tangents
+    return [v if t is None else Dual(v, t, 1) for v, t in zip(values, tangents, strict=True)]
+
+
+def _value_of(x):
+    return x.value if isinstance(x, Dual) else x
 
 
 def derivative(graph: Graph, bound: dict, wrt: str, order: int) -> Computed:
