@@ -1,4 +1,5 @@
-"""Command line: ``diffkit demo`` and ``diffkit diff EXPR --at x=1,y=2``. Errors are one line, exit status 2."""
+"""Command line: ``diffkit demo``, ``diff``, ``hessian``, ``jacobian``, ``graph``, ``study`` and ``train`` (see
+``diffkit --help``). Errors are one line, exit status 2."""
 
 from __future__ import annotations
 
@@ -37,7 +38,141 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--method", default="all", choices=["all", "symbolic", "numeric", "forward", "reverse"])
     diff.add_argument("--order", type=int, default=1, help="derivative order (one variable only)")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
+
+    hessian = commands.add_parser("hessian", help="the Hessian of an expression")
+    hessian.add_argument("expression")
+    hessian.add_argument("--at", type=_point, default={}, help="the point, e.g. x=1,y=2")
+    hessian.add_argument("--method", default="reverse", choices=["symbolic", "numeric", "forward", "reverse"])
+    hessian.add_argument("--json", action="store_true", help="machine-readable output")
+
+    jacobian = commands.add_parser("jacobian", help="the Jacobian of several expressions (one per output)")
+    jacobian.add_argument("expressions", nargs="+")
+    jacobian.add_argument("--at", type=_point, default={}, help="the point, e.g. x=1,y=2")
+    jacobian.add_argument("--method", default="reverse", choices=["symbolic", "numeric", "forward", "reverse"])
+    jacobian.add_argument("--json", action="store_true", help="machine-readable output")
+
+    graph = commands.add_parser("graph", help="draw an expression's computation graph")
+    graph.add_argument("expression")
+    graph.add_argument("--at", type=_point, default=None, help="the point, e.g. x1=2,x2=5")
+    graph.add_argument("--show", choices=["values", "adjoints", "tangents"], default=None)
+    graph.add_argument("--wrt", default=None, help="the variable for --show tangents")
+    graph.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg, .pdf)")
+
+    study = commands.add_parser("study", help="how each method's cost grows over a family of functions")
+    study.add_argument("family", help="gradient_vs_inputs, jacobian_shape, depth, mlp_width, mlp_depth, "
+                                      "hessian_vs_inputs")
+    study.add_argument("--sizes", type=_sizes, default=None, help="e.g. 2,4,8,16")
+    study.add_argument("--methods", type=_names, default=None, help="e.g. forward,reverse (default: all four)")
+    study.add_argument("--variant", default=None)
+    study.add_argument("--y", default="flops", help="flops, seconds, memory_bytes, operations, sweeps, ...")
+    study.add_argument("--repeats", type=int, default=3)
+    study.add_argument("-o", "--output", default=None, help="the plot to write (.png, .svg)")
+    study.add_argument("--csv", default=None, help="also write the rows as CSV")
+
+    train = commands.add_parser("train", help="train an MLP on a lecture dataset")
+    train.add_argument("dataset", choices=["xor", "encoder", "sine", "digits"])
+    train.add_argument("--optimizer", default="adam", choices=sorted(_OPTIMIZERS))
+    train.add_argument("--lr", type=float, default=None, help="learning rate (default: the dataset's)")
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sizes must be whole numbers separated by commas, got {text!r}") from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+_OPTIMIZERS = {"gd": "GD", "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
+               "rmsprop": "RMSProp", "adam": "Adam", "newton": "Newton"}
+
+# dataset -> (network, default learning rate, default epochs, batch size)
+_TRAINING = {
+    "xor": (dict(sizes=[2, 4, 1], activation="tanh", loss="binary_cross_entropy"), 0.1, 300, None),
+    "encoder": (dict(sizes=[8, 3, 8], activation="sigmoid", loss="binary_cross_entropy"), 0.05, 2000, None),
+    "sine": (dict(sizes=[1, 32, 1], activation="relu", loss="mse"), 0.01, 2000, None),
+    "digits": (dict(sizes=[64, 128, 10], activation="relu", loss="cross_entropy", l2=1e-4), 3e-3, 40, 64),
+}
+
+
+def _hessian(args) -> str:
+    from .api import hessian
+
+    r = hessian(args.expression, at=args.at, method=args.method)
+    if args.json:
+        return json.dumps(_as_json(r), indent=2)
+    rows = [" ".join(f"{float(x):>14.8g}" for x in row) for row in np.asarray(r.hessian)]
+    return "\n".join([f"Hessian by {args.method} ({', '.join(r.variables)}):", *rows, f"[{r.cost.summary()}]"])
+
+
+def _jacobian(args) -> str:
+    from .api import jacobian
+
+    r = jacobian(list(args.expressions), at=args.at, method=args.method)
+    if args.json:
+        return json.dumps(_as_json(r), indent=2)
+    rows = [" ".join(f"{float(x):>14.8g}" for x in row) for row in np.asarray(r.jacobian)]
+    return "\n".join([f"Jacobian by {args.method} (rows: outputs; columns: {', '.join(r.variables)}):", *rows,
+                      f"[{r.cost.summary()}]"])
+
+
+def _graph(args) -> str:
+    from .draw import draw
+
+    draw(args.expression, at=args.at, show=args.show, wrt=args.wrt, path=args.output)
+    return f"wrote {args.output}"
+
+
+def _study(args) -> str:
+    from . import studies
+    from .api import METHODS
+
+    result = studies.run(args.family, sizes=args.sizes, methods=args.methods or METHODS, repeats=args.repeats,
+                         variant=args.variant, progress=sys.stderr.isatty())
+    lines = [studies.report(result, y=args.y)]
+    if args.output:
+        studies.plot(result, y=args.y, path=args.output)
+        lines.append(f"wrote {args.output}")
+    if args.csv:
+        result.to_csv(args.csv)
+        lines.append(f"wrote {args.csv}")
+    return "\n".join(lines)
+
+
+def _train(args) -> str:
+    from . import datasets, nn, optim
+    from .errors import BindingError
+
+    network, lr, epochs, batch = _TRAINING[args.dataset]
+    lr = lr if args.lr is None else args.lr
+    epochs = epochs if args.epochs is None else args.epochs
+    if not (np.isfinite(lr) and lr > 0):
+        raise BindingError(f"--lr must be a positive number, got {lr}")
+    validation = None
+    if args.dataset == "digits":
+        X, y, X_test, y_test = datasets.digits(seed=args.seed)
+        validation = (X_test, y_test)
+    else:
+        X, y = getattr(datasets, args.dataset)()
+    net = nn.MLP(**network, seed=args.seed)
+    optimizer = getattr(optim, _OPTIMIZERS[args.optimizer])(lr=lr)
+    history = nn.train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch, validation=validation,
+                       seed=args.seed, progress=sys.stderr.isatty())
+    lines = [f"{net}", f"{optimizer}, {epochs} epochs, {history.steps} steps, "
+                       f"{sum(history.seconds):.2f} s: loss {history.loss[-1]:.6g}"]
+    if history.accuracy:
+        lines.append(f"training accuracy {history.accuracy[-1]:.4f}")
+    if history.val_accuracy:
+        lines.append(f"test accuracy {history.val_accuracy[-1]:.4f}")
+    if args.dataset == "sine":
+        lines.append(f"largest error on [-pi, pi]: {float(np.max(np.abs(net.forward(X) - y))):.4g}")
+    return "\n".join(lines)
 
 
 def _diff(args) -> str:
@@ -93,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import run
 
             run()
-        elif args.command == "diff":
-            print(_diff(args))
+        else:
+            print({"diff": _diff, "hessian": _hessian, "jacobian": _jacobian, "graph": _graph, "study": _study,
+                   "train": _train}[args.command](args))
     except DiffkitError as exc:
         first_line = str(exc).splitlines()[0]
         print(f"diffkit: error: {first_line}", file=sys.stderr)

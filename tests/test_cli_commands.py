@@ -1,0 +1,74 @@
+"""The command line's verbs beyond diff: hessian, jacobian, graph, study, train — real output, one-line errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from diffkit.cli import main
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_hessian_prints_the_matrix_and_its_cost(capsys):
+    status, out, _ = run(capsys, "hessian", "x**2*y + sin(y)", "--at", "x=1,y=2")
+    assert status == 0
+    assert "Hessian by reverse (x, y)" in out
+    assert np.allclose([float(v) for v in out.splitlines()[1].split()], [4, 2])
+    assert np.allclose([float(v) for v in out.splitlines()[2].split()], [2, -np.sin(2)])
+    assert "1 fwd + 3 bwd sweeps" in out
+
+
+def test_hessian_json(capsys):
+    status, out, _ = run(capsys, "hessian", "x*y**2", "--at", "x=1,y=3", "--method", "forward", "--json")
+    assert status == 0
+    assert np.allclose(json.loads(out)["derivative"], [[0, 6], [6, 2]])
+
+
+def test_jacobian_of_two_expressions(capsys):
+    status, out, _ = run(capsys, "jacobian", "x*y", "x + sin(y)", "--at", "x=1,y=2")
+    assert status == 0
+    rows = [[float(v) for v in line.split()] for line in out.splitlines()[1:3]]
+    assert np.allclose(rows, [[2, 1], [1, np.cos(2)]])
+
+
+def test_graph_writes_the_picture(capsys, tmp_path):
+    path = tmp_path / "graph.svg"
+    status, out, _ = run(capsys, "graph", "log(x1) + x1*x2 - sin(x2)", "--at", "x1=2,x2=5", "--show", "adjoints",
+                         "-o", str(path))
+    assert status == 0 and path.stat().st_size > 1000 and "wrote" in out
+    assert "adj = 5.5" in path.read_text()
+
+
+def test_study_writes_plot_and_csv(capsys, tmp_path):
+    plot, table = tmp_path / "cost.png", tmp_path / "cost.csv"
+    status, out, _ = run(capsys, "study", "gradient_vs_inputs", "--sizes", "2,4,8", "--methods", "forward,reverse",
+                         "--repeats", "1", "-o", str(plot), "--csv", str(table))
+    assert status == 0 and plot.stat().st_size > 1000
+    assert "reverse" in out and "forward" in out
+    assert len(table.read_text().splitlines()) == 1 + 3 * 2
+
+
+def test_train_xor(capsys):
+    status, out, _ = run(capsys, "train", "xor")
+    assert status == 0
+    assert "training accuracy 1.0000" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("graph", "x+", "-o", "x.png"), "invalid syntax"),
+    (("graph", "x*y", "--show", "values", "-o", "x.png"), "at"),
+    (("train", "xor", "--lr", "-1"), "--lr must be a positive number"),
+    (("study", "nope"), "unknown study family 'nope'"),
+    (("hessian", "x*y", "--at", "x=1"), "no value given for variable(s) y"),
+])
+def test_bad_arguments_are_one_line_errors(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert err.startswith("diffkit: error:") and message in err
+    assert "Traceback" not in err
