@@ -21,7 +21,7 @@ from .convert import as_graph
 from .errors import BindingError, MethodError
 from .graph import Graph, as_float_array, as_result
 from .methods import forward, numeric, reverse, symbolic
-from .result import Computed, Result
+from .result import Computed, Result, join_blocks
 
 METHODS = ("symbolic", "numeric", "forward", "reverse")
 _MODULES = {"symbolic": symbolic, "numeric": numeric, "forward": forward, "reverse": reverse}
@@ -214,14 +214,7 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Resu
 
 def _flat_hessian(request: _Request, blocks: list[list]) -> np.ndarray:
     """A tensor graph's Hessian as one matrix over all entries, each variable raveled, in ``wrt`` order."""
-    sizes = [int(np.prod(request.shape_of(name))) for name in request.wrt]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    matrix = np.zeros((offsets[-1], offsets[-1]))
-    for i, row in enumerate(blocks):
-        for j, block in enumerate(row):
-            if block is not None:
-                matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]] = np.reshape(block, (sizes[i], sizes[j]))
-    return matrix
+    return join_blocks(blocks, [request.shape_of(name) for name in request.wrt])
 
 
 def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: str = "reverse", **options) -> Result:

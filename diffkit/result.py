@@ -101,3 +101,29 @@ class Computed:
     cost: Cost
     error_estimate: object = None
     diagnostics: list[str] = field(default_factory=list)  # e.g. the numeric method's cancellation report
+
+
+def _offsets(shapes: list[tuple]) -> list[int]:
+    """Where each raveled variable starts in one vector of all entries (and where the last ends)."""
+    offsets = [0]
+    for shape in shapes:
+        offsets.append(offsets[-1] + int(np.prod(shape)))
+    return offsets
+
+
+def split_blocks(matrix: np.ndarray, shapes: list[tuple]) -> list[list[np.ndarray]]:
+    """A matrix over all entries of the variables (each raveled, in order) as blocks shaped shapes[i] + shapes[j]."""
+    at = _offsets(shapes)
+    return [[matrix[at[i]:at[i + 1], at[j]:at[j + 1]].reshape(a + b) for j, b in enumerate(shapes)]
+            for i, a in enumerate(shapes)]
+
+
+def join_blocks(blocks: list[list], shapes: list[tuple]) -> np.ndarray:
+    """The inverse of ``split_blocks``: one matrix over all entries (zeros where a block is None)."""
+    at = _offsets(shapes)
+    matrix = np.zeros((at[-1], at[-1]))
+    for i, row in enumerate(blocks):
+        for j, block in enumerate(row):
+            if block is not None:
+                matrix[at[i]:at[i + 1], at[j]:at[j + 1]] = np.reshape(block, (at[i + 1] - at[i], at[j + 1] - at[j]))
+    return matrix

@@ -134,10 +134,7 @@ def to_svg(graph_or_expr) -> str:
 
 def save(fig: Figure, path) -> None:
     """Save a figure; the format comes from the file's suffix."""
-    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
-    if suffix not in ("png", "svg", "pdf"):
-        raise MethodError(f"cannot save a diagram as {os.fspath(path)!r}: use a .png, .svg or .pdf path")
-    fig.savefig(path, format=suffix, dpi=style.DPI)
+    style.save_figure(fig, path, error=MethodError)
 
 
 # --- checks ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from matplotlib import colors as mcolors
@@ -110,12 +109,7 @@ def default_optimizers(expr=QUADRATIC) -> list[optim.Optimizer]:
 
 def _save(fig: Figure, path) -> None:
     """Write ``fig`` to ``path`` when given, in the format its suffix names."""
-    if path is None:
-        return
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in ("png", "svg", "pdf"):
-        raise BindingError(f"path must end in .png, .svg or .pdf (the format is taken from the suffix), got {path!r}")
-    fig.savefig(path, format=suffix, dpi=style.DPI)
+    style.save_figure(fig, path)
 
 
 def _clean(ax) -> None:

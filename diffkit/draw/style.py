@@ -6,6 +6,9 @@ Cost plots (issue 4's studies) and diagrams reuse these, so "reverse mode" is th
 from __future__ import annotations
 
 import math
+import os
+
+from ..errors import BindingError
 
 # Colour per differentiation method (colour-blind-safe Okabe-Ito palette).
 METHOD_COLORS = {
@@ -61,3 +64,14 @@ def fmt(value, precision: int = 4) -> str:
     if x == int(x) and abs(x) < 1e6:
         return str(int(x))
     return f"{x:.{precision}g}"
+
+
+def save_figure(fig, path, error: type[Exception] = BindingError) -> None:
+    """Write a figure to ``path`` (nothing when None), in the format its suffix names: .png, .svg or .pdf."""
+    if path is None:
+        return
+    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if suffix not in ("png", "svg", "pdf"):
+        raise error(f"path must end in .png, .svg or .pdf (the format is taken from the suffix), got "
+                    f"{os.fspath(path)!r}")
+    fig.savefig(path, format=suffix, dpi=DPI)

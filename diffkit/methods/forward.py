@@ -17,7 +17,7 @@ from ..dual import _METER, Dual, forward_step, nbytes
 from ..errors import MethodError
 from ..graph import Plan, constant_value, points_of
 from ..limits import check_memory
-from ..result import Computed
+from ..result import Computed, split_blocks
 
 
 def sweep(plan: Plan, values: dict, tangents: dict, meter: Meter, lead: int = 0,
@@ -231,10 +231,7 @@ def _tensor_hessian(graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
             matrix[p, q] = matrix[q, p] = 0.0 if h is None else float(np.sum(_strip(h)))
     if value is None:
         value = sweep(graph.plan, bound, {}, meter)[0][0]
-    offsets = np.concatenate([[0], np.cumsum([bound[name].size for name in wrt])]).astype(int)
-    rows = [[matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]].reshape(bound[a].shape + bound[b].shape)
-             for j, b in enumerate(wrt)] for i, a in enumerate(wrt)]
-    return Computed([value], rows, meter.finish())
+    return Computed([value], split_blocks(matrix, [bound[name].shape for name in wrt]), meter.finish())
 
 
 def hessian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Computed:

@@ -30,7 +30,7 @@ from ..cost import Meter
 from ..errors import MethodError
 from ..graph import Graph, points_of, run_plan
 from ..limits import check_memory
-from ..result import Computed
+from ..result import Computed, split_blocks
 
 EPS = np.finfo(np.float64).eps
 SCHEMES = ("central", "forward", "richardson", "complex")
@@ -293,9 +293,7 @@ def _tensor_hessian(f, bound: dict, wrt: tuple[str, ...], step, meter: Meter) ->
     point = {label: np.float64(bound[name].flat[k]) for label, (name, k) in zip(labels, entries, strict=True)}
     flat = _second_differences(f_entries, point, tuple(labels), step)
     matrix = np.array([[0.0 if x is None else float(np.asarray(x).item()) for x in row] for row in flat])
-    offsets = np.concatenate([[0], np.cumsum([bound[name].size for name in wrt])]).astype(int)
-    rows = [[matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]].reshape(bound[a].shape + bound[b].shape)
-             for j, b in enumerate(wrt)] for i, a in enumerate(wrt)]
+    rows = split_blocks(matrix, [bound[name].shape for name in wrt])
     meter.details["scheme"] = "second differences"
     meter.details["entries perturbed"] = len(entries)
     return Computed([f(bound)[0]], rows, meter.finish())

@@ -236,30 +236,24 @@ def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int
     plan = graph.plan
     builder = GraphBuilder(simplify=True, base=graph)
     handle = {node: Expr(builder, node) for node in plan.nodes}
-    active = plan.active(wrt)
     target = plan.outputs[output]
     adjoints: dict[int, Expr] = {target: Expr(builder, builder.constant(1.0))}
-    for step in reversed(plan.steps):
+    for step, targets, _ in plan.backward_program(wrt):
         g = adjoints.get(step.out)
-        if g is None or not active[step.out]:
+        if g is None:
             continue
         args = [handle[plan.nodes[a]] for a in step.args]
         out = handle[step.node]
-        for i, a in enumerate(step.args):
-            if not active[a]:
-                continue
+        for i, a in targets:
             if step.primitive.tensor:
-                if step.primitive.differentiable is not None and not step.primitive.differentiable[i]:
+                contribution = step.primitive.vjp(functions, g, out, args, i, **step.params)
+            else:
+                partial = step.primitive.partials[i](functions, out, *args)
+                if is_constant(partial, 0):
                     continue
-                adjoints[a] = _accumulate(adjoints.get(a), step.primitive.vjp(functions, g, out, args, i,
-                                                                              **step.params))
-                continue
-            partial = step.primitive.partials[i](functions, out, *args)
-            if is_constant(partial, 0):
-                continue
-            contribution = g * partial
-            if plan.tensor:  # shapes are not known while emitting: sum back to the argument's (free if equal)
-                contribution = functions.sum_like(contribution, args[i])
+                contribution = g * partial
+                if plan.tensor:  # shapes are not known while emitting: sum back to the argument's (free if equal)
+                    contribution = functions.sum_like(contribution, args[i])
             adjoints[a] = contribution if a not in adjoints else adjoints[a] + contribution
     outputs = []
     for name in wrt:
@@ -269,10 +263,6 @@ def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int
     out_name = graph.output_names[output]
     names = [f"d{out_name}/d{name}" for name in wrt]
     return builder.finish(outputs, names, graph.variables, graph.data)
-
-
-def _accumulate(total, contribution):
-    return contribution if total is None else total + contribution
 
 
 def _with_value(derived: Graph, original: Graph) -> Graph:

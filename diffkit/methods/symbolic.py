@@ -29,7 +29,7 @@ from ..errors import MethodError, SwellError
 from ..graph import Graph, points_of, sympy_symbol
 from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
-from ..result import Computed
+from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
 
 # Budgets live in dk.limits: symbolic_size (tree nodes of the derivatives), symbolic_depth (graph levels: SymPy
@@ -358,10 +358,7 @@ def _tensor_hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size, s
     matrix = np.zeros((n, n))
     matrix[np.triu_indices(n)] = np.asarray(flat, dtype=np.float64)
     matrix = matrix + np.triu(matrix, 1).T
-    offsets = np.concatenate([[0], np.cumsum([bound[name].size for name in wrt])]).astype(int)
-    rows = [[matrix[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]].reshape(
-        bound[a].shape + bound[b].shape) for j, b in enumerate(wrt)] for i, a in enumerate(wrt)]
-    return Computed(outputs[:1], rows, meter.finish())
+    return Computed(outputs[:1], split_blocks(matrix, [bound[name].shape for name in wrt]), meter.finish())
 
 
 def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int | None = None,

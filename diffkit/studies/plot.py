@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -237,12 +236,7 @@ def _axes(ax, res: StudyResult, y: str, family: Family | None, plotted: list[flo
 
 def _save(fig: Figure, path) -> None:
     """Write ``fig`` to ``path`` when given, in the format its suffix names."""
-    if path is None:
-        return
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix not in ("png", "svg", "pdf"):
-        raise BindingError(f"path must end in .png, .svg or .pdf (the format is taken from the suffix), got {path!r}")
-    fig.savefig(path, format=suffix, dpi=style.DPI)
+    style.save_figure(fig, path)
 
 
 # --- the report -------------------------------------------------------------------------------------------------
