@@ -4,7 +4,7 @@ and the gradient obeys calculus along a random direction.
 1. forward (one sweep per entry and batched), numeric and reverse agree (exact methods 1e-10 relative, numeric
    1e-6), and reverse's emitted gradient graph evaluates to the same gradient;
 2. directional derivative: ⟨∇L, v⟩ equals forward mode's jvp along v and the central difference along v;
-3. gradient descent with a small enough step decreases a smooth loss (the gradient points uphill).
+3. a small gradient step decreases a smooth loss by step·‖∇L‖² (the gradient points uphill, and is its size).
 
 ``DIFFKIT_MLP_EXAMPLES`` (default 60) sets the examples per test.
 """
@@ -58,15 +58,16 @@ def test_methods_agree_on_random_mlps(case):
     graph = dk.gradient_graph(net.loss_graph(X, y))
     emitted = graph.evaluate(net.parameters())
     emitted = emitted if isinstance(emitted, tuple) else (emitted,)
+    # Discrepancies over the whole gradient: one parameter's part may be tiny (a saturated softmax's p - y) or
+    # exactly 0 (mae's signs cancelling), and its round-off is relative to the terms summed, not to itself.
     for method, options in (("forward", {}), ("forward", {"batch": True})):
         other = net.gradient(X, y, method=method, **options)
-        for name in net.parameter_names:
-            assert dk.discrepancy(other[name], reverse[name]) <= EXACT, (method, options, name)
-    # numeric: relative to the whole gradient (one parameter's may be exactly 0 when mae's signs cancel)
+        assert dk.discrepancy(other.as_array().ravel(), reverse.as_array().ravel()) <= EXACT, (method, options)
     numeric = net.gradient(X, y, method="numeric")
-    assert dk.discrepancy(numeric.as_array(), reverse.as_array()) <= NUMERIC
-    for name, value in zip(net.parameter_names, emitted, strict=True):
-        assert dk.discrepancy(np.broadcast_to(value, reverse[name].shape), reverse[name]) <= EXACT, name
+    assert dk.discrepancy(numeric.as_array().ravel(), reverse.as_array().ravel()) <= NUMERIC
+    emitted = np.concatenate([np.ravel(np.broadcast_to(value, reverse[name].shape))
+                              for name, value in zip(net.parameter_names, emitted, strict=True)])
+    assert dk.discrepancy(emitted, reverse.as_array().ravel()) <= EXACT
 
 
 @settings(max_examples=EXAMPLES)
@@ -93,9 +94,11 @@ def test_a_small_gradient_step_decreases_the_loss(case):
     norm2 = sum(float(np.sum(grad[name] ** 2)) for name in net.parameter_names)
     if norm2 < 1e-12:  # at a stationary point already
         return
-    step = 1e-4 / np.sqrt(norm2)
+    step = 1e-6  # small against any curvature here, so the first-order term dominates
     net.set_parameters({name: value - step * grad[name] for name, value in net.parameters().items()})
     after = net.loss(X, y)
-    # first order: L decreases by step·‖∇L‖² (up to the O(step²) curvature term)
-    assert after < before
-    assert (before - after) == np.float64(step * norm2) or abs((before - after) / (step * norm2) - 1) < 1e-2
+    # first order: L decreases by step·‖∇L‖², up to the O(step²) curvature term and the loss's own rounding
+    expected = step * norm2
+    rounding = 8 * np.finfo(float).eps * max(abs(before), abs(after))
+    assert abs((before - after) - expected) <= 1e-2 * expected + rounding
+    assert after < before or expected <= rounding
