@@ -48,38 +48,65 @@ class Comparison:
         pair = max(self.discrepancies, key=lambda k: np.nan_to_num(self.discrepancies[k], nan=np.inf))
         return pair, self.discrepancies[pair]
 
-    def __str__(self) -> str:
-        first = next(iter(self.results.values()))
-        point = ", ".join(f"{k}={_fmt(v)}" for k, v in self.at.items())
-        lines = [f"f = {self.expression}   at {point}", f"value: {_fmt(first.value)}", ""]
-        names = [f"d/d{v}" for v in first.variables] if first.kind == "gradient" else ["jacobian"]
-        header = ["method", *names, "ops", "flops", "sweeps / evals", "memory", "time"]
+    def rows(self) -> list[dict]:
+        """One dict per method: its answers (``d/dx`` columns, or ``jacobian``) and its cost, as plain values."""
         rows = []
         for method, r in self.results.items():
             c = r.cost
             if r.kind == "gradient":
-                answers = [_fmt(r.gradient[v]) for v in r.variables]
+                answers = {f"d/d{v}": r.gradient[v] for v in r.variables}
             else:
-                answers = [_fmt(r.jacobian)]
-            work = (f"{c.forward_sweeps} fwd + {c.backward_sweeps} bwd" if c.sweeps else f"{c.evaluations} evals")
-            rows.append([method, *answers, str(c.total_operations), str(c.flops), work,
-                         format_bytes(c.memory_bytes), f"{c.seconds * 1e3:.2f} ms"])
+                answers = _jacobian_entries(r)
+            rows.append({"method": method, **answers, "operations": c.total_operations, "flops": c.flops,
+                         "forward_sweeps": c.forward_sweeps, "backward_sweeps": c.backward_sweeps,
+                         "evaluations": c.evaluations, "memory_bytes": c.memory_bytes, "seconds": c.seconds})
+        return rows
+
+    def table(self, timing: bool = True) -> str:
+        """The printable table; ``timing=False`` leaves out the time column, the only one that varies per run."""
+        first = next(iter(self.results.values()))
+        point = ", ".join(f"{k}={_fmt(v)}" for k, v in self.at.items())
+        lines = [f"f = {self.expression}   at {point}", f"value: {_fmt(first.value)}", ""]
+        names = [name for name in self.rows()[0] if name != "method" and name not in _COST_COLUMNS]
+        header = ["method", *names, "ops", "flops", "sweeps / evals", "memory"] + (["time"] if timing else [])
+        rows = []
+        for row in self.rows():
+            work = (f"{row['forward_sweeps']} fwd + {row['backward_sweeps']} bwd"
+                    if row["forward_sweeps"] + row["backward_sweeps"] else f"{row['evaluations']} evals")
+            cells = [row["method"], *(_fmt(row[name]) for name in names), str(row["operations"]),
+                     str(row["flops"]), work, format_bytes(row["memory_bytes"])]
+            rows.append(cells + ([f"{row['seconds'] * 1e3:.2f} ms"] if timing else []))
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
         lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
         pair, worst = self.largest_discrepancy
         if pair is not None:
             lines += ["", f"largest relative discrepancy: {worst:.2e} ({pair[0]} vs {pair[1]})"]
         numeric = self.results.get("numeric")
         if numeric is not None and numeric.error_estimate is not None:
-            estimate = max(float(np.nanmax(np.abs(np.asarray(v)), initial=0.0))
-                           for v in numeric.error_estimate.values())
+            parts = numeric.error_estimate  # {variable: estimate} for a gradient, one array for a Jacobian
+            parts = parts.values() if isinstance(parts, dict) else [parts]
+            estimate = max(float(np.nanmax(np.abs(np.asarray(v)), initial=0.0)) for v in parts)
             lines.append(f"numeric method's own error estimate: {estimate:.1e} (absolute)")
         lines += [f"note: {finding}" for finding in self.findings]
         diagnostics = {m: r.diagnostics for m, r in self.results.items() if r.diagnostics}
         lines += [f"{m}: {'; '.join(d)}" for m, d in diagnostics.items()]
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+_COST_COLUMNS = ("operations", "flops", "forward_sweeps", "backward_sweeps", "evaluations", "memory_bytes", "seconds")
+
+
+def _jacobian_entries(r: Result) -> dict:
+    """A small Jacobian's entries as columns ``df1/dx``; a large or batched one as one ``jacobian`` column."""
+    jac = np.asarray(r.jacobian)
+    if jac.ndim != 2 or jac.size > 8:
+        return {"jacobian": jac}
+    return {f"df{i + 1}/d{v}": jac[i, j] for i in range(jac.shape[0]) for j, v in enumerate(r.variables)}
 
 
 def _fmt(x) -> str:
