@@ -1,7 +1,7 @@
 """The user-facing verbs: gradient, jacobian, hessian, derivative, jvp, vjp, grad, value_and_grad.
 
 Every verb takes an expression (text, SymPy, a Graph, a function of diffkit operations), the point ``at``
-({variable: value}), and a ``method``; it returns a :class:`Result` carrying the answer and its cost.
+({variable: value}), and a ``method``; it returns a ``Result`` carrying the answer and its cost.
 
 Points: variables bound to arrays form a *batch of points* (all primitives are elementwise), and each
 derivative then has the batch's shape — what ``jax.vmap(jax.grad(f))`` gives.
@@ -154,7 +154,36 @@ class _Request:
 
 
 def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
-    """∂f/∂v for each variable v of a scalar expression, as ``result.gradient`` ({name: value})."""
+    """∂f/∂v for each variable v of a scalar expression, with what computing it cost.
+
+    Args:
+        expr: the expression: text such as ``"log(x1) + x1*x2"`` (parsed through a whitelist, never executed), a
+            SymPy expression, a ``Graph``, or a Python function of diffkit operations (traced).
+        at: the point, ``{variable: value}``. Numbers give one point; NumPy arrays give a batch of points
+            (broadcast together), or, in a tensor graph (one with matmul, sum, ...), the tensors themselves.
+        method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"`` (see ``METHODS``).
+        wrt: the variables to differentiate by (a name or a list); default: all, in natural order (x2 before x10).
+        **options: passed to the method: ``errors="warn" | "raise" | "ignore"`` for domain trouble (all);
+            numeric ``scheme="central" | "forward" | "richardson" | "complex"``, ``step=``,
+            ``error_estimate=True``; forward ``batch=True`` (one sweep carrying all tangents); symbolic
+            ``max_size=``, ``seconds=`` (budgets against expression swell).
+
+    Returns:
+        A ``Result``: ``.gradient`` is ``{variable: ∂f/∂variable}`` (each shaped like the batch of points, or like
+        its variable in a tensor graph), ``.value`` is f, ``.cost`` the operations, flops, sweeps or
+        evaluations, memory and seconds.
+
+    Raises:
+        ParseError: the text is not an expression diffkit reads (the message points at the column).
+        BindingError: a variable has no value, a value is not a number, or shapes do not fit.
+        MethodError: an unknown method or option, or a request the method cannot serve.
+        SwellError: the symbolic method's expression outgrew its budget.
+
+    Example:
+        >>> r = gradient("log(x1) + x1*x2 - sin(x2)", at={"x1": 2.0, "x2": 5.0})
+        >>> r.gradient["x1"], round(r.gradient["x2"], 6), r.cost.backward_sweeps
+        (5.5, 1.716338, 1)
+    """
     request = _Request(expr, at, wrt)
     request.require_scalar("gradient")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
@@ -182,7 +211,38 @@ def _gradient_result(request: _Request, method: str, computed: Computed) -> Resu
 
 
 def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Result:
-    """∂fᵢ/∂vⱼ for a list of expressions (or a multi-output graph): shape (outputs, variables[, *batch])."""
+    """∂fᵢ/∂vⱼ for several outputs: a list of expressions, or a graph with several outputs.
+
+    Forward mode takes one sweep per variable, reverse mode one forward sweep and one backward sweep per output:
+    the cost shows which is cheaper for the Jacobian's shape.
+
+    Args:
+        exprs: the expressions (a list), each: text such as ``"log(x1) + x1*x2"`` (parsed through a whitelist, never executed), a
+            SymPy expression, a ``Graph``, or a Python function of diffkit operations (traced).
+        at: the point, ``{variable: value}``. Numbers give one point; NumPy arrays give a batch of points
+            (broadcast together), or, in a tensor graph (one with matmul, sum, ...), the tensors themselves.
+        method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"`` (see ``METHODS``).
+        wrt: the variables to differentiate by (a name or a list); default: all, in natural order (x2 before x10).
+        **options: passed to the method: ``errors="warn" | "raise" | "ignore"`` for domain trouble (all);
+            numeric ``scheme="central" | "forward" | "richardson" | "complex"``, ``step=``,
+            ``error_estimate=True``; forward ``batch=True`` (one sweep carrying all tangents); symbolic
+            ``max_size=``, ``seconds=`` (budgets against expression swell).
+
+    Returns:
+        A ``Result`` whose ``.jacobian`` has shape (outputs, variables[, *batch]); for a tensor graph, one
+        ``{variable: block}`` per output, each block shaped output shape + variable shape.
+
+    Raises:
+        ParseError: the text is not an expression diffkit reads (the message points at the column).
+        BindingError: a variable has no value, a value is not a number, or shapes do not fit.
+        MethodError: an unknown method or option, or a request the method cannot serve.
+        SwellError: the symbolic method's expression outgrew its budget.
+
+    Example:
+        >>> jacobian(["x*y", "sin(x)"], at={"x": 0.0, "y": 2.0}, method="forward").jacobian
+        array([[2., 0.],
+               [1., 0.]])
+    """
     request = _Request(exprs, at, wrt)
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
     if request.tensor:  # one {variable: block} per output, each block shaped output shape + variable shape
@@ -201,7 +261,39 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
 
 
 def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
-    """∂²f/∂vᵢ∂vⱼ of a scalar expression: shape (variables, variables[, *batch])."""
+    """∂²f/∂vᵢ∂vⱼ of a scalar expression.
+
+    Reverse mode differentiates its own gradient graph again (reverse-over-reverse; ``over="forward"`` for
+    forward-over-reverse), forward mode nests dual numbers, numeric takes second differences, symbolic
+    differentiates twice.
+
+    Args:
+        expr: the expression: text such as ``"log(x1) + x1*x2"`` (parsed through a whitelist, never executed), a
+            SymPy expression, a ``Graph``, or a Python function of diffkit operations (traced).
+        at: the point, ``{variable: value}``. Numbers give one point; NumPy arrays give a batch of points
+            (broadcast together), or, in a tensor graph (one with matmul, sum, ...), the tensors themselves.
+        method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"`` (see ``METHODS``).
+        wrt: the variables to differentiate by (a name or a list); default: all, in natural order (x2 before x10).
+        **options: passed to the method: ``errors="warn" | "raise" | "ignore"`` for domain trouble (all);
+            numeric ``scheme="central" | "forward" | "richardson" | "complex"``, ``step=``,
+            ``error_estimate=True``; forward ``batch=True`` (one sweep carrying all tangents); symbolic
+            ``max_size=``, ``seconds=`` (budgets against expression swell).
+
+    Returns:
+        A ``Result`` whose ``.hessian`` has shape (variables, variables[, *batch]); for a tensor graph, one matrix
+        over all entries of the variables, each raveled, in ``wrt`` order.
+
+    Raises:
+        ParseError: the text is not an expression diffkit reads (the message points at the column).
+        BindingError: a variable has no value, a value is not a number, or shapes do not fit.
+        MethodError: an unknown method or option, or a request the method cannot serve.
+        SwellError: the symbolic method's expression outgrew its budget.
+
+    Example:
+        >>> hessian("x**2 * y", at={"x": 1.0, "y": 3.0}).hessian
+        array([[6., 2.],
+               [2., 0.]])
+    """
     request = _Request(expr, at, wrt)
     request.require_scalar("hessian")
     computed = _call(method, "hessian", request.graph, request.bound, request.wrt, **options)
@@ -218,7 +310,29 @@ def _flat_hessian(request: _Request, blocks: list[list]) -> np.ndarray:
 
 
 def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: str = "reverse", **options) -> Result:
-    """dᵏf/dxᵏ in one variable (``wrt`` may be left out when there is only one)."""
+    """dᵏf/dxᵏ in one variable, for k = 1 … ``MAX_ORDER`` (the numeric method stops at 2).
+
+    Args:
+        expr: a scalar expression (text, SymPy, Graph or traced function) of scalar variables.
+        wrt: the variable; may be left out when there is only one.
+        order: k, a whole number from 1 to ``MAX_ORDER`` (8).
+        at: the point ``{variable: value}``; arrays give a batch of points.
+        method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"``.
+        **options: passed to the method (see ``gradient``).
+
+    Returns:
+        A ``Result`` whose ``.derivative`` is dᵏf/dxᵏ at the point(s).
+
+    Raises:
+        ParseError: the text is not an expression diffkit reads (the message points at the column).
+        BindingError: a variable has no value, a value is not a number, or shapes do not fit.
+        MethodError: an unknown method or option, or a request the method cannot serve.
+        SwellError: the symbolic method's expression outgrew its budget.
+
+    Example:
+        >>> round(derivative("2/sin(exp(-x))", order=2, at={"x": -4.499}, method="forward").derivative, 2)
+        23553.41
+    """
     request = _Request(expr, at, wrt)
     request.require_scalar("derivative")
     if request.tensor:
@@ -235,10 +349,17 @@ def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: st
 
 
 def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Result:
-    """J·v: the directional derivative of every output along the tangent ``tangents`` ({variable: value}).
+    """J·v: the directional derivative of every output along ``tangents`` ({variable: value}).
 
     Forward mode and the numeric method do this in one sweep / two evaluations; symbolic and reverse mode
-    build the Jacobian first (the cost shows the difference).
+    build the Jacobian first (the cost shows the difference). Variables left out of ``tangents`` have tangent 0.
+
+    Returns:
+        A ``Result`` whose ``.derivative`` is J·v (one value per output: a tuple when there are several).
+
+    Example:
+        >>> jvp("x*y", at={"x": 2.0, "y": 3.0}, tangents={"x": 1.0, "y": 1.0}).derivative
+        5.0
     """
     request = _Request(expr, at)
     directions = _directions(request, tangents, "tangents")
@@ -260,9 +381,16 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
 
 
 def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> Result:
-    """uᵀJ: the gradient of Σᵢ uᵢ·outputᵢ ({variable: value}); ``cotangents`` has one entry per output.
+    """uᵀJ: the gradient of Σᵢ uᵢ·outputᵢ, with ``cotangents`` = [u₁, …] one per output (default [1] for one).
 
     Reverse mode does this in one backward sweep; the other methods build the Jacobian first.
+
+    Returns:
+        A ``Result`` whose ``.derivative`` is ``{variable: value}``.
+
+    Example:
+        >>> vjp(["x*y", "x + y"], at={"x": 2.0, "y": 3.0}, cotangents=[1.0, 10.0]).derivative
+        {'x': 13.0, 'y': 12.0}
     """
     request = _Request(expr, at)
     m = len(request.graph.outputs)
@@ -385,7 +513,14 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
     """Reverse mode's gradient written as a Graph (the original extended by its adjoint computation).
 
     Its outputs are ∂y/∂v for each variable; ``with_value=True`` keeps the original output y as a last output,
-    so the graph holds the whole extended computation (what a picture of it should show)."""
+    so the graph holds the whole extended computation (what a picture of it should show). The result is a graph
+    like any other: evaluate it, draw it, differentiate it again (gradients of gradients).
+
+    Example:
+        >>> g = gradient_graph("log(x1) + x1*x2 - sin(x2)")
+        >>> [g.expression(node) for node in g.outputs]
+        ['x2 + 1/x1', '-cos(x2) + x1']
+    """
     graph = as_graph(expr)
     if not graph.is_scalar_output:
         raise MethodError("gradient_graph needs a single output")
@@ -404,7 +539,13 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
 
 
 def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
-    """Like ``jax.grad``: a function ``at -> {variable: derivative}``, the graph built once."""
+    """Like ``jax.grad``: a function ``at -> {variable: derivative}``, the graph built once.
+
+    Example:
+        >>> df = grad("x**3 + y")
+        >>> df({"x": 2.0, "y": 0.0}), df(x=1.0, y=5.0)
+        ({'x': 12.0, 'y': 1.0}, {'x': 3.0, 'y': 1.0})
+    """
     graph = as_graph(expr)
     _module(method)
 
@@ -417,7 +558,13 @@ def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
 def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn", **options) -> Callable:
     """Like ``jax.value_and_grad``: a function ``at -> (value, {variable: derivative})``, for loops that ask for
     gradients again and again (training). The graph, the variables, the method and its options are checked once;
-    each call checks only its point. The last call's ``Cost`` is on the function: ``f.cost``."""
+    each call checks only its point. The last call's ``Cost`` is on the function: ``f.cost``.
+
+    Example:
+        >>> f = value_and_grad("x**2 * y")
+        >>> f(x=3.0, y=2.0)
+        (18.0, {'x': 12.0, 'y': 9.0})
+    """
     graph = as_graph(expr)
     names = _checked_wrt(graph, wrt)
     if not graph.is_scalar_output:

@@ -19,7 +19,19 @@ from .ops import NUMPY, PRIMITIVES, Primitive
 
 @dataclass
 class Cost:
-    """The work one method did for one request."""
+    """The work one method did for one request: every ``Result`` carries one as ``result.cost``.
+
+    Attributes:
+        method: the method that did the work.
+        operations: primitive applications by primitive name (``total_operations`` sums them).
+        flops: Σ primitive flop weight × elements (a matmul counts 2mnk).
+        forward_sweeps: passes over the graph in evaluation order (values, tangents).
+        backward_sweeps: passes in reverse order (adjoints).
+        evaluations: whole-function evaluations (numeric method; symbolic: calls of the compiled derivative).
+        memory_bytes: peak bytes the method held beyond the inputs (tape, tangents, adjoints).
+        seconds: wall-clock time of the request.
+        details: method-specific figures (symbolic expression sizes, numeric steps, ...).
+    """
 
     method: str
     operations: dict[str, int] = field(default_factory=dict)  # primitive applications, by primitive name

@@ -4,14 +4,14 @@ Every function is deterministic (randomness comes only from ``np.random.default_
 state) and returns NumPy arrays: inputs ``X`` are float64 of shape ``(N, D)``; classification labels are int64
 class indices of shape ``(N,)``; regression and reconstruction targets are float64 of shape ``(N, D)``.
 
-- :func:`xor` -- the four XOR points: the smallest problem no linear model solves; one hidden layer does.
-- :func:`encoder` -- the 8-3-8 identity encoder: a narrow hidden layer must invent a compact (binary-like) code.
-- :func:`sine` -- samples of ``sin`` on ``[-pi, pi]``: universal approximation of a smooth 1-D function.
-- :func:`moons` -- two interleaving half circles: a curved decision boundary in 2-D.
-- :func:`spirals` -- interleaved spirals: a hard, highly non-linear boundary that needs depth or width.
-- :func:`digits` -- scikit-learn's bundled 8x8 handwritten digits: a real 10-class problem (needs the
+- ``xor`` -- the four XOR points: the smallest problem no linear model solves; one hidden layer does.
+- ``encoder`` -- the 8-3-8 identity encoder: a narrow hidden layer must invent a compact (binary-like) code.
+- ``sine`` -- samples of ``sin`` on ``[-pi, pi]``: universal approximation of a smooth 1-D function.
+- ``moons`` -- two interleaving half circles: a curved decision boundary in 2-D.
+- ``spirals`` -- interleaved spirals: a hard, highly non-linear boundary that needs depth or width.
+- ``digits`` -- scikit-learn's bundled 8x8 handwritten digits: a real 10-class problem (needs the
   optional extra, ``pip install "diffkit[datasets]"``).
-- :func:`one_hot` -- turns class indices into the one-hot targets a softmax/cross-entropy loss expects.
+- ``one_hot`` -- turns class indices into the one-hot targets a softmax/cross-entropy loss expects.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ more for each entry or direction that disagreed (the ``2h`` re-evaluation), so
 The user's arrays are never modified: every call of ``loss_fn`` and ``grad_fn`` receives a new dict of new float64
 copies (parameters given as numbers arrive as Python floats), so the functions may even modify what they receive.
 Exceptions raised inside ``loss_fn`` or ``grad_fn`` propagate unchanged; values they return that cannot be a loss or
-a gradient raise :class:`~diffkit.errors.BindingError` saying what is wrong.
+a gradient raise ``diffkit.errors.BindingError`` saying what is wrong.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ class ParameterCheck:
 
 @dataclass
 class GradientCheck:
-    """The verdict of :func:`check_gradient`; ``print`` it for a report, or call :meth:`raise_if_failed`.
+    """The verdict of ``check_gradient``; ``print`` it for a report, or call ``raise_if_failed``.
 
     ``ok`` is true when no checked entry and no direction failed (inconclusive ones do not fail).
     ``evaluations`` counts the calls of ``loss_fn``: ``2 * (len(directions) + Σ checked + reevaluated)``, where
@@ -147,7 +147,7 @@ class GradientCheck:
     atol: float = 1e-8
 
     def raise_if_failed(self) -> GradientCheck:
-        """Raise :class:`~diffkit.errors.DiffkitError` with the report if the check failed; else return ``self``."""
+        """Raise ``diffkit.errors.DiffkitError`` with the report if the check failed; else return ``self``."""
         if not self.ok:
             raise DiffkitError(str(self))
         return self
@@ -241,7 +241,7 @@ def check_gradient(
     ``eps^(1/3) * max(1, |θ|)``. ``rtol``, ``atol``: see "Errors and verdicts". ``seed``: seeds the directions and
     the sampled entries (``None``: fresh randomness).
 
-    Returns a :class:`GradientCheck`. Raises :class:`~diffkit.errors.BindingError` for malformed input or outputs;
+    Returns a ``GradientCheck``. Raises ``diffkit.errors.BindingError`` for malformed input or outputs;
     exceptions raised inside ``loss_fn`` or ``grad_fn`` propagate unchanged.
     """
     _check_options(loss_fn, grad_fn, directions, coordinates, step, rtol, atol, seed)

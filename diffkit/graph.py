@@ -5,7 +5,7 @@ Nodes are variables (id = the variable's name), constants (``c0``, ``c1``, ...) 
 single edge for ``x*x`` and cannot tell ``x-y`` from ``y-x``; walks therefore loop over arguments, never over
 predecessors. Identical subexpressions are one node (hash-consing), so shared work is visible and done once.
 
-networkx holds the structure (analysis, drawing, DOT text); a :class:`Plan` — a flat list of steps over integer
+networkx holds the structure (analysis, drawing, DOT text); a ``Plan`` — a flat list of steps over integer
 slots, compiled once — is what the engines execute.
 """
 

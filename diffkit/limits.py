@@ -13,6 +13,18 @@ from .errors import ResourceError
 
 @dataclass
 class Limits:
+    """The budgets every request is checked against; change one on ``dk.limits`` for the session.
+
+    Attributes:
+        memory_bytes: arrays one request may hold (values, tape, tangents); past it, ``ResourceError``.
+        graph_nodes: nodes one graph may have.
+        symbolic_size: tree nodes of a symbolic derivative; past it, ``SwellError``.
+        symbolic_depth: graph levels the symbolic method accepts (SymPy recurses once per level).
+        symbolic_seconds: wall-clock budget for SymPy's differentiation and compilation.
+        symbolic_entries: scalar operations of a tensor graph written out entry by entry for SymPy.
+        symbolic_variables: scalar entries a symbolic tensor gradient differentiates by.
+    """
+
     memory_bytes: int = 2 * 1024**3  # arrays one request may hold (values, tape, tangents)
     graph_nodes: int = 5_000_000  # nodes one graph may have
     symbolic_size: int = 200_000  # tree nodes of a symbolic derivative (past this: SwellError)

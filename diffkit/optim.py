@@ -16,7 +16,7 @@ The updates, with γ the (scheduled) learning rate and g = ∇L at the current p
 =============  =====================================================================================
 ``GD``/``SGD``  θ ← θ − γg
 ``Momentum``   Δθ ← αΔθ − γg,  θ ← θ + Δθ
-``Nesterov``   the same, with the gradient taken at the look-ahead point θ + αΔθ (see :class:`Nesterov`)
+``Nesterov``   the same, with the gradient taken at the look-ahead point θ + αΔθ (see ``Nesterov``)
 ``AdaGrad``    G ← G + g²,  θ ← θ − γ g / (√G + ε)
 ``RMSProp``    S ← ρS + (1 − ρ)g²,  θ ← θ − γ g / (√S + ε)
 ``Adam``       m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ − γ m̂ / (√v̂ + ε)  (bias-corrected m̂, v̂)
@@ -198,7 +198,7 @@ class Optimizer:
 
     ``step(params, grads, hessian=None)`` returns the new parameters as a new dict (floats stay floats, arrays
     come back as new arrays of the same shape). ``grads`` must have exactly the names of ``params`` and each
-    gradient the shape of its parameter. ``hessian`` is used by :class:`Newton` only (``needs_hessian``) and
+    gradient the shape of its parameter. ``hessian`` is used by ``Newton`` only (``needs_hessian``) and
     ignored by the others.
 
     ``t`` counts the steps taken (0 before the first; the first step is t = 1); ``lr_at(t)`` is the rate used
@@ -327,7 +327,7 @@ class GD(Optimizer):
 class SGD(GD):
     """Stochastic gradient descent: the gradient-descent update θ ← θ − γ∇L, used with mini-batches.
 
-    The update is :class:`GD`'s; what makes it stochastic is the gradient it is given — that of a random
+    The update is ``GD``'s; what makes it stochastic is the gradient it is given — that of a random
     mini-batch of the data, which is what ``nn.train`` feeds it. On a plain expression it is GD exactly.
     """
 
@@ -335,7 +335,7 @@ class SGD(GD):
 class Momentum(Optimizer):
     """Gradient descent with momentum: Δθ ← αΔθ − γ∇L, θ ← θ + Δθ (Δθ = 0 before the first step).
 
-    ``nesterov=True`` gives :class:`Nesterov`'s update.
+    ``nesterov=True`` gives ``Nesterov``'s update.
     """
 
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False, schedule=None,
@@ -357,7 +357,7 @@ class Momentum(Optimizer):
     def lookahead(self, params: Mapping) -> dict:
         """θ + αΔθ for each parameter, with the current velocity Δθ (θ itself before the first step).
 
-        This is where the literal Nesterov method takes its gradient (see :class:`Nesterov`).
+        This is where the literal Nesterov method takes its gradient (see ``Nesterov``).
         """
         if not isinstance(params, Mapping):
             raise BindingError(f"{self.name}.lookahead: give params as a dict {{name: value}}")

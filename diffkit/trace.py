@@ -1,6 +1,6 @@
 """Building graphs from Python code: handles that record the primitives applied to them.
 
-``trace(f)`` calls ``f`` with one :class:`Expr` handle per parameter; every operator and every diffkit function
+``trace(f)`` calls ``f`` with one ``Expr`` handle per parameter; every operator and every diffkit function
 (``dk.sin``, ``dk.exp``, ...) applied to a handle adds a node to the graph instead of computing a number.
 The same handles are the math namespace in which reverse mode evaluates the primitives' partial rules when it
 emits its gradient as a graph, so "gradient graph" and "traced function" are one mechanism.

@@ -1,11 +1,14 @@
 """A picture of a (small) MLP: layers of neurons, every weight a line whose width is |w| and colour its sign.
 
+    >>> from diffkit import nn
     >>> from diffkit.draw.mlp import draw_mlp
     >>> fig = draw_mlp(nn.MLP([8, 3, 8], activation="sigmoid", loss="binary_cross_entropy"), path="encoder.png")
+    >>> len(fig.axes[0].patches)                        # 8 + 3 + 8 neurons and 2 bias units
+    21
 
 Neurons are ``matplotlib.patches.Circle`` patches (one per neuron), bias units small squares ("1", feeding the
 next layer with weights b_k). The weights of layer k form one ``LineCollection`` with gid ``"W{k}"``, its
-biases one with gid ``"b{k}"`` (a segment per weight). Builds a :class:`matplotlib.figure.Figure` directly,
+biases one with gid ``"b{k}"`` (a segment per weight). Builds a ``matplotlib.figure.Figure`` directly,
 never pyplot.
 """
 

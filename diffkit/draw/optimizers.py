@@ -1,11 +1,14 @@
 """Pictures of optimization: optimizer trajectories on a contour plot, and training curves of a History.
 
+    >>> from diffkit import datasets, nn, optim
     >>> from diffkit.draw.optimizers import draw_optimizers, draw_history, ROSENBROCK
     >>> fig = draw_optimizers()                       # the lecture's ill-conditioned quadratic, 7 optimizers
     >>> fig = draw_optimizers(ROSENBROCK, values=True, path="rosenbrock.png")
-    >>> fig = draw_history(nn.train(net, X, y, optimizer=optim.Adam(lr=0.1), progress=False))
+    >>> X, y = datasets.xor()
+    >>> net = nn.MLP([2, 4, 1], activation="tanh", loss="binary_cross_entropy", seed=0)
+    >>> fig = draw_history(nn.train(net, X, y, optimizer=optim.Adam(lr=0.1), epochs=50, progress=False))
 
-Every function builds a :class:`matplotlib.figure.Figure` directly (never pyplot): it works headless, leaves
+Every function builds a ``matplotlib.figure.Figure`` directly (never pyplot): it works headless, leaves
 matplotlib's global state alone, and writes ``path`` (.png, .svg or .pdf, by suffix) when one is given.
 """
 
@@ -99,7 +102,7 @@ def default_optimizers(expr=QUADRATIC) -> list[optim.Optimizer]:
     """New instances of the optimizers ``draw_optimizers`` uses by default on ``expr``.
 
     GD, Momentum, Nesterov, AdaGrad, RMSProp, Adam and Newton, with learning rates tuned for the quadratic
-    (:data:`QUADRATIC`, also used for any expression without its own preset) or for :data:`ROSENBROCK`.
+    (``QUADRATIC``, also used for any expression without its own preset) or for ``ROSENBROCK``.
     """
     preset = _preset(expr) or _PRESETS[QUADRATIC]
     return preset.optimizers()
@@ -276,7 +279,7 @@ def draw_optimizers(expr=QUADRATIC, start=None, optimizers=None, steps: int | No
     """Contour plot of a two-variable expression with each optimizer's trajectory from the same start.
 
     ``expr``: text, SymPy, a Graph or a function of exactly two variables (x on the horizontal axis: the first
-    of ``graph.variables``). :data:`QUADRATIC` (default) and :data:`ROSENBROCK` come with tuned defaults for
+    of ``graph.variables``). ``QUADRATIC`` (default) and ``ROSENBROCK`` come with tuned defaults for
     ``start``, ``steps``, ``bounds``, the optimizers and their learning rates, log-spaced levels (Rosenbrock)
     and the known ``minimum``; other expressions need ``start`` and get the quadratic's optimizers.
 

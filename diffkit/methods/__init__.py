@@ -2,5 +2,5 @@
 
 Each module offers ``jacobian``, ``hessian`` and ``derivative`` (and ``jvp``/``vjp`` where the method has a
 native way to compute them), taking a graph, the bound variable values and the variables to differentiate
-with respect to, and returning a :class:`diffkit.result.Computed`.
+with respect to, and returning a ``diffkit.result.Computed``.
 """

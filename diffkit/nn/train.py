@@ -45,7 +45,7 @@ def train(
     validation: tuple | None = None,
     shuffle: bool = True,
     seed: int | None = 0,
-    progress: bool = True,
+    progress: bool | None = None,
     method: str = "reverse",
     **options,
 ) -> History:
@@ -73,7 +73,7 @@ def train(
     rng = np.random.default_rng(seed)
     history = History()
     optimizer.reset()
-    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress, leave=False)
+    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=_hidden(progress), leave=False)
     for _ in bar:
         started = time.perf_counter()
         order = rng.permutation(samples) if shuffle else np.arange(samples)
@@ -93,7 +93,7 @@ def train(
             history.val_loss.append(net.loss(X_val, Y_val))
             if classifier:
                 history.val_accuracy.append(net.accuracy(X_val, Y_val))
-        bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
+        bar.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)  # drawn at the bar's own rate
     return history
 
 
@@ -101,3 +101,8 @@ def _count(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise BindingError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _hidden(progress: bool | None) -> bool | None:
+    """tqdm's ``disable``: None (the default) shows the bar only on a terminal, so logs and CI stay clean."""
+    return None if progress is None else not progress

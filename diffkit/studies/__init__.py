@@ -3,12 +3,16 @@ depth of an expression, the width and depth of an MLP, and for Hessians.
 
     >>> import diffkit as dk
     >>> from diffkit import studies
-    >>> res = studies.run("gradient_vs_inputs", sizes=[2, 4, 8, 16, 32], methods=dk.METHODS, repeats=3,
+    >>> res = studies.run("gradient_vs_inputs", sizes=[16, 32, 64, 128], methods=dk.METHODS, repeats=3,
     ...                   seed=0, budget_seconds=30, progress=False)
-    >>> res.fit("flops")                      # {method: exponent}: reverse ≈ 1, forward and numeric ≈ 2
+    >>> exponents = res.fit("flops")          # {method: exponent}: reverse ≈ 1, forward and numeric ≈ 2
+    >>> round(exponents["reverse"], 1), round(exponents["forward"], 1)
+    (1.0, 2.0)
     >>> fig = studies.plot(res, y="flops")    # log-log, fitted exponents, theory dashed, cut-offs marked ✕
-    >>> print(studies.report(res))            # the table, the exponents, reverse/function flop ratios
-    >>> res.to_csv("cost.csv"); res.to_json("cost.json"); studies.load("cost.json")
+    >>> report = studies.report(res)          # the table, the exponents, reverse/function flop ratios
+    >>> res.to_csv("cost.csv"); res.to_json("cost.json")
+    >>> studies.load("cost.json").rows == res.rows
+    True
 
 ``FAMILIES`` maps each family's name to it; ``FAMILIES[name].__doc__`` says what it builds and what theory
 predicts, ``.variants`` and ``.options`` what can be chosen.

@@ -1,6 +1,6 @@
 """Families of functions indexed by a size, for cost-scaling studies.
 
-A family turns a size (the number of inputs n, a depth k, a width w, ...) into a :class:`Problem`: a graph, a
+A family turns a size (the number of inputs n, a depth k, a width w, ...) into a ``Problem``: a graph, a
 point, the variables to differentiate by and a line saying what was built. It also says which verb a study
 runs on it (gradient, jacobian or hessian) and what theory predicts for each method's cost, drawn as dashed
 references in the plots:
@@ -8,7 +8,7 @@ references in the plots:
     >>> from diffkit.studies import FAMILIES
     >>> problem = FAMILIES["gradient_vs_inputs"](8, variant="rosenbrock", seed=0)
     >>> problem.inputs, problem.graph.operations
-    (8, 56)
+    (8, 55)
 
 Points, constants and data are drawn from ``numpy.random.default_rng([seed, size])``: a study is reproducible,
 and each size's problem does not depend on which other sizes were run.

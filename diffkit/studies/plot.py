@@ -1,9 +1,12 @@
 """Pictures and text of a study: log-log cost curves with fitted exponents and theory, and a report table.
 
+    >>> from diffkit import studies
+    >>> res = studies.run("gradient_vs_inputs", sizes=[2, 4, 8], methods=["forward", "reverse"], progress=False)
     >>> fig = studies.plot(res, y="flops", path="cost.png")    # .png, .svg or .pdf by suffix
-    >>> print(studies.report(res))
+    >>> print(studies.report(res))                              # doctest: +ELLIPSIS
+    gradient_vs_inputs...
 
-The figure is a :class:`matplotlib.figure.Figure` built without pyplot, in diffkit's one visual style (the
+The figure is a ``matplotlib.figure.Figure`` built without pyplot, in diffkit's one visual style (the
 methods' colours of ``diffkit.draw.style``).
 """
 
