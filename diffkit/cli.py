@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="diffkit", description="Four ways of taking a derivative, side by side, with what each costs."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="the lecture examples compared four ways")
+    demo = commands.add_parser("demo", help="the lecture examples compared four ways; -o DIR also writes "
+                                              "graphs, tables, a cost study and an MLP's training, with an index")
+    demo.add_argument("-o", "--output", default=None, help="the folder to write into (created if missing)")
     diff = commands.add_parser("diff", help="differentiate an expression with one or all methods")
     diff.add_argument("expression", help='e.g. "log(x1) + x1*x2 - sin(x2)"')
     diff.add_argument("--at", type=_point, default={}, help="the point, e.g. x1=2,x2=5")
@@ -227,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run
 
-            run()
+            run(directory=args.output)
         else:
             print({"diff": _diff, "hessian": _hessian, "jacobian": _jacobian, "graph": _graph, "study": _study,
                    "train": _train}[args.command](args))

@@ -1,13 +1,20 @@
-"""The demo: the lecture's worked examples, each differentiated four ways with what every method cost."""
+"""The demo: the lecture's worked examples, each differentiated four ways with what every method cost.
+
+``run()`` prints the tables; ``run(directory=...)`` (``diffkit demo -o DIR``) also draws the graphs, runs a cost
+study, trains an MLP and writes everything into DIR with an index (``index.html`` and ``index.md``).
+"""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
 from . import datasets, nn, optim
-from .api import derivative, gradient_graph
+from .api import METHODS, derivative, gradient_graph
 from .compare import compare
 from .parse import parse
+from .report import Report
 
 EXAMPLES = [
     (
@@ -32,54 +39,127 @@ EXAMPLES = [
         "(through log and through the product), and reverse mode sums them.",
     ),
 ]
+XOR_NET = dict(sizes=[2, 4, 1], activation="tanh", loss="binary_cross_entropy")
 
 
-def run(out=print) -> None:
-    """Print each lecture example compared four ways, then higher derivatives and a gradient graph."""
+def run(out=print, directory=None, study_sizes=(4, 8, 16, 32, 64, 128, 256)) -> Report:
+    """Print each lecture example compared four ways, then higher derivatives, a gradient graph and an MLP.
+
+    With ``directory``, the tables (text and CSV), the pictures and a cost study go there too, listed by an index.
+    Returns the ``Report`` (its ``files``: everything written).
+    """
+    report = Report(out, directory)
+    started = time.perf_counter()
     for number, (title, text, at, note) in enumerate(EXAMPLES, start=1):
-        out(f"=== Example {number}: {title} ===")
-        out(note)
-        out("")
-        out(str(compare(text, at=at)))
-        out("")
+        report.section(f"Example {number}: {title}", note)
+        comparison = compare(text, at=at)
+        report.table(f"example{number}", str(comparison), comparison.rows())
+        if report.writing:
+            _draw_example(report, number, text, at)
+    _higher_derivatives(report)
+    _gradient_graph(report)
+    _mlp(report)
+    if report.writing:
+        _study(report, study_sizes)
+        _optimizers(report)
+        report.finish(f"diffkit demo, {time.perf_counter() - started:.0f} s")
+    return report
 
+
+def _draw_example(report: Report, number: int, text: str, at: dict) -> None:
+    from .draw import draw, draw_sweeps
+
+    graph = parse(text)
+    report.picture(f"example{number}_adjoints.png", "forward values and reverse-mode adjoints",
+                   lambda path: draw(graph, at=at, show="adjoints", path=path))
+    first = graph.variables[0]
+    report.picture(f"example{number}_tangents_{first}.png", f"forward-mode tangents d(node)/d{first}",
+                   lambda path: draw(graph, at=at, show="tangents", wrt=first, path=path))
+    if number == 3:
+        report.picture("example3_sweeps.gif", "the forward and backward sweeps, step by step",
+                       lambda path: draw_sweeps(graph, at=at, path=path))
+
+
+def _higher_derivatives(report: Report) -> None:
     text, at = EXAMPLES[1][1], EXAMPLES[1][2]
-    out("=== Higher derivatives of 2/sin(exp(-x)) at x = -4.499 ===")
-    header = f"{'order':<6}" + "".join(f"{m:>24}" for m in ("symbolic", "forward", "reverse"))
-    out(header)
+    report.section("Higher derivatives of 2/sin(exp(-x)) at x = -4.499",
+                   "Forward mode nests dual numbers, reverse mode differentiates its own gradient graph again, "
+                   "SymPy differentiates the expression k times.")
+    methods = ("symbolic", "forward", "reverse")
+    rows = []
     for order in (1, 2, 3, 4):
-        values = [derivative(text, order=order, at=at, method=m).derivative for m in ("symbolic", "forward", "reverse")]
-        out(f"{order:<6}" + "".join(f"{v:>24.12g}" for v in values))
-    out("")
+        results = {m: derivative(text, order=order, at=at, method=m) for m in methods}
+        rows.append({"order": order, **{m: results[m].derivative for m in methods},
+                     **{f"{m}_flops": results[m].cost.flops for m in methods}})
+    lines = [f"{'order':<6}" + "".join(f"{m:>24}" for m in methods)]
+    lines += [f"{row['order']:<6}" + "".join(f"{row[m]:>24.12g}" for m in methods) for row in rows]
+    report.table("higher_derivatives", "\n".join(lines), rows)
 
+
+def _gradient_graph(report: Report) -> None:
     graph = parse(EXAMPLES[2][1])
-    grad_graph = gradient_graph(graph)
-    out("=== Reverse mode writes its gradient as a graph ===")
-    out(f"f      = {graph}   ({graph.operations} operations)")
-    for name, node in zip(grad_graph.output_names, grad_graph.outputs, strict=True):
-        out(f"{name:<6} = {grad_graph.expression(node)}")
-    values = grad_graph.evaluate(EXAMPLES[2][2])
-    out(f"evaluated at x1=2, x2=5: {tuple(float(np.round(v, 6)) for v in values)}")
+    derived = gradient_graph(graph)
+    report.section("Reverse mode writes its gradient as a graph",
+                   "The gradient graph extends the computation with the adjoint computation; it can be evaluated, "
+                   "drawn and differentiated again.")
+    lines = [f"f      = {graph}   ({graph.operations} operations)"]
+    lines += [f"{name:<6} = {derived.expression(node)}"
+              for name, node in zip(derived.output_names, derived.outputs, strict=True)]
+    values = derived.evaluate(EXAMPLES[2][2])
+    lines.append(f"evaluated at x1=2, x2=5: {tuple(float(np.round(v, 6)) for v in values)}")
+    report.text("\n".join(lines))
+    if report.writing:
+        from .draw import draw
 
-    out("")
-    _mlp(out)
+        report.picture("gradient_graph.png", "the graph extended by reverse mode's gradient",
+                       lambda path: draw(gradient_graph(graph, with_value=True), path=path))
 
 
-def _mlp(out) -> None:
+def _mlp(report: Report) -> None:
     """XOR, which no linear model separates, learned by a 2-4-1 MLP; then its loss differentiated four ways."""
     X, y = datasets.xor()
-    out("=== An MLP learns XOR (2-4-1, tanh, binary cross-entropy, Adam) ===")
+    report.section("An MLP learns XOR (2-4-1, tanh, binary cross-entropy, Adam)")
     linear = nn.MLP([2, 1], loss="binary_cross_entropy", seed=0)
     nn.train(linear, X, y, optimizer=optim.Adam(lr=0.1), epochs=300, progress=False)
-    net = nn.MLP([2, 4, 1], activation="tanh", loss="binary_cross_entropy", seed=0)
-    untrained_loss = net.loss(X, y)
+    untrained = nn.MLP(**XOR_NET, seed=0)
+    net = nn.MLP(**XOR_NET, seed=0)
     history = nn.train(net, X, y, optimizer=optim.Adam(lr=0.1), epochs=300, progress=False)
-    out(f"logistic regression (no hidden layer): accuracy {linear.accuracy(X, y):.2f} — XOR is not linearly "
-        "separable")
-    out(f"with a hidden layer: loss {untrained_loss:.4f} -> {history.loss[-1]:.6f} in {history.steps} steps, "
-        f"accuracy {net.accuracy(X, y):.2f}, outputs {np.round(net.forward(X)[:, 0], 3).tolist()}")
-    out("")
-    out(f"The untrained network's loss, differentiated four ways ({net.parameter_count} parameters: forward mode "
-        "needs one sweep per parameter, reverse mode one backward sweep):")
-    net_untrained = nn.MLP([2, 4, 1], activation="tanh", loss="binary_cross_entropy", seed=0)
-    out(str(compare(net_untrained.loss_graph(X, y), at=net_untrained.parameters())))
+    report.text(
+        f"logistic regression (no hidden layer): accuracy {linear.accuracy(X, y):.2f} — XOR is not linearly "
+        f"separable\nwith a hidden layer: loss {untrained.loss(X, y):.4f} -> {history.loss[-1]:.6f} in "
+        f"{history.steps} steps, accuracy {net.accuracy(X, y):.2f}, outputs "
+        f"{np.round(net.forward(X)[:, 0], 3).tolist()}")
+    report.text(f"The untrained network's loss, differentiated four ways ({untrained.parameter_count} parameters: "
+                "forward mode needs one sweep per parameter, reverse mode one backward sweep):")
+    comparison = compare(untrained.loss_graph(X, y), at=untrained.parameters())
+    report.table("mlp_loss", str(comparison), comparison.rows())
+    if report.writing:
+        from .draw import draw_history, draw_mlp
+
+        report.picture("xor_network.png", "the trained 2-4-1 network: weights by width and sign",
+                       lambda path: draw_mlp(net, path=path))
+        report.picture("xor_history.png", "training loss and accuracy per epoch",
+                       lambda path: draw_history(history, path=path))
+
+
+def _study(report: Report, sizes) -> None:
+    from . import studies
+
+    report.section("How each method's cost grows with the number of inputs",
+                   "A sum of products of n inputs: reverse mode's flops grow like the function's (≈ n), forward "
+                   "and numeric like n², symbolic like n after common-subexpression elimination.")
+    res = studies.run("gradient_vs_inputs", sizes=list(sizes), methods=METHODS, repeats=3, seed=0,
+                      budget_seconds=5, progress=False)
+    report.text(studies.report(res), files=[report.save("gradient_vs_inputs.csv", res.to_csv)])
+    report.picture("gradient_vs_inputs.png", "flops against n, log-log, fitted exponents and theory",
+                   lambda path: studies.plot(res, y="flops", path=path))
+
+
+def _optimizers(report: Report) -> None:
+    from .draw import draw_optimizers
+
+    report.section("Seven optimizers on the ill-conditioned quadratic 4x² + (y+3)²/15",
+                   "Gradient descent zig-zags and crawls; Newton's method lands on the minimum in one step.")
+    report.picture("optimizers.png", "optimizer trajectories and f per step",
+                   lambda path: draw_optimizers(values=True, path=path))
+

@@ -1,27 +1,31 @@
 """Gradient-based optimizers on parameter dicts, learning-rate schedules, and ``minimize`` for an expression.
 
 Every optimizer works on a dict of parameters ``{name: float or np.ndarray}`` and a dict of gradients with the
-same names and shapes, and returns a *new* dict: the arrays passed in are never modified::
+same names and shapes, and returns a *new* dict: the arrays passed in are never modified:
 
-    opt = Adam(lr=0.1)
-    for _ in range(100):
-        grads = dk.gradient(loss, at=params).gradient
-        params = opt.step(params, grads)
+    >>> import diffkit as dk
+    >>> from diffkit.optim import Adam
+    >>> params, opt = {"x": 3.0, "y": -1.0}, Adam(lr=0.1)
+    >>> for _ in range(200):
+    ...     grads = dk.gradient("x**2 + 10*y**2", at=params).gradient
+    ...     params = opt.step(params, grads)
+    >>> abs(params["x"]) < 1e-3 and abs(params["y"]) < 1e-3    # the minimum (0, 0)
+    True
 
 An optimizer keeps its own state (velocities, accumulators, step counts) keyed by parameter name; ``reset()``
 forgets it, so one optimizer object can be reused on a new problem.
 
 The updates, with γ the (scheduled) learning rate and g = ∇L at the current parameters:
 
-=============  =====================================================================================
-``GD``/``SGD``  θ ← θ − γg
-``Momentum``   Δθ ← αΔθ − γg,  θ ← θ + Δθ
-``Nesterov``   the same, with the gradient taken at the look-ahead point θ + αΔθ (see ``Nesterov``)
-``AdaGrad``    G ← G + g²,  θ ← θ − γ g / (√G + ε)
-``RMSProp``    S ← ρS + (1 − ρ)g²,  θ ← θ − γ g / (√S + ε)
-``Adam``       m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ − γ m̂ / (√v̂ + ε)  (bias-corrected m̂, v̂)
-``Newton``     θ ← θ − γ (H + μI)⁻¹ g  (with Levenberg-style damping where H is not positive definite)
-=============  =====================================================================================
+| optimizer | update |
+| --- | --- |
+| ``GD``/``SGD`` | θ ← θ − γg |
+| ``Momentum`` | Δθ ← αΔθ − γg,  θ ← θ + Δθ |
+| ``Nesterov`` | the same, with the gradient taken at the look-ahead point θ + αΔθ (see ``Nesterov``) |
+| ``AdaGrad`` | G ← G + g²,  θ ← θ − γ g / (√G + ε) |
+| ``RMSProp`` | S ← ρS + (1 − ρ)g²,  θ ← θ − γ g / (√S + ε) |
+| ``Adam`` | m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²,  θ ← θ − γ m̂ / (√v̂ + ε)  (bias-corrected m̂, v̂) |
+| ``Newton`` | θ ← θ − γ (H + μI)⁻¹ g  (with Levenberg-style damping where H is not positive definite) |
 
 ``weight_decay=λ`` (every optimizer) is *decoupled* weight decay, applied once in the base class:
 θ ← (1 − γλ)θ + (the optimizer's own step), i.e. θ ← (1 − γλ)θ − γg for gradient descent — the weight-decay
@@ -381,12 +385,12 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient, written so that it needs only the gradient at the current parameters.
 
-    The lecture's (literal) form takes the gradient at the look-ahead point::
+    The lecture's (literal) form takes the gradient at the look-ahead point:
 
         Δθ ← αΔθ − γ∇L(θ + αΔθ),   θ ← θ + Δθ
 
     Writing φ = θ + αΔθ for the look-ahead point and substituting gives the same method in φ (Sutskever et al.
-    2013; PyTorch's ``nesterov=True``)::
+    2013; PyTorch's ``nesterov=True``):
 
         Δθ ← αΔθ − γ∇L(φ),   φ ← φ + αΔθ − γ∇L(φ)     (with the new Δθ)
 
@@ -444,7 +448,7 @@ class RMSProp(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction (Kingma & Ba 2015)::
+    """Adam with bias correction (Kingma & Ba 2015):
 
         m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²,   m̂ = m/(1 − β₁ᵗ),   v̂ = v/(1 − β₂ᵗ)
         θ ← θ − γ m̂ / (√v̂ + ε)

@@ -1,0 +1,64 @@
+"""``diffkit demo -o DIR``: the main job writes real tables and pictures with an index that lists them all."""
+
+import csv
+import re
+import subprocess
+import sys
+
+import pytest
+
+from diffkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "out"
+    done = subprocess.run([sys.executable, "-m", "diffkit", "demo", "-o", str(folder)], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return folder, done.stdout
+
+
+def test_index_lists_every_picture_and_table(demo_folder):
+    folder, out = demo_folder
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    pictures = sorted(p.name for p in folder.iterdir() if p.suffix in (".png", ".gif"))
+    assert len(pictures) >= 10
+    assert sorted(re.findall(r"<img src='([^']+)'", page)) == pictures
+    tables = sorted(p.name for p in folder.iterdir() if p.suffix in (".csv", ".txt"))
+    for name in tables:
+        assert f"href='{name}'" in page
+    markdown = (folder / "index.md").read_text(encoding="utf-8")
+    assert all(f"]({name})" in markdown for name in pictures + tables)
+    assert f"open {folder / 'index.html'}" in out
+
+
+def test_pictures_are_real_images(demo_folder):
+    folder, _ = demo_folder
+    for path in folder.glob("*.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000, path.name
+    assert (folder / "example3_sweeps.gif").read_bytes()[:6] == b"GIF89a"
+
+
+def test_tables_hold_the_lecture_numbers(demo_folder):
+    folder, _ = demo_folder
+    with open(folder / "example1.csv", encoding="utf-8") as file:
+        rows = {row["method"]: row for row in csv.DictReader(file)}
+    assert set(rows) == {"symbolic", "numeric", "forward", "reverse"}
+    reverse, forward = rows["reverse"], rows["forward"]
+    assert [float(reverse[f"d/dx{i}"]) for i in range(1, 5)] == [7.0, 7.0, 3.0, 3.0]
+    assert (forward["forward_sweeps"], reverse["forward_sweeps"], reverse["backward_sweeps"]) == ("4", "1", "1")
+    with open(folder / "example3.csv", encoding="utf-8") as file:
+        reverse = {row["method"]: row for row in csv.DictReader(file)}["reverse"]
+    assert float(reverse["d/dx1"]) == 5.5 and abs(float(reverse["d/dx2"]) - 1.716337814536774) < 1e-12
+    with open(folder / "gradient_vs_inputs.csv", encoding="utf-8") as file:
+        study = list(csv.DictReader(file))
+    assert {row["method"] for row in study} == {"symbolic", "numeric", "forward", "reverse"}
+    assert "accuracy 1.00" in (folder / "index.md").read_text(encoding="utf-8")
+
+
+def test_an_output_path_that_is_a_file_is_a_one_line_error(tmp_path, capsys):
+    path = tmp_path / "taken"
+    path.write_text("x")
+    assert main(["demo", "-o", str(path)]) == 2
+    assert "is a file" in capsys.readouterr().err
