@@ -179,7 +179,7 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
         MethodError: an unknown method or option, or a request the method cannot serve.
         SwellError: the symbolic method's expression outgrew its budget.
 
-    Example:
+    Examples:
         >>> r = gradient("log(x1) + x1*x2 - sin(x2)", at={"x1": 2.0, "x2": 5.0})
         >>> r.gradient["x1"], round(r.gradient["x2"], 6), r.cost.backward_sweeps
         (5.5, 1.716338, 1)
@@ -217,8 +217,8 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
     the cost shows which is cheaper for the Jacobian's shape.
 
     Args:
-        exprs: the expressions (a list), each: text such as ``"log(x1) + x1*x2"`` (parsed through a whitelist, never executed), a
-            SymPy expression, a ``Graph``, or a Python function of diffkit operations (traced).
+        exprs: the expressions (a list), each text (parsed through a whitelist, never executed), a SymPy
+            expression, a ``Graph`` or a Python function of diffkit operations; or one graph with several outputs.
         at: the point, ``{variable: value}``. Numbers give one point; NumPy arrays give a batch of points
             (broadcast together), or, in a tensor graph (one with matmul, sum, ...), the tensors themselves.
         method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"`` (see ``METHODS``).
@@ -238,7 +238,7 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
         MethodError: an unknown method or option, or a request the method cannot serve.
         SwellError: the symbolic method's expression outgrew its budget.
 
-    Example:
+    Examples:
         >>> jacobian(["x*y", "sin(x)"], at={"x": 0.0, "y": 2.0}, method="forward").jacobian
         array([[2., 0.],
                [1., 0.]])
@@ -289,7 +289,7 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Resu
         MethodError: an unknown method or option, or a request the method cannot serve.
         SwellError: the symbolic method's expression outgrew its budget.
 
-    Example:
+    Examples:
         >>> hessian("x**2 * y", at={"x": 1.0, "y": 3.0}).hessian
         array([[6., 2.],
                [2., 0.]])
@@ -329,7 +329,7 @@ def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: st
         MethodError: an unknown method or option, or a request the method cannot serve.
         SwellError: the symbolic method's expression outgrew its budget.
 
-    Example:
+    Examples:
         >>> round(derivative("2/sin(exp(-x))", order=2, at={"x": -4.499}, method="forward").derivative, 2)
         23553.41
     """
@@ -357,7 +357,7 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
     Returns:
         A ``Result`` whose ``.derivative`` is J·v (one value per output: a tuple when there are several).
 
-    Example:
+    Examples:
         >>> jvp("x*y", at={"x": 2.0, "y": 3.0}, tangents={"x": 1.0, "y": 1.0}).derivative
         5.0
     """
@@ -388,7 +388,7 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
     Returns:
         A ``Result`` whose ``.derivative`` is ``{variable: value}``.
 
-    Example:
+    Examples:
         >>> vjp(["x*y", "x + y"], at={"x": 2.0, "y": 3.0}, cotangents=[1.0, 10.0]).derivative
         {'x': 13.0, 'y': 12.0}
     """
@@ -516,7 +516,7 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
     so the graph holds the whole extended computation (what a picture of it should show). The result is a graph
     like any other: evaluate it, draw it, differentiate it again (gradients of gradients).
 
-    Example:
+    Examples:
         >>> g = gradient_graph("log(x1) + x1*x2 - sin(x2)")
         >>> [g.expression(node) for node in g.outputs]
         ['x2 + 1/x1', '-cos(x2) + x1']
@@ -541,7 +541,7 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
 def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
     """Like ``jax.grad``: a function ``at -> {variable: derivative}``, the graph built once.
 
-    Example:
+    Examples:
         >>> df = grad("x**3 + y")
         >>> df({"x": 2.0, "y": 0.0}), df(x=1.0, y=5.0)
         ({'x': 12.0, 'y': 1.0}, {'x': 3.0, 'y': 1.0})
@@ -560,7 +560,7 @@ def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn"
     gradients again and again (training). The graph, the variables, the method and its options are checked once;
     each call checks only its point. The last call's ``Cost`` is on the function: ``f.cost``.
 
-    Example:
+    Examples:
         >>> f = value_and_grad("x**2 * y")
         >>> f(x=3.0, y=2.0)
         (18.0, {'x': 12.0, 'y': 9.0})

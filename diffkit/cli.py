@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -239,5 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         detail = str(exc).splitlines()[1:]
         for line in detail:
             print(line, file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader went away (`diffkit demo | head`): stop quietly, as Unix tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 — Python flushes stdout at exit; give it somewhere
+        return 0
+    except OSError as exc:  # a file could not be written (a missing folder, no permission, a full disk)
+        print(f"diffkit: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     return 0

@@ -1,6 +1,8 @@
 """The command line's verbs beyond diff: hessian, jacobian, graph, study, train — real output, one-line errors."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -72,3 +74,19 @@ def test_bad_arguments_are_one_line_errors(capsys, tmp_path, monkeypatch, argv, 
     assert status == 2
     assert err.startswith("diffkit: error:") and message in err
     assert "Traceback" not in err
+
+
+def test_an_unwritable_output_is_a_one_line_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "diffkit", "graph", "x*y", "-o", str(tmp_path / "no" / "g.png")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("diffkit: error: No such file or directory")
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    # `diffkit demo | head -1`: the pipe closes under the demo; it stops quietly
+    demo = subprocess.Popen([sys.executable, "-m", "diffkit", "demo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    demo.stdout.readline()
+    demo.stdout.close()
+    assert demo.wait(timeout=120) == 0
+    assert b"Traceback" not in demo.stderr.read()

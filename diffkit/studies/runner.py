@@ -199,7 +199,8 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
                 "budget_seconds": budget_seconds, "options": dict(options), "verb": fam.verb}
     rows: list[dict] = []
     cut: dict[str, int] = {}  # method -> the size it was cut off at
-    with tqdm(total=len(sizes) * len(methods), desc=fam.name, unit="run", disable=None if progress is None else not progress) as bar:
+    hidden = None if progress is None else not progress  # None: shown on a terminal only
+    with tqdm(total=len(sizes) * len(methods), desc=fam.name, unit="run", disable=hidden) as bar:
         for size in sizes:
             problem = fam(size, variant, seed, **options) if any(m not in cut for m in methods) else None
             base = _base_row(fam, variant, size, problem)

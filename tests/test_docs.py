@@ -1,0 +1,146 @@
+"""Every code block in the README and the documentation runs, and the documentation site builds cleanly.
+
+A page's fenced blocks run in order in one namespace, in a fresh working directory, by their language:
+
+- ``python``: executed;
+- ``pycon``: a doctest (``...`` matches anything, whitespace is normalized), so shown output is checked;
+- ``console``: each ``$ diffkit ...`` (or ``python3 -m diffkit ...``, ``python3 examples/...``) line is run and the
+  lines after it are its expected output, matched like a doctest;
+- ``bash``: set-up commands only (``pip install``, ``venv``): ``.ci/run`` and the fresh-environment trial run
+  them; here they are checked to be nothing else;
+- ``text``: output or a drawing, not run.
+
+A block in any other language, or with none, fails the test: nothing is left unchecked by accident.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import importlib
+import importlib.util
+import io
+import os
+import pkgutil
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import diffkit
+from diffkit import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+SETUP_COMMAND = re.compile(r"^(python3 -m (pip install|venv)|\. \.venv/bin/activate|source \.venv/bin/activate|cd )")
+
+
+def blocks(page: Path) -> list[tuple[str, str, int]]:
+    """(language, code, line number) for each fenced block of a page."""
+    text = page.read_text(encoding="utf-8")
+    return [(m.group(1), m.group(2), text.count("\n", 0, m.start()) + 1) for m in FENCE.finditer(text)]
+
+
+def run_console(code: str, where: str) -> None:
+    """Run the ``$`` lines of a console block; the lines after each are its expected output."""
+    commands: list[tuple[str, list[str]]] = []
+    for line in code.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        elif commands:
+            commands[-1][1].append(line)
+        elif line.strip():
+            raise AssertionError(f"{where}: console block starts with output, not a $ command: {line!r}")
+    checker = doctest.OutputChecker()
+    for command, expected in commands:
+        got = run_command(command, where)
+        want = "\n".join(expected).strip() + "\n" if any(e.strip() for e in expected) else ""
+        if want and not checker.check_output(want, got.strip() + "\n", FLAGS):
+            raise AssertionError(f"{where}: `{command}` printed\n{got}\nexpected\n{want}")
+
+
+def run_command(command: str, where: str) -> str:
+    argv = shlex.split(command)
+    if argv[:3] == ["python3", "-m", "diffkit"]:
+        argv = ["diffkit", *argv[3:]]
+    if argv[0] == "diffkit":
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = cli.main(argv[1:])
+        assert status == 0, f"{where}: `{command}` exited with {status}"
+        return out.getvalue()
+    if argv[0] == "python3" and len(argv) > 1 and argv[1].startswith("examples/"):
+        script = ROOT / argv[1]
+        done = subprocess.run([sys.executable, str(script), *argv[2:]], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{where}: `{command}` failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+    raise AssertionError(f"{where}: console blocks run diffkit or an example, not {command!r}")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_code_blocks_run(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace: dict = {"__name__": "__docs__"}
+    for language, code, line in blocks(page):
+        where = f"{page.relative_to(ROOT)}:{line}"
+        if language == "python":
+            exec(compile(code, where, "exec"), namespace)  # noqa: S102 — our own documentation, not user input
+        elif language == "pycon":
+            test = doctest.DocTestParser().get_doctest(code, namespace, where, str(page), line)
+            runner = doctest.DocTestRunner(optionflags=FLAGS)
+            report = io.StringIO()
+            runner.run(test, out=report.write, clear_globs=False)
+            assert runner.failures == 0, report.getvalue()
+        elif language == "console":
+            run_console(code, where)
+        elif language == "bash":
+            for command in filter(str.strip, code.splitlines()):
+                command = command.split("#")[0].strip()
+                for part in command.split("&&"):
+                    part = part.strip()
+                    assert SETUP_COMMAND.match(part) or part == "python3 -m pytest" or part.startswith(
+                        "python3 -m diffkit"), f"{where}: a bash block holds set-up commands only, not {part!r}"
+        elif language != "text":
+            raise AssertionError(f"{where}: a code block needs a language: python, pycon, console, bash or text")
+
+
+MODULES = sorted(
+    name for _, name, _ in pkgutil.walk_packages(diffkit.__path__, "diffkit.") if not name.endswith("__main__")
+)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run(module, tmp_path, monkeypatch):
+    """The examples in docstrings, which the API reference shows, are doctests."""
+    monkeypatch.chdir(tmp_path)
+    tests = doctest.DocTestFinder().find(importlib.import_module(module))
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    report = io.StringIO()
+    for test in tests:
+        runner.run(test, out=report.write)
+    assert runner.failures == 0, report.getvalue()
+
+
+def test_readme_commands_are_the_ones_ci_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = blocks(ROOT / "README.md")[0]
+    assert first[0] == "bash" and readme.index("```bash") < readme.index("\n## "), "README opens with its commands"
+    test_command = next(line for line in first[1].splitlines() if "pytest" in line).split("#")[0].strip()
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("mkdocs") is None and importlib.util.find_spec("mkdocs") is None,
+                    reason="mkdocs is not installed (pip install '.[docs]')")
+def test_site_builds_with_warnings_as_errors(tmp_path):
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "site" / "reference" / "verbs" / "index.html").exists()
