@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--repeats", type=int, default=3)
     study.add_argument("-o", "--output", default=None, help="the plot to write (.png, .svg)")
     study.add_argument("--csv", default=None, help="also write the rows as CSV")
+    study.add_argument("--json", action="store_true", help="the rows and fitted exponents as JSON")
 
     train = commands.add_parser("train", help="train an MLP on a lecture dataset")
     train.add_argument("dataset", choices=["xor", "encoder", "sine", "digits"])
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=None, help="learning rate (default: the dataset's)")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--json", action="store_true", help="the training history as JSON")
     return parser
 
 
@@ -138,7 +140,8 @@ def _study(args) -> str:
 
     result = studies.run(args.family, sizes=args.sizes, methods=args.methods or METHODS, repeats=args.repeats,
                          variant=args.variant, progress=sys.stderr.isatty())
-    lines = [studies.report(result, y=args.y)]
+    lines = [json.dumps({"rows": result.rows, "fit": result.fit(args.y)}, indent=2, default=_plain)
+             if args.json else studies.report(result, y=args.y)]
     if args.output:
         studies.plot(result, y=args.y, path=args.output)
         lines.append(f"wrote {args.output}")
@@ -167,6 +170,10 @@ def _train(args) -> str:
     optimizer = getattr(optim, _OPTIMIZERS[args.optimizer])(lr=lr)
     history = nn.train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch, validation=validation,
                        seed=args.seed, progress=sys.stderr.isatty())
+    if args.json:
+        return json.dumps({"network": str(net), "optimizer": str(optimizer), "epochs": epochs, "steps": history.steps,
+                           "loss": history.loss, "accuracy": history.accuracy, "val_loss": history.val_loss,
+                           "val_accuracy": history.val_accuracy, "seconds": sum(history.seconds)}, indent=2)
     lines = [f"{net}", f"{optimizer}, {epochs} epochs, {history.steps} steps, "
                        f"{sum(history.seconds):.2f} s: loss {history.loss[-1]:.6g}"]
     if history.accuracy:
@@ -205,6 +212,11 @@ def _text(x) -> str:
     if isinstance(x, dict):
         return "{" + ", ".join(f"{k}: {float(v):.10g}" for k, v in x.items()) + "}"
     return f"{float(x):.10g}"
+
+
+def _plain(x):
+    """JSON for NumPy numbers and arrays."""
+    return np.asarray(x).tolist()
 
 
 def _as_json(result) -> dict:

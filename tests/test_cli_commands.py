@@ -90,3 +90,14 @@ def test_a_reader_that_stops_early_is_not_an_error():
     demo.stdout.close()
     assert demo.wait(timeout=120) == 0
     assert b"Traceback" not in demo.stderr.read()
+
+
+def test_study_and_train_speak_json(capsys):
+    assert main(["study", "depth", "--sizes", "2,4,8", "--methods", "forward,reverse", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {(row["size"], row["method"]) for row in data["rows"]} == {(k, m) for k in (2, 4, 8)
+                                                                       for m in ("forward", "reverse")}
+    assert abs(data["fit"]["reverse"] - 1.0) < 0.1  # a depth-k chain: reverse mode's work grows like k
+    assert main(["train", "xor", "--epochs", "3", "--json"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert history["steps"] == 3 and len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
