@@ -18,6 +18,10 @@ from .errors import ConversionError
 from .graph import Graph, GraphBuilder, freeze_params
 from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive, PrimitiveArithmetic
 
+# NumPy's names for operations diffkit calls otherwise (the rest — sin, exp, maximum, ... — share their names).
+_NUMPY_NAMES = {"subtract": "sub", "multiply": "mul", "true_divide": "div", "divide": "div", "power": "pow",
+                "negative": "neg", "absolute": "abs"}
+
 
 class Expr(PrimitiveArithmetic):
     """A node of a graph under construction, with Python's operators overloaded to add nodes."""
@@ -46,9 +50,15 @@ class Expr(PrimitiveArithmetic):
         return Expr(self.builder, self.builder.apply(PRIMITIVES[name], *(a.node for a in lifted), **params))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        name = ufunc.__name__
-        instead = f"use dk.{name}" if name in PRIMITIVES else "use diffkit's functions (dk.sin, dk.exp, ...)"
-        raise ConversionError(f"NumPy's {name} cannot be recorded in a trace; {instead}")
+        """NumPy hands us an operator with an array on the left (``X @ w``, ``y - f``) and its own functions on a
+        handle (``np.sin(x)``): record the primitive of the same meaning, or say what to use instead."""
+        name = _NUMPY_NAMES.get(ufunc.__name__, ufunc.__name__)
+        primitive = PRIMITIVES.get(name)
+        if method == "__call__" and not kwargs and primitive is not None and primitive.arity == len(inputs):
+            return self._apply_primitive(name, *inputs)
+        instead = f"use dk.{name}" if primitive is not None else "use diffkit's functions (dk.sin, dk.exp, ...)"
+        raise ConversionError(f"NumPy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} cannot be "
+                              f"recorded in a trace; {instead}")
 
     def _not_a_number(self, *args):
         raise ConversionError(
