@@ -39,6 +39,7 @@ from .limits import limits
 from .ops import PRIMITIVES
 from .parse import parse, parse_many
 from .result import Result
+from .sweep_table import SweepTable, sweep_table
 from .trace import Expr, functions, trace
 
 # dk.sin, dk.exp, dk.matmul, dk.sum, ...: work on numbers and arrays, and record nodes inside dk.trace.
@@ -52,9 +53,9 @@ __version__ = "0.1.0"
 __all__ = [
     "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost", "DiffkitError",
     "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "ParseError", "ResourceError", "Result",
-    "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy", "draw",
-    "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient", "nn", "optim",
-    "studies",
-    "gradient_graph", "hessian", "jacobian", "jvp", "limits", "parse", "parse_many", "trace", "value_and_grad",
-    "vjp", *vars(functions),
+    "SweepTable", "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy",
+    "draw", "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient",
+    "gradient_graph", "hessian", "jacobian", "jvp", "limits", "nn", "optim", "parse", "parse_many", "studies",
+    "sweep_table", "trace", "value_and_grad", "vjp",
+    *vars(functions),
 ]
