@@ -411,6 +411,19 @@ class Graph:
         graph.__dict__["plan"] = self.plan  # same structure: share the compiled plan
         return graph
 
+    def output(self, which: int | str = 0) -> Graph:
+        """One output as a graph of its own, by position or name — e.g. one entry of a gradient graph, to
+        differentiate again. The variables stay the same."""
+        if isinstance(which, str):
+            if which not in self.output_names:
+                raise BindingError(f"no output named {which!r}; the outputs are {', '.join(self.output_names)}")
+            which = self.output_names.index(which)
+        count = len(self.outputs)
+        if isinstance(which, bool) or not isinstance(which, int) or not -count <= which < count:
+            raise BindingError(f"output must be a name or a position from 0 to {count - 1}, got {which!r}")
+        i = which % count
+        return Graph(self.nx, self.outputs[i:i + 1], self.output_names[i:i + 1], self.variables, self.data)
+
     # --- structure ------------------------------------------------------------------------------------------
 
     @cached_property

@@ -98,6 +98,7 @@ def test_code_blocks_run(page, tmp_path, monkeypatch):
             report = io.StringIO()
             runner.run(test, out=report.write, clear_globs=False)
             assert runner.failures == 0, report.getvalue()
+            namespace.update(test.globs)  # a doctest runs in a copy: keep its names for the page's next blocks
         elif language == "console":
             run_console(code, where)
         elif language == "bash":

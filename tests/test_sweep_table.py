@@ -52,3 +52,16 @@ def test_multiple_outputs_are_refused():
 def test_a_batch_shows_arrays():
     table = dk.sweep_table("x*y", at={"x": np.arange(3.0), "y": 2.0})
     assert "array(3,)" in str(table)
+
+
+def test_one_output_of_a_gradient_graph_differentiates_again():
+    g = dk.gradient_graph(LECTURE)
+    assert g.output("dy/dx2").expression() == "-cos(x2) + x1"
+    again = dk.gradient(g.output(0), at=AT).gradient  # d/dx of dy/dx1 = x2 + 1/x1: a row of the Hessian
+    hessian = dk.hessian(LECTURE, at=AT).hessian
+    assert [again["x1"], again["x2"]] == pytest.approx(hessian[0])
+    assert g.output(-1).output_names == ("dy/dx2",)
+    with pytest.raises(dk.BindingError, match="from 0 to 1"):
+        g.output(2)
+    with pytest.raises(dk.BindingError, match="no output named 'z'"):
+        g.output("z")
