@@ -48,7 +48,8 @@ def blocks(page: Path) -> list[tuple[str, str, int]]:
 
 
 def run_console(code: str, where: str) -> None:
-    """Run the ``$`` lines of a console block; the lines after each are its expected output."""
+    """Run the ``$`` lines of a console block; the lines after each are its expected output. Expected output
+    that starts with ``diffkit: error:`` is an error: exit status 2 and that text on stderr."""
     commands: list[tuple[str, list[str]]] = []
     for line in code.splitlines():
         if line.startswith("$ "):
@@ -59,27 +60,33 @@ def run_console(code: str, where: str) -> None:
             raise AssertionError(f"{where}: console block starts with output, not a $ command: {line!r}")
     checker = doctest.OutputChecker()
     for command, expected in commands:
-        got = run_command(command, where)
+        expected = ["" if line.strip() == "<BLANKLINE>" else line for line in expected]  # as in doctests
         want = "\n".join(expected).strip() + "\n" if any(e.strip() for e in expected) else ""
+        failing = want.startswith("diffkit: error:")
+        status, out, err = run_command(command, where)
+        assert status == (2 if failing else 0), f"{where}: `{command}` exited with {status}:\n{err}"
+        got = err if failing else out
         if want and not checker.check_output(want, got.strip() + "\n", FLAGS):
             raise AssertionError(f"{where}: `{command}` printed\n{got}\nexpected\n{want}")
 
 
-def run_command(command: str, where: str) -> str:
+def run_command(command: str, where: str) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of a diffkit command (run in-process) or an example script."""
     argv = shlex.split(command)
     if argv[:3] == ["python3", "-m", "diffkit"]:
         argv = ["diffkit", *argv[3:]]
     if argv[0] == "diffkit":
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            status = cli.main(argv[1:])
-        assert status == 0, f"{where}: `{command}` exited with {status}"
-        return out.getvalue()
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = cli.main(argv[1:])
+            except SystemExit as stop:  # --help, and argparse's own usage errors
+                status = stop.code if isinstance(stop.code, int) else 0
+        return status, out.getvalue(), err.getvalue()
     if argv[0] == "python3" and len(argv) > 1 and argv[1].startswith("examples/"):
         script = ROOT / argv[1]
         done = subprocess.run([sys.executable, str(script), *argv[2:]], capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"{where}: `{command}` failed:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
+        return done.returncode, done.stdout, done.stderr
     raise AssertionError(f"{where}: console blocks run diffkit or an example, not {command!r}")
 
 
