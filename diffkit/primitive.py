@@ -29,7 +29,7 @@ class Primitive:
     """One operation of the table.
 
     Elementwise: ``partials[i](xp, out, *args)`` is ∂out/∂args[i], evaluated in the math namespace ``xp``;
-    ``out`` is the primitive's own output, which many rules reuse (``exp' = out``, ``tanh' = 1 - out**2``).
+    ``out`` is the primitive's own output, which many rules reuse (``exp' = out``).
 
     Tensor: ``jvp(xp, out, args, tangents, lead, **params)`` is the output's tangent (``tangents[i]`` is None
     for an argument without one; ``lead`` counts extra leading tangent axes, non-zero only for batched
