@@ -273,3 +273,14 @@ def test_bad_figure_names_raise_binding_errors(gradient_study):
     with pytest.raises(BindingError, match="path must end in .png"):
         studies.plot(gradient_study, path="cost.jpg")
     assert not math.isnan(gradient_study.fit("seconds")["reverse"])
+
+
+def test_exponential_swell_is_reported_as_a_growth_factor_not_a_power():
+    res = studies.run("depth", sizes=[1, 2, 3, 4, 5], methods=["symbolic", "reverse"], variant="logistic",
+                      repeats=1, progress=False)
+    text = studies.report(res, y="expression_size")
+    tree = [line for line in text.splitlines() if line.strip().startswith("symbolic tree")][-1]
+    sizes = [row["expression_size"] for row in res.rows if row["method"] == "symbolic"]
+    factor = (sizes[-1] / sizes[0]) ** (1 / 4)
+    assert f"×{factor:.2f} per step" in tree and "exponential" in tree and "k^" not in tree
+    assert "k^1.00" in text  # AD's operations still get a power law

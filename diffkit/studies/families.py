@@ -55,6 +55,7 @@ class Theory:
     growth: Callable[[Mapping], float]
     exponent: float | None = None
     exact: bool = False  # the prediction itself (sweeps, evaluations), not a growth up to a constant
+    exponential: bool = False  # no power of the size fits it: reported as a growth factor per step
 
 
 # Which figure a theory is about: cost (flops, operations, seconds), passes over the function, expression sizes.
@@ -327,7 +328,7 @@ def _depth_theory(variant: str) -> dict:
         tree = Theory("k²", lambda r: k(r) ** 2, 2)
         cost = {**linear, "symbolic": Theory("k", k, 1)}
     else:
-        tree = Theory("k·2ᵏ", lambda r: k(r) * 2.0 ** k(r))  # D(k+1) = 2·D(k) + 2·T(k), T(k) ∝ 2ᵏ
+        tree = Theory("k·2ᵏ", lambda r: k(r) * 2.0 ** k(r), exponential=True)  # D(k+1) = 2·D(k) + 2·T(k), T ∝ 2ᵏ
         cost = dict(linear)
     return {COST: cost, TREE: {"symbolic": tree, **linear}, DAG: {"symbolic": Theory("k", k, 1)}}
 

@@ -92,6 +92,15 @@ def _exponent_text(symbol: str, exponent: float | None) -> str:
     return f"{symbol}^{0.0 if abs(exponent) < 0.005 else exponent:.2f}"
 
 
+def _growth_text(sizes, values) -> str:
+    """The mean growth factor per unit of size, for figures that grow exponentially."""
+    points = [(n, v) for n, v in zip(sizes, values, strict=True) if v and v > 0]
+    if len(points) < 2 or points[-1][0] == points[0][0]:
+        return "too few points to fit"
+    (n0, v0), (n1, v1) = points[0], points[-1]
+    return f"×{(v1 / v0) ** (1 / (n1 - n0)):.2f} per step"
+
+
 def _short(reason: str, limit: int = 95) -> str:
     """A cut-off reason in one short line: its first clause."""
     text = reason.split(";")[0].split(" (dk.limits")[0].strip()
@@ -126,9 +135,9 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
             continue
         xs, vs = zip(*keep, strict=True)
         plotted += vs
-        exponent = fit_exponent(xs, vs)
         predicted = _theory(family, res, s, y) if theory else None
-        label = f"{s.name}: {_exponent_text(symbol, exponent)}"
+        exponential = predicted is not None and predicted.exponential
+        label = f"{s.name}: {_growth_text(xs, vs) if exponential else _exponent_text(symbol, fit_exponent(xs, vs))}"
         if predicted is not None and _draw_theory(ax, res, s, predicted, xs, vs, color):
             label += f"   (theory {'=' if predicted.exact else '∝'} {predicted.label})"
         ax.plot(xs, vs, color=color, lw=1.7, ls=s.linestyle, marker=s.marker, ms=_MARKER_SIZE.get(s.marker, 5),
@@ -283,7 +292,7 @@ def report(res: StudyResult, y: str = "flops") -> str:
                 line.append("–")
             else:
                 text = _format(metric(row, s.figure), s.figure if y == "expression_size" else y)
-                line.append(f"✕ {text}" if row["cut_off"] else text)
+                line.append((f"✕ {text}" if text != "·" else "✕") if row["cut_off"] else text)
         if y == "flops":
             flops = next((r["function_flops"] for r in res.rows if r["size"] == size and r["function_flops"]), None)
             line.append(_format(flops, "flops"))
@@ -295,9 +304,13 @@ def report(res: StudyResult, y: str = "flops") -> str:
     name_width = max(len(s.name) for s in series)
     theories = family.theory(res.variant) if family else {}
     for s in series:
+        predicted = _theory(family, res, s, y) if theories else None
+        if predicted is not None and predicted.exponential:  # a power law would fit a meaningless exponent
+            text = f"  {s.name:<{name_width}}  {_growth_text(*res.points(s.method, s.figure))}"
+            lines.append(f"{text}   (theory ∝ {predicted.label}: exponential, no power of {symbol} fits)")
+            continue
         exponent = fit_exponent(*res.points(s.method, s.figure))
         text = f"  {s.name:<{name_width}}  {_exponent_text(symbol, exponent)}"
-        predicted = _theory(family, res, s, y) if theories else None
         if predicted is not None:
             power = f", {symbol}^{predicted.exponent:g}" if predicted.exponent is not None else ""
             text += f"   (theory {'=' if predicted.exact else '∝'} {predicted.label}{power})"
