@@ -92,10 +92,18 @@ def _python_ast(text: str, source: str) -> ast.Expression:
     try:
         return ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        column = _original_column(text, source.strip(), (exc.offset or 1) - 1, chars=True)
+        stripped = source.strip()
         reason = exc.msg
+        if not exc.offset or exc.offset > len(stripped):  # Python points at nothing: the text stopped short
+            column = len(text.rstrip()) + 1
+            raise ParseError("the expression ends too early: an operand is missing at the end", text,
+                             column) from None
+        column = _original_column(text, stripped, exc.offset - 1, chars=True)
         if "too many nested parentheses" in reason or "too complex" in reason:
             raise ParseError("expression is nested too deeply", text, column) from None
+        if reason == "invalid syntax":  # Python's least helpful message: say which token it stopped at
+            token = stripped[exc.offset - 1:(exc.end_offset or exc.offset + 1) - 1].strip() or stripped[exc.offset - 1]
+            raise ParseError(f"invalid syntax: unexpected {token!r}", text, column) from None
         raise ParseError(f"invalid syntax: {reason}", text, column) from None
     except (RecursionError, MemoryError):
         # Python's parser recurses once per level: a sum of ~3,000+ terms already counts as deep.

@@ -107,7 +107,10 @@ def test_variable_named_like_an_internal_id_does_not_clash():
         ("__class__ + 1", "dunder", 1),
         ("1e400 * x", "too large for a float", 1),
         ("(((x", "never closed", 3),  # the innermost open bracket
-        ("x +", "invalid syntax", None),
+        ("x +", "ends too early", 4),  # the caret just past the end, where an operand is missing
+        ("import os", "unexpected 'import'", 1),
+        ("x y", "unexpected 'y'", 3),
+        ("x ** * 2", "unexpected '*'", 6),
         ("", "empty expression", None),
         ("x\n+ y", "one line", None),
         ("x + \u00e9", "must be ASCII", 5),
