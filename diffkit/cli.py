@@ -66,9 +66,10 @@ def _parser() -> argparse.ArgumentParser:
                                       "hessian_vs_inputs")
     study.add_argument("--sizes", type=_sizes, default=None, help="e.g. 2,4,8,16")
     study.add_argument("--methods", type=_names, default=None, help="e.g. forward,reverse (default: all four)")
-    study.add_argument("--variant", default=None)
+    study.add_argument("--variant", default=None, help="the family's function, e.g. logistic for depth "
+                                                        "(default: the family's first)")
     study.add_argument("--y", default="flops", help="flops, seconds, memory_bytes, operations, sweeps, ...")
-    study.add_argument("--repeats", type=int, default=3)
+    study.add_argument("--repeats", type=int, default=3, help="timed runs per size and method (median kept)")
     study.add_argument("-o", "--output", default=None, help="the plot to write (.png, .svg)")
     study.add_argument("--csv", default=None, help="also write the rows as CSV")
     study.add_argument("--json", action="store_true", help="the rows and fitted exponents as JSON")
@@ -78,9 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", default="adam", choices=sorted(_OPTIMIZERS))
     train.add_argument("--lr", type=float, default=None, help="learning rate (default: the dataset's)")
     train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--damping", type=float, default=None,
+                       help="Newton's damping μ in (H + μI)⁻¹g (default 0.1: plain Newton jumps to saddles)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--json", action="store_true", help="the training history as JSON")
     return parser
+
+
+def _make_folder(path: str) -> None:
+    """Create the folder an output file goes into, as ``demo -o`` does for its folder."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
 
 def _sizes(text: str) -> list[int]:
@@ -129,8 +137,19 @@ def _jacobian(args) -> str:
 
 def _graph(args) -> str:
     from .draw import draw
+    from .errors import BindingError
+    from .parse import parse
 
-    draw(args.expression, at=args.at, show=args.show, wrt=args.wrt, path=args.output)
+    if args.show and args.at is None:
+        raise BindingError(f"--show {args.show} needs the point: add --at, e.g. --at x=1,y=2")
+    wrt = args.wrt
+    if args.show == "tangents" and wrt is None:
+        variables = parse(args.expression).variables
+        if len(variables) != 1:
+            raise BindingError(f"--show tangents needs --wrt, one of: {', '.join(variables)}")
+        wrt = variables[0]
+    _make_folder(args.output)
+    draw(args.expression, at=args.at, show=args.show, wrt=wrt, path=args.output)
     return f"wrote {args.output}"
 
 
@@ -143,9 +162,11 @@ def _study(args) -> str:
     lines = [json.dumps({"rows": result.rows, "fit": result.fit(args.y)}, indent=2, default=_plain)
              if args.json else studies.report(result, y=args.y)]
     if args.output:
+        _make_folder(args.output)
         studies.plot(result, y=args.y, path=args.output)
         lines.append(f"wrote {args.output}")
     if args.csv:
+        _make_folder(args.csv)
         result.to_csv(args.csv)
         lines.append(f"wrote {args.csv}")
     return "\n".join(lines)
@@ -156,7 +177,10 @@ def _train(args) -> str:
     from .errors import BindingError
 
     network, lr, epochs, batch = _TRAINING[args.dataset]
-    lr = lr if args.lr is None else args.lr
+    newton = args.optimizer == "newton"
+    if args.damping is not None and not newton:
+        raise BindingError("--damping is for --optimizer newton")
+    lr = (1.0 if newton else lr) if args.lr is None else args.lr  # Newton's natural step is the whole step
     epochs = epochs if args.epochs is None else args.epochs
     if not (np.isfinite(lr) and lr > 0):
         raise BindingError(f"--lr must be a positive number, got {lr}")
@@ -167,7 +191,10 @@ def _train(args) -> str:
     else:
         X, y = getattr(datasets, args.dataset)()
     net = nn.MLP(**network, seed=args.seed)
-    optimizer = getattr(optim, _OPTIMIZERS[args.optimizer])(lr=lr)
+    if newton:
+        optimizer = optim.Newton(lr=lr, damping=0.1 if args.damping is None else args.damping)
+    else:
+        optimizer = getattr(optim, _OPTIMIZERS[args.optimizer])(lr=lr)
     history = nn.train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch, validation=validation,
                        seed=args.seed, progress=sys.stderr.isatty())
     if args.json:
@@ -248,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
                    "train": _train}[args.command](args))
     except DiffkitError as exc:
         first_line = str(exc).splitlines()[0]
+        if first_line.startswith("no value given") and args.command != "demo":
+            first_line += "; give values with --at, e.g. --at x=1,y=2"
         print(f"diffkit: error: {first_line}", file=sys.stderr)
         detail = str(exc).splitlines()[1:]
         for line in detail:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -71,8 +72,9 @@ class Comparison:
         header = ["method", *names, "ops", "flops", "sweeps / evals", "memory"] + (["time"] if timing else [])
         rows = []
         for row in self.rows():
+            evals = row["evaluations"]
             work = (f"{row['forward_sweeps']} fwd + {row['backward_sweeps']} bwd"
-                    if row["forward_sweeps"] + row["backward_sweeps"] else f"{row['evaluations']} evals")
+                    if row["forward_sweeps"] + row["backward_sweeps"] else f"{evals} eval{'s' * (evals != 1)}")
             cells = [row["method"], *(_fmt(row[name]) for name in names), str(row["operations"]),
                      str(row["flops"]), work, format_bytes(row["memory_bytes"])]
             rows.append(cells + ([f"{row['seconds'] * 1e3:.2f} ms"] if timing else []))
@@ -87,7 +89,9 @@ class Comparison:
         if numeric is not None and numeric.error_estimate is not None:
             parts = numeric.error_estimate  # {variable: estimate} for a gradient, one array for a Jacobian
             parts = parts.values() if isinstance(parts, dict) else [parts]
-            estimate = max(float(np.nanmax(np.abs(np.asarray(v)), initial=0.0)) for v in parts)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():  # all-nan estimates print as nan
+                warnings.simplefilter("ignore", RuntimeWarning)
+                estimate = max(float(np.nanmax(np.abs(np.asarray(v)), initial=0.0)) for v in parts)
             lines.append(f"numeric method's own error estimate: {estimate:.1e} (absolute)")
         lines += [f"note: {finding}" for finding in self.findings]
         diagnostics = {m: r.diagnostics for m, r in self.results.items() if r.diagnostics}

@@ -56,17 +56,19 @@ class Cost:
 
     @property
     def sweeps(self) -> int:
+        """Passes over the graph in both directions."""
         return self.forward_sweeps + self.backward_sweeps
 
     @property
     def total_operations(self) -> int:
+        """Primitive applications of every kind."""
         return sum(self.operations.values())
 
     def summary(self) -> str:
         """One line: the figures a reader compares across methods."""
         parts = [f"{self.total_operations} ops", f"{self.flops} flops"]
         if self.evaluations:
-            parts.append(f"{self.evaluations} evaluations")
+            parts.append(f"{self.evaluations} evaluation{'s' if self.evaluations != 1 else ''}")
         if self.sweeps:
             parts.append(f"{self.forward_sweeps} fwd + {self.backward_sweeps} bwd sweeps")
         parts.append(f"{format_bytes(self.memory_bytes)}")

@@ -30,6 +30,8 @@ class Finding:
 
     def __str__(self) -> str:
         causes = "; ".join(self.causes) if self.causes else "no known cause: please report this expression"
+        if self.discrepancy != self.discrepancy:  # nan: one side is not a number at all
+            return f"{self.method} gives nan where the others give numbers: {causes}"
         return f"{self.method} is off by {self.discrepancy:.1e} (relative): {causes}"
 
 

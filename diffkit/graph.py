@@ -372,7 +372,15 @@ def points_of(bound: Mapping[str, np.ndarray], tensor: bool = False) -> int:
 
 
 class Graph:
-    """A computation DAG with one or more outputs. ``g.nx`` is the underlying ``networkx.DiGraph``."""
+    """A computation DAG with one or more outputs. ``g.nx`` is the underlying ``networkx.DiGraph``.
+
+    Attributes:
+        nx: the ``networkx.DiGraph``: nodes are variables (id = name), constants (``c0``, …) and applications
+            (``v0``, …) with attributes ``op``, ``label``, ``value`` (constants) and ``args`` (ordered arguments).
+        outputs: the output nodes' ids, in order.
+        output_names: a name per output (``y`` for a parsed expression, ``dy/dx1``, … for a gradient graph).
+        data: variables fixed to arrays (``with_data``): not differentiated by, not passed by callers.
+    """
 
     def __init__(
         self,
@@ -661,9 +669,10 @@ def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.n
                 f"give the variable values as a dict like {{{', '.join(repr(v) + ': ...' for v in variables)}}}"
             )
     missing = [v for v in variables if v not in at]
-    if missing:
-        raise BindingError(f"no value given for variable(s) {', '.join(missing)}")
     unknown = [k for k in at if k not in variables]
+    if missing:
+        extra = f" (given instead: {', '.join(map(str, unknown))} — a misspelling?)" if unknown else ""
+        raise BindingError(f"no value given for variable(s) {', '.join(missing)}{extra}")
     if unknown:
         known = ", ".join(variables) or "none"
         raise BindingError(f"unknown variable(s) {', '.join(map(str, unknown))}; the expression's variables: {known}")

@@ -22,6 +22,21 @@ class Result:
     * ``"derivative"`` -> dⁿf/dxⁿ, a float or a batch array,
     * ``"jvp"``        -> J·v, one entry per output (a float/array, or a tuple for several outputs),
     * ``"vjp"``        -> {variable: (uᵀJ)_variable}.
+
+    ``result.gradient``, ``.jacobian``, ``.hessian`` read ``derivative`` by its kind (and say so if it holds
+    another); ``result["x1"]`` reads one variable's entry of a gradient.
+
+    Attributes:
+        method: the method that computed it.
+        kind: what ``derivative`` holds (above).
+        value: f at the point (a tuple for several outputs).
+        derivative: the answer.
+        cost: what computing it took: a ``Cost``.
+        variables: the variables differentiated by, in order (the columns of a Jacobian or Hessian).
+        outputs: the outputs' names.
+        error_estimate: the numeric method's estimate of its absolute error, when asked for.
+        diagnostics: floating-point trouble met on the way, named by primitive (a log of a negative, ...).
+        details: method-specific figures (a derivative's order, ...).
     """
 
     method: str

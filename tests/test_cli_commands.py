@@ -62,7 +62,7 @@ def test_train_xor(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (("graph", "x+", "-o", "x.png"), "invalid syntax"),
+    (("graph", "x+", "-o", "x.png"), "ends too early"),
     (("graph", "x*y", "--show", "values", "-o", "x.png"), "at"),
     (("train", "xor", "--lr", "-1"), "--lr must be a positive number"),
     (("study", "nope"), "unknown study family 'nope'"),
@@ -77,10 +77,11 @@ def test_bad_arguments_are_one_line_errors(capsys, tmp_path, monkeypatch, argv, 
 
 
 def test_an_unwritable_output_is_a_one_line_error(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "diffkit", "graph", "x*y", "-o", str(tmp_path / "no" / "g.png")],
+    (tmp_path / "a_file").write_text("x")  # a folder cannot be made where a file is
+    done = subprocess.run([sys.executable, "-m", "diffkit", "graph", "x*y", "-o", str(tmp_path / "a_file" / "g.png")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert done.stderr.startswith("diffkit: error: No such file or directory")
+    assert done.stderr.startswith("diffkit: error: File exists") and len(done.stderr.splitlines()) == 1
 
 
 def test_a_reader_that_stops_early_is_not_an_error():
@@ -101,3 +102,30 @@ def test_study_and_train_speak_json(capsys):
     assert main(["train", "xor", "--epochs", "3", "--json"]) == 0
     history = json.loads(capsys.readouterr().out)
     assert history["steps"] == 3 and len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
+
+
+def test_cli_errors_speak_in_flags(tmp_path, capsys):
+    assert main(["diff", "x**2"]) == 2
+    assert "give values with --at" in capsys.readouterr().err
+    assert main(["graph", "x*y", "--show", "adjoints", "-o", str(tmp_path / "g.png")]) == 2
+    assert "--show adjoints needs the point: add --at" in capsys.readouterr().err
+    assert main(["graph", "x*y", "--show", "tangents", "--at", "x=1,y=2", "-o", str(tmp_path / "g.png")]) == 2
+    assert "--show tangents needs --wrt, one of: x, y" in capsys.readouterr().err
+    assert main(["train", "xor", "--damping", "1"]) == 2
+    assert "--damping is for --optimizer newton" in capsys.readouterr().err
+
+
+def test_outputs_go_into_new_folders(tmp_path, capsys):
+    picture = tmp_path / "new" / "deeper" / "sin.png"
+    assert main(["graph", "sin(x)", "--at", "x=1", "--show", "tangents", "-o", str(picture)]) == 0  # one variable
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    rows = tmp_path / "other" / "rows.csv"
+    assert main(["study", "depth", "--sizes", "2,4", "--methods", "reverse", "-o", str(tmp_path / "p" / "d.png"),
+                 "--csv", str(rows)]) == 0
+    assert rows.read_text().startswith("family,")
+
+
+def test_newton_trains_xor_with_its_damping(capsys):
+    assert main(["train", "xor", "--optimizer", "newton", "--epochs", "60"]) == 0
+    out = capsys.readouterr().out
+    assert "Newton(lr=1.0, damping=0.1)" in out and "training accuracy 1.0000" in out

@@ -16,6 +16,7 @@ and each size's problem does not depend on which other sizes were run.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -463,5 +464,7 @@ def family_of(name) -> Family:
     if isinstance(name, Family):
         return name
     if not isinstance(name, str) or name not in FAMILIES:
-        raise BindingError(f"unknown study family {name!r}; choose one of {', '.join(FAMILIES)}")
+        close = difflib.get_close_matches(name, list(FAMILIES), n=1) if isinstance(name, str) else []
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise BindingError(f"unknown study family {name!r}; {hint}choose one of {', '.join(FAMILIES)}")
     return FAMILIES[name]
