@@ -157,11 +157,18 @@ def _deep(work, seconds: float):
         worker.start()
         worker.join(seconds)
         if worker.is_alive():
-            while worker.is_alive() and not outcome:  # nothing yet: not stopped, not finished
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
-                                                           ctypes.py_object(_OutOfTime))
-                worker.join(0.25)
-            worker.join()
+            hook = sys.unraisablehook
+            # A stop swallowed where Python ignores exceptions would be printed as "Exception ignored in ...":
+            # it is sent again anyway, so keep it off the user's terminal (anything else still goes to the hook).
+            sys.unraisablehook = lambda u: None if u.exc_type is _OutOfTime else hook(u)
+            try:
+                while worker.is_alive() and not outcome:  # nothing yet: not stopped, not finished
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
+                                                               ctypes.py_object(_OutOfTime))
+                    worker.join(0.25)
+                worker.join()
+            finally:
+                sys.unraisablehook = hook
             raise SwellError(
                 f"symbolic differentiation took longer than its budget of {seconds:g} s "
                 "(dk.limits.symbolic_seconds, or seconds=); use method='reverse'"
