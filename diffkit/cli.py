@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="diffkit", description="Four ways of taking a derivative, side by side, with what each costs."
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"diffkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="the lecture examples compared four ways; -o DIR also writes "
                                               "graphs, tables, a cost study and an MLP's training, with an index")

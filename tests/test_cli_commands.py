@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+import diffkit as dk
 from diffkit.cli import main
 
 
@@ -129,3 +130,9 @@ def test_newton_trains_xor_with_its_damping(capsys):
     assert main(["train", "xor", "--optimizer", "newton", "--epochs", "60"]) == 0
     out = capsys.readouterr().out
     assert "Newton(lr=1.0, damping=0.1)" in out and "training accuracy 1.0000" in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"diffkit {dk.__version__}"

@@ -139,7 +139,9 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
         exponential = predicted is not None and predicted.exponential
         label = f"{s.name}: {_growth_text(xs, vs) if exponential else _exponent_text(symbol, fit_exponent(xs, vs))}"
         if predicted is not None and _draw_theory(ax, res, s, predicted, xs, vs, color):
-            label += f"   (theory {'=' if predicted.exact else '∝'} {predicted.label})"
+            theory_text = f"(theory {'=' if predicted.exact else '∝'} {predicted.label})"
+            # the legend sits beside the axes in a fixed width: a long label takes a second line
+            label += f"\n    {theory_text}" if len(label) + len(theory_text) > 50 else f"   {theory_text}"
         ax.plot(xs, vs, color=color, lw=1.7, ls=s.linestyle, marker=s.marker, ms=_MARKER_SIZE.get(s.marker, 5),
                 label=label, zorder=3.5 if s.figure == "dag_size" else 3)  # the DAG runs along AD's operations
     if y == "flops":
