@@ -56,9 +56,30 @@ class Expr(PrimitiveArithmetic):
         primitive = PRIMITIVES.get(name)
         if method == "__call__" and not kwargs and primitive is not None and primitive.arity == len(inputs):
             return self._apply_primitive(name, *inputs)
-        instead = f"use dk.{name}" if primitive is not None else "use diffkit's functions (dk.sin, dk.exp, ...)"
+        if method != "__call__":  # add.reduce, multiply.outer, ...: not elementwise applications
+            instead = "use dk.sum or dk.mean for reductions" if method == "reduce" else "use diffkit's functions"
+        elif primitive is not None:
+            instead = f"use dk.{name}"
+        else:
+            instead = "use diffkit's functions (dk.sin, dk.exp, ...)"
         raise ConversionError(f"NumPy's {ufunc.__name__}{'' if method == '__call__' else '.' + method} cannot be "
                               f"recorded in a trace; {instead}")
+
+    # NumPy functions that only ask about a value's shape keep NumPy's own behaviour on a handle.
+    _SHAPE_QUERIES = frozenset({"shape", "ndim", "size", "result_type", "isscalar"})
+
+    def __array_function__(self, func, types, args, kwargs):
+        """NumPy's non-ufunc functions (``np.sum``, ``np.mean``, ``np.linalg.norm``, ...) would turn a handle into
+        an object array and record something else than they mean: refuse them by name."""
+        name = func.__name__
+        if name in self._SHAPE_QUERIES:
+            return func._implementation(*args, **kwargs)
+        instead = f"use dk.{name}" if name in PRIMITIVES else "use diffkit's functions (dk.sum, dk.mean, dk.matmul, ...)"
+        raise ConversionError(f"NumPy's {name} cannot be recorded in a trace; {instead}")
+
+    def __array__(self, *args, **kwargs):
+        raise ConversionError("a traced expression cannot become a NumPy array: use diffkit's functions (dk.sum, "
+                              "dk.mean, dk.matmul, ...) on it")
 
     def _not_a_number(self, *args):
         raise ConversionError(
