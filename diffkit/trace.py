@@ -74,7 +74,7 @@ class Expr(PrimitiveArithmetic):
         name = func.__name__
         if name in self._SHAPE_QUERIES:
             return func._implementation(*args, **kwargs)
-        instead = f"use dk.{name}" if name in PRIMITIVES else "use diffkit's functions (dk.sum, dk.mean, dk.matmul, ...)"
+        instead = f"use dk.{name}" if name in PRIMITIVES else "use diffkit's functions (dk.sum, dk.mean, ...)"
         raise ConversionError(f"NumPy's {name} cannot be recorded in a trace; {instead}")
 
     def __array__(self, *args, **kwargs):
