@@ -21,6 +21,9 @@ _STYLE = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 
           "figcaption{color:#555;font-size:.9em;margin-bottom:1.5em}")
 
 
+MARKER = ".diffkit-report"  # in an output folder: the names of the files the report wrote there
+
+
 class Report:
     """Sections, text, tables and pictures: printed through ``out``, and written into ``directory`` if given."""
 
@@ -30,9 +33,25 @@ class Report:
         self.blocks: list[tuple] = []  # (kind, ...) in order, for the index
         self.files: list[Path] = []
         if self.directory is not None:
-            if self.directory.exists() and not self.directory.is_dir():
-                raise BindingError(f"the output folder {str(self.directory)!r} is a file")
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self._claim(self.directory)
+
+    @staticmethod
+    def _claim(directory: Path) -> None:
+        """Make the folder ready: new, empty, or a report's own earlier output (whose files are removed, so no
+        stale picture outlives its index). Anything else in it is the user's, and is left alone."""
+        if directory.exists() and not directory.is_dir():
+            raise BindingError(f"the output folder {str(directory)!r} is a file")
+        directory.mkdir(parents=True, exist_ok=True)
+        marker = directory / MARKER
+        present = {p.name for p in directory.iterdir()}
+        earlier = set(marker.read_text(encoding="utf-8").split()) if marker.is_file() else set()
+        foreign = present - earlier - {MARKER}
+        if foreign:
+            shown = ", ".join(sorted(foreign)[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise BindingError(f"the output folder {str(directory)!r} holds other files ({shown}); choose a new or "
+                               "empty folder")
+        for name in earlier & present:
+            (directory / name).unlink()
 
     @property
     def writing(self) -> bool:
@@ -100,6 +119,8 @@ class Report:
                             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
         self.save("index.md", lambda path: Path(path).write_text("\n".join(markdown), encoding="utf-8"))
         self.save("index.html", lambda path: Path(path).write_text("\n".join(page) + "\n", encoding="utf-8"))
+        # what this report wrote, so that running it again into the same folder may replace exactly that
+        (self.directory / MARKER).write_text("\n".join(p.name for p in self.files) + "\n", encoding="utf-8")
         self.out(f"open {self.directory / 'index.html'} (or index.md): {len(self.files)} files")
 
 

@@ -62,3 +62,23 @@ def test_an_output_path_that_is_a_file_is_a_one_line_error(tmp_path, capsys):
     path.write_text("x")
     assert main(["demo", "-o", str(path)]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_a_folder_with_other_files_is_left_alone_and_a_report_replaces_its_own(tmp_path, capsys):
+    from diffkit.report import MARKER, Report
+
+    taken = tmp_path / "notes"
+    taken.mkdir()
+    (taken / "mine.md").write_text("keep me")
+    assert main(["demo", "-o", str(taken)]) == 2
+    assert "holds other files (mine.md)" in capsys.readouterr().err
+    assert (taken / "mine.md").read_text() == "keep me" and len(list(taken.iterdir())) == 1
+
+    folder = tmp_path / "report"
+    first = Report(out=lambda line: None, directory=folder)
+    first.save("old.txt", lambda path: path.write_text("x"))
+    first.finish("first")
+    second = Report(out=lambda line: None, directory=folder)  # an earlier report's folder: its files go
+    second.save("new.txt", lambda path: path.write_text("y"))
+    second.finish("second")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([MARKER, "index.html", "index.md", "new.txt"])
