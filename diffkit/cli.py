@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+import warnings
 
 import numpy as np
 
@@ -20,6 +22,8 @@ def _point(text: str) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise argparse.ArgumentTypeError(f"expected name=value, got {item!r}")
+        if name.strip() in point:
+            raise argparse.ArgumentTypeError(f"{name.strip()} is given twice")
         try:
             point[name.strip()] = float(value)
         except ValueError:
@@ -27,8 +31,15 @@ def _point(text: str) -> dict[str, float]:
     return point
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (it prints the whole usage block otherwise); --help has the rest."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="diffkit", description="Four ways of taking a derivative, side by side, with what each costs."
     )
     from . import __version__
@@ -42,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("expression", help='e.g. "log(x1) + x1*x2 - sin(x2)"')
     diff.add_argument("--at", type=_point, default={}, help="the point, e.g. x1=2,x2=5")
     diff.add_argument("--method", default="all", choices=["all", "symbolic", "numeric", "forward", "reverse"])
-    diff.add_argument("--order", type=int, default=1, help="derivative order (one variable only)")
+    diff.add_argument("--order", type=int, default=1, help="derivative order (in one variable: see --wrt)")
+    diff.add_argument("--wrt", default=None, help="the variable(s) to differentiate by, e.g. x or x,y "
+                                                 "(default: all; one for --order 2 and up)")
     diff.add_argument("--json", action="store_true", help="machine-readable output")
 
     hessian = commands.add_parser("hessian", help="the Hessian of an expression")
@@ -122,7 +135,7 @@ def _hessian(args) -> str:
 
     r = hessian(args.expression, at=args.at, method=args.method)
     if args.json:
-        return json.dumps(_as_json(r), indent=2)
+        return _json(_as_json(r))
     rows = [" ".join(f"{float(x):>14.8g}" for x in row) for row in np.asarray(r.hessian)]
     return "\n".join([f"Hessian by {args.method} ({', '.join(r.variables)}):", *rows, f"[{r.cost.summary()}]"])
 
@@ -132,7 +145,7 @@ def _jacobian(args) -> str:
 
     r = jacobian(list(args.expressions), at=args.at, method=args.method)
     if args.json:
-        return json.dumps(_as_json(r), indent=2)
+        return _json(_as_json(r))
     rows = [" ".join(f"{float(x):>14.8g}" for x in row) for row in np.asarray(r.jacobian)]
     return "\n".join([f"Jacobian by {args.method} (rows: outputs; columns: {', '.join(r.variables)}):", *rows,
                       f"[{r.cost.summary()}]"])
@@ -162,8 +175,8 @@ def _study(args) -> str:
 
     result = studies.run(args.family, sizes=args.sizes, methods=args.methods or METHODS, repeats=args.repeats,
                          variant=args.variant, progress=sys.stderr.isatty())
-    lines = [json.dumps({"rows": result.rows, "fit": result.fit(args.y)}, indent=2, default=_plain)
-             if args.json else studies.report(result, y=args.y)]
+    lines = [_json({"rows": result.rows, "fits": studies.fits(result, args.y)}) if args.json
+             else studies.report(result, y=args.y)]
     if args.output:
         _make_folder(args.output)
         studies.plot(result, y=args.y, path=args.output)
@@ -201,9 +214,9 @@ def _train(args) -> str:
     history = nn.train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch, validation=validation,
                        seed=args.seed, progress=sys.stderr.isatty())
     if args.json:
-        return json.dumps({"network": str(net), "optimizer": str(optimizer), "epochs": epochs, "steps": history.steps,
+        return _json({"network": str(net), "optimizer": str(optimizer), "epochs": epochs, "steps": history.steps,
                            "loss": history.loss, "accuracy": history.accuracy, "val_loss": history.val_loss,
-                           "val_accuracy": history.val_accuracy, "seconds": sum(history.seconds)}, indent=2)
+                           "val_accuracy": history.val_accuracy, "seconds": sum(history.seconds)})
     lines = [f"{net}", f"{optimizer}, {epochs} epochs, {history.steps} steps, "
                        f"{sum(history.seconds):.2f} s: loss {history.loss[-1]:.6g}"]
     if history.accuracy:
@@ -225,13 +238,15 @@ def _diff(args) -> str:
         if args.method == "all" and args.order > 2:
             methods = tuple(m for m in METHODS if m != "numeric")
             skipped.append("numeric   skipped: finite differences stop at order 2")
-        results = {m: derivative(args.expression, order=args.order, at=args.at, method=m) for m in methods}
+        results = {m: derivative(args.expression, wrt=args.wrt, order=args.order, at=args.at, method=m)
+                   for m in methods}
     elif args.method == "all" and not args.json:
-        return str(compare(args.expression, at=args.at))
+        return str(compare(args.expression, at=args.at, wrt=_names(args.wrt) if args.wrt else None))
     else:
-        results = {m: gradient(args.expression, at=args.at, method=m) for m in methods}
+        wrt = _names(args.wrt) if args.wrt else None
+        results = {m: gradient(args.expression, at=args.at, method=m, wrt=wrt) for m in methods}
     if args.json:
-        return json.dumps({m: _as_json(r) for m, r in results.items()}, indent=2)
+        return _json({m: _as_json(r) for m, r in results.items()})
     lines = []
     for m, r in results.items():
         lines.append(f"{m:<9} value {r.value:.10g}  derivative {_text(r.derivative)}  [{r.cost.summary()}]")
@@ -244,9 +259,21 @@ def _text(x) -> str:
     return f"{float(x):.10g}"
 
 
-def _plain(x):
-    """JSON for NumPy numbers and arrays."""
-    return np.asarray(x).tolist()
+def _json(data) -> str:
+    """Strict JSON (what jq and other parsers accept): NumPy values as lists and numbers, nan and ±inf as null."""
+    return json.dumps(_finite(data), indent=2, allow_nan=False)
+
+
+def _finite(x):
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, np.ndarray | np.generic):
+        return _finite(x.tolist())
+    if isinstance(x, float) and not np.isfinite(x):
+        return None
+    return x
 
 
 def _as_json(result) -> dict:
@@ -265,9 +292,26 @@ def _as_json(result) -> dict:
     }
 
 
+def _in_flags(message: str) -> str:
+    """The library's messages speak Python (``wrt=``, ``method='forward'``); on the command line, say the flags."""
+    message = re.sub(r"\bmethod='(\w+)'", r"--method \1", message)
+    message = re.sub(r"\bwrt=\s*", "--wrt ", message)
+    return re.sub(r"\bat=\{[^}]*\}", "--at name=value,...", message)
+
+
+def _warn_on_one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"diffkit: warning: {_in_flags(str(message))}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _warn_on_one_line  # not the library's file and line: the user did not write them
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         if args.command == "demo":
             from .demo import run
@@ -277,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             print({"diff": _diff, "hessian": _hessian, "jacobian": _jacobian, "graph": _graph, "study": _study,
                    "train": _train}[args.command](args))
     except DiffkitError as exc:
-        first_line = str(exc).splitlines()[0]
+        first_line = _in_flags(str(exc).splitlines()[0])
         if first_line.startswith("no value given") and args.command != "demo":
             first_line += "; give values with --at, e.g. --at x=1,y=2"
         print(f"diffkit: error: {first_line}", file=sys.stderr)

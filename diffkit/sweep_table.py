@@ -64,6 +64,9 @@ def sweep_table(expr, at=None) -> SweepTable:
     graph = as_graph(expr)
     if not graph.is_scalar_output:
         raise MethodError(f"sweep_table needs a single output; this expression has {len(graph.outputs)}")
+    if graph.is_tensor:  # a tangent per variable is a whole array there: a table of numbers cannot show it
+        raise MethodError("sweep_table is for scalar variables (or batches of points); for a tensor graph draw "
+                          "its adjoints with dk.draw(g, at=..., show='adjoints') or take dk.gradient")
     bound = graph.bind(at)
     plan = graph.plan
     with np.errstate(all="ignore"):  # the table shows infinities and nans as they are

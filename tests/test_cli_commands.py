@@ -12,7 +12,10 @@ from diffkit.cli import main
 
 
 def run(capsys, *argv):
-    status = main(list(argv))
+    try:
+        status = main(list(argv))
+    except SystemExit as stop:  # argparse's own errors
+        status = stop.code
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -63,18 +66,44 @@ def test_train_xor(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (("graph", "x+", "-o", "x.png"), "ends too early"),
-    (("graph", "x*y", "--show", "values", "-o", "x.png"), "at"),
+    (("graph", "x*y", "--show", "values", "-o", "x.png"), "--show values needs the point: add --at"),
     (("train", "xor", "--lr", "-1"), "--lr must be a positive number"),
     (("study", "nope"), "unknown study family 'nope'"),
     (("hessian", "x*y", "--at", "x=1"), "no value given for variable(s) y"),
+    (("diff", "x*y", "--at", "x=1", "--order", "2"), "no value given"),
+    (("diff", "x*y", "--at", "x=1,y=2", "--order", "2"), "--wrt one of x, y"),  # the flag, not Python's wrt=
+    (("diff", "x", "--at", "x"), "argument --at: expected name=value, got 'x' (see diffkit diff --help)"),
+    (("diff", "x", "--at", "x=1,x=2"), "x is given twice"),
+    (("train", "xor", "--epochs", "1.5"), "invalid int value: '1.5'"),
+    (("nope",), "invalid choice: 'nope'"),
 ])
 def test_bad_arguments_are_one_line_errors(capsys, tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, *argv)
     assert status == 2
-    assert err.startswith("diffkit: error:") and message in err
-    assert "Traceback" not in err
+    assert err.startswith("diffkit") and ": error: " in err and message in err
+    assert len(err.splitlines()) == 1 and out == ""
+
+
+def test_a_parse_error_points_at_the_column(capsys):
+    status, _, err = run(capsys, "diff", "x +", "--at", "x=1")
+    assert status == 2
+    assert err.splitlines() == ["diffkit: error: the expression ends too early: an operand is missing at the end",
+                                "  x +", "     ^"]
+
+
+def test_warnings_are_one_line_in_flags(capsys):
+    status, _, err = run(capsys, "diff", "log(x)", "--at", "x=0", "--method", "reverse")
+    assert status == 0
+    assert err.startswith("diffkit: warning: reverse method: log: division by zero") and len(err.splitlines()) == 1
+
+
+def test_diff_by_one_variable_and_its_higher_order(capsys):
+    status, out, _ = run(capsys, "diff", "x*y**3", "--at", "x=2,y=1", "--order", "2", "--wrt", "y", "--method",
+                         "reverse")
+    assert status == 0 and "derivative 12 " in out  # d²/dy² x·y³ = 6xy
+    status, out, _ = run(capsys, "diff", "x*y**3", "--at", "x=2,y=1", "--wrt", "x")
+    assert status == 0 and "d/dx" in out and "d/dy" not in out
 
 
 def test_an_unwritable_output_is_a_one_line_error(tmp_path):
@@ -99,7 +128,8 @@ def test_study_and_train_speak_json(capsys):
     data = json.loads(capsys.readouterr().out)
     assert {(row["size"], row["method"]) for row in data["rows"]} == {(k, m) for k in (2, 4, 8)
                                                                        for m in ("forward", "reverse")}
-    assert abs(data["fit"]["reverse"] - 1.0) < 0.1  # a depth-k chain: reverse mode's work grows like k
+    reverse = next(fit for fit in data["fits"] if fit["method"] == "reverse")
+    assert abs(reverse["exponent"] - 1.0) < 0.1  # a depth-k chain: reverse mode's work grows like k
     assert main(["train", "xor", "--epochs", "3", "--json"]) == 0
     history = json.loads(capsys.readouterr().out)
     assert history["steps"] == 3 and len(history["loss"]) == 3 and history["loss"][-1] < history["loss"][0]
@@ -136,3 +166,15 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"diffkit {dk.__version__}"
+
+
+def test_json_is_strict_and_fits_match_the_report(capsys):
+    assert main(["diff", "log(x)", "--at", "x=0", "--method", "reverse", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"{c} is not JSON"))
+    assert data["reverse"]["value"] is None and data["reverse"]["derivative"]["x"] is None  # -inf and inf
+    assert main(["study", "depth", "--variant", "logistic", "--sizes", "1,2,3,4,5", "--y", "expression_size",
+                 "--json"]) == 0
+    fits = {fit["series"]: fit for fit in json.loads(capsys.readouterr().out)["fits"]}
+    tree = fits["symbolic tree (no CSE)"]
+    assert tree["exponent"] is None and tree["growth_per_step"] > 2  # exponential, as the text report says
+    assert fits["reverse operations"]["exponent"] == pytest.approx(1.0)

@@ -65,3 +65,13 @@ def test_one_output_of_a_gradient_graph_differentiates_again():
         g.output(2)
     with pytest.raises(dk.BindingError, match="no output named 'z'"):
         g.output("z")
+
+
+def test_tensor_graphs_are_refused_not_summed():
+    # one seed per variable would give directional derivatives along all-ones, not the gradient's entries
+    from diffkit import datasets, nn
+
+    X, y = datasets.xor()
+    net = nn.MLP([2, 2, 1], activation="tanh", loss="binary_cross_entropy", seed=0)
+    with pytest.raises(dk.MethodError, match="scalar variables"):
+        dk.sweep_table(net.loss_graph(X, y), at=net.parameters())

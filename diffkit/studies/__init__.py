@@ -19,8 +19,8 @@ predicts, ``.variants`` and ``.options`` what can be chosen.
 """
 
 from .families import FAMILIES, Family, Problem, Theory, mlp_shape
-from .plot import plot, report
+from .plot import fits, plot, report
 from .runner import COLUMNS, METRICS, StudyResult, fit_exponent, function_flops, load, run
 
 __all__ = ["COLUMNS", "FAMILIES", "METRICS", "Family", "Problem", "StudyResult", "Theory", "fit_exponent",
-           "function_flops", "load", "mlp_shape", "plot", "report", "run"]
+           "fits", "function_flops", "load", "mlp_shape", "plot", "report", "run"]

@@ -92,13 +92,37 @@ def _exponent_text(symbol: str, exponent: float | None) -> str:
     return f"{symbol}^{0.0 if abs(exponent) < 0.005 else exponent:.2f}"
 
 
-def _growth_text(sizes, values) -> str:
-    """The mean growth factor per unit of size, for figures that grow exponentially."""
+def growth_per_step(sizes, values) -> float | None:
+    """The mean growth factor per unit of size, for figures that grow exponentially (None: too few points)."""
     points = [(n, v) for n, v in zip(sizes, values, strict=True) if v and v > 0]
     if len(points) < 2 or points[-1][0] == points[0][0]:
-        return "too few points to fit"
+        return None
     (n0, v0), (n1, v1) = points[0], points[-1]
-    return f"×{(v1 / v0) ** (1 / (n1 - n0)):.2f} per step"
+    return (v1 / v0) ** (1 / (n1 - n0))
+
+
+def _growth_text(sizes, values) -> str:
+    factor = growth_per_step(sizes, values)
+    return "too few points to fit" if factor is None else f"×{factor:.2f} per step"
+
+
+def fits(res: StudyResult, y: str = "flops") -> list[dict]:
+    """How each line of the study grows, as the report and the plot's legend say it: one dict per series with
+    ``series``, ``method``, ``figure``, ``exponent`` (the slope of log figure against log size; None where theory
+    is exponential or there are too few points), ``growth_per_step`` (exponential theories only) and ``theory``
+    (its label, or None)."""
+    check_metric(y, FIT_METRICS)
+    family = _family(res)
+    out = []
+    for s in _series(res, y):
+        predicted = _theory(family, res, s, y) if family and family.theory(res.variant) else None
+        sizes, values = res.points(s.method, s.figure)
+        exponential = predicted is not None and predicted.exponential
+        out.append({"series": s.name, "method": s.method, "figure": s.figure,
+                    "exponent": None if exponential else fit_exponent(sizes, values),
+                    "growth_per_step": growth_per_step(sizes, values) if exponential else None,
+                    "theory": predicted.label if predicted is not None else None})
+    return out
 
 
 def _short(reason: str, limit: int = 95) -> str:
