@@ -6,8 +6,8 @@ A page's fenced blocks run in order in one namespace, in a fresh working directo
 - ``pycon``: a doctest (``...`` matches anything, whitespace is normalized), so shown output is checked;
 - ``console``: each ``$ diffkit ...`` (or ``python3 -m diffkit ...``, ``python3 examples/...``) line is run and the
   lines after it are its expected output, matched like a doctest;
-- ``bash``: set-up commands only (``pip install``, ``venv``): ``.ci/run`` and the fresh-environment trial run
-  them; here they are checked to be nothing else;
+- ``bash``: set-up commands only (``pip install``, ``venv``, the README's demo command): ``.ci/run`` runs the
+  install and test commands, tests/test_demo_folder.py the demo; here they are checked to be nothing else;
 - ``text``: output or a drawing, not run.
 
 A block in any other language, or with none, fails the test: nothing is left unchecked by accident.
@@ -41,10 +41,19 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 SETUP_COMMAND = re.compile(r"^(python3 -m (pip install|venv)|\. \.venv/bin/activate|source \.venv/bin/activate|cd )")
 
 
+# Any line that opens or closes a fence, however indented (in a list, an admonition) and with ``` or ~~~: the
+# pages must use only the top-level ``` fences FENCE reads, or a block could be rendered and never run.
+ANY_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.M)
+
+
 def blocks(page: Path) -> list[tuple[str, str, int]]:
-    """(language, code, line number) for each fenced block of a page."""
+    """(language, code, line number) for each fenced block of a page; fails on a fence FENCE would not read."""
     text = page.read_text(encoding="utf-8")
-    return [(m.group(1), m.group(2), text.count("\n", 0, m.start()) + 1) for m in FENCE.finditer(text)]
+    found = [(m.group(1), m.group(2), text.count("\n", 0, m.start()) + 1) for m in FENCE.finditer(text)]
+    fences = len(ANY_FENCE.findall(text))
+    assert fences == 2 * len(found), (f"{page.name}: {fences} fence lines but {len(found)} top-level ``` blocks: "
+                                      "an indented or ~~~ block would be rendered and never run")
+    return found
 
 
 def run_console(code: str, where: str) -> None:
@@ -95,14 +104,17 @@ def test_code_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict = {"__name__": "__docs__"}
+    skipped = []
     for language, code, line in blocks(page):
-        where = f"{page.relative_to(ROOT)}:{line}"
+        where = f"{page.relative_to(ROOT) if page.is_relative_to(ROOT) else page.name}:{line}"
         if 'diffkit[datasets]"' in code and importlib.util.find_spec("sklearn") is None:
-            pytest.skip(f"{where} needs scikit-learn (pip install '.[datasets]'; CI installs it)")
+            skipped.append(where)  # the page's other blocks still run
+            continue
         if language == "python":
             exec(compile(code, where, "exec"), namespace)  # noqa: S102 — our own documentation, not user input
         elif language == "pycon":
             test = doctest.DocTestParser().get_doctest(code, namespace, where, str(page), line)
+            assert test.examples, f"{where}: a pycon block without a >>> line checks nothing"
             runner = doctest.DocTestRunner(optionflags=FLAGS)
             report = io.StringIO()
             runner.run(test, out=report.write, clear_globs=False)
@@ -119,6 +131,8 @@ def test_code_blocks_run(page, tmp_path, monkeypatch):
                         "python3 -m diffkit"), f"{where}: a bash block holds set-up commands only, not {part!r}"
         elif language != "text":
             raise AssertionError(f"{where}: a code block needs a language: python, pycon, console, bash or text")
+    if skipped:
+        pytest.skip(f"not run without scikit-learn (pip install '.[datasets]'; CI installs it): {', '.join(skipped)}")
 
 
 MODULES = sorted(
@@ -154,3 +168,16 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (tmp_path / "site" / "reference" / "verbs" / "index.html").exists()
+
+
+def test_the_harness_sees_every_block(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("- a list item\n\n    ```python\n    raise SystemExit\n    ```\n\n```python\nx = 1\n```\n")
+    with pytest.raises(AssertionError, match="never run"):  # an indented block would be rendered, not run
+        blocks(page)
+    page.write_text("~~~python\nraise SystemExit\n~~~\n")
+    with pytest.raises(AssertionError, match="never run"):
+        blocks(page)
+    page.write_text("```pycon\n2 + 2\n```\n")  # no >>>: nothing to check
+    with pytest.raises(AssertionError, match="checks nothing"), pytest.MonkeyPatch.context() as patch:
+        test_code_blocks_run(page, tmp_path, patch)
