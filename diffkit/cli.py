@@ -102,8 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _make_folder(path: str) -> None:
-    """Create the folder an output file goes into, as ``demo -o`` does for its folder."""
+def _make_folder(path: str, suffixes: tuple[str, ...] = (".png", ".svg", ".pdf")) -> None:
+    """Create the folder an output file goes into, as ``demo -o`` does for its folder — once its suffix is one
+    diffkit writes (checked first, so that a mistyped name leaves no new folder behind)."""
+    from .errors import BindingError
+
+    if os.path.splitext(path)[1].lower() not in suffixes:
+        raise BindingError(f"{path!r} must end in {', '.join(suffixes)} (the format is taken from the suffix)")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
 
@@ -173,16 +178,18 @@ def _study(args) -> str:
     from . import studies
     from .api import METHODS
 
+    if args.output:  # before the study runs: a wrong name should not cost a study
+        _make_folder(args.output)
+    if args.csv:
+        _make_folder(args.csv, (".csv",))
     result = studies.run(args.family, sizes=args.sizes, methods=args.methods or METHODS, repeats=args.repeats,
                          variant=args.variant, progress=sys.stderr.isatty())
     lines = [_json({"rows": result.rows, "fits": studies.fits(result, args.y)}) if args.json
              else studies.report(result, y=args.y)]
     if args.output:
-        _make_folder(args.output)
         studies.plot(result, y=args.y, path=args.output)
         lines.append(f"wrote {args.output}")
     if args.csv:
-        _make_folder(args.csv)
         result.to_csv(args.csv)
         lines.append(f"wrote {args.csv}")
     return "\n".join(lines)

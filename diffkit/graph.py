@@ -11,6 +11,7 @@ slots, compiled once — is what the engines execute.
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -427,9 +428,9 @@ class Graph:
                 raise BindingError(f"no output named {which!r}; the outputs are {', '.join(self.output_names)}")
             which = self.output_names.index(which)
         count = len(self.outputs)
-        if isinstance(which, bool) or not isinstance(which, int) or not -count <= which < count:
+        if isinstance(which, bool) or not isinstance(which, numbers.Integral) or not -count <= which < count:
             raise BindingError(f"output must be a name or a position from 0 to {count - 1}, got {which!r}")
-        i = which % count
+        i = int(which) % count
         return Graph(self.nx, self.outputs[i:i + 1], self.output_names[i:i + 1], self.variables, self.data)
 
     # --- structure ------------------------------------------------------------------------------------------

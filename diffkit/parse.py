@@ -86,6 +86,8 @@ def _check_text(text: str) -> None:
     quote = next((i for i, c in enumerate(text) if c in "'\""), None)
     if quote is not None:
         raise ParseError("strings are not part of the expression language", text, quote + 1)
+    if "#" in text:  # Python would drop the rest of the line as a comment, silently
+        raise ParseError("'#' is not part of the expression language (no comments)", text, text.index("#") + 1)
 
 
 def _python_ast(text: str, source: str) -> ast.Expression:

@@ -109,6 +109,7 @@ def test_variable_named_like_an_internal_id_does_not_clash():
         ("(((x", "never closed", 3),  # the innermost open bracket
         ("x +", "ends too early", 4),  # the caret just past the end, where an operand is missing
         ("import os", "unexpected 'import'", 1),
+        ("x +  # y", "no comments", 6),
         ("x y", "unexpected 'y'", 3),
         ("x ** * 2", "unexpected '*'", 6),
         ("", "empty expression", None),

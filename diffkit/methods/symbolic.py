@@ -157,10 +157,12 @@ def _deep(work, seconds: float):
         worker.start()
         worker.join(seconds)
         if worker.is_alive():
-            hook = sys.unraisablehook
-            # A stop swallowed where Python ignores exceptions would be printed as "Exception ignored in ...":
-            # it is sent again anyway, so keep it off the user's terminal (anything else still goes to the hook).
+            hook, thread_hook = sys.unraisablehook, threading.excepthook
+            # A stop swallowed where Python ignores exceptions would be printed as "Exception ignored in ...",
+            # and one landing just after the work returned as a thread's traceback: it is sent again anyway, or
+            # no longer needed, so keep it off the user's terminal (anything else still goes to the hooks).
             sys.unraisablehook = lambda u: None if u.exc_type is _OutOfTime else hook(u)
+            threading.excepthook = lambda e: None if e.exc_type is _OutOfTime else thread_hook(e)
             try:
                 while worker.is_alive() and not outcome:  # nothing yet: not stopped, not finished
                     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
@@ -168,7 +170,7 @@ def _deep(work, seconds: float):
                     worker.join(0.25)
                 worker.join()
             finally:
-                sys.unraisablehook = hook
+                sys.unraisablehook, threading.excepthook = hook, thread_hook
             raise SwellError(
                 f"symbolic differentiation took longer than its budget of {seconds:g} s "
                 "(dk.limits.symbolic_seconds, or seconds=); use method='reverse'"
