@@ -102,13 +102,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _make_folder(path: str, suffixes: tuple[str, ...] = (".png", ".svg", ".pdf")) -> None:
+def _make_folder(path: str, csv: bool = False) -> None:
     """Create the folder an output file goes into, as ``demo -o`` does for its folder — once its suffix is one
     diffkit writes (checked first, so that a mistyped name leaves no new folder behind)."""
+    from .draw.style import figure_format
     from .errors import BindingError
 
-    if os.path.splitext(path)[1].lower() not in suffixes:
-        raise BindingError(f"{path!r} must end in {', '.join(suffixes)} (the format is taken from the suffix)")
+    if not csv:
+        figure_format(path)
+    elif os.path.splitext(path)[1].lower() != ".csv":
+        raise BindingError(f"{path!r} must end in .csv")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
 
@@ -161,16 +164,16 @@ def _graph(args) -> str:
     from .errors import BindingError
     from .parse import parse
 
+    graph = parse(args.expression)
     if args.show and args.at is None:
         raise BindingError(f"--show {args.show} needs the point: add --at, e.g. --at x=1,y=2")
     wrt = args.wrt
     if args.show == "tangents" and wrt is None:
-        variables = parse(args.expression).variables
-        if len(variables) != 1:
-            raise BindingError(f"--show tangents needs --wrt, one of: {', '.join(variables)}")
-        wrt = variables[0]
+        if len(graph.variables) != 1:
+            raise BindingError(f"--show tangents needs --wrt, one of: {', '.join(graph.variables)}")
+        wrt = graph.variables[0]
     _make_folder(args.output)
-    draw(args.expression, at=args.at, show=args.show, wrt=wrt, path=args.output)
+    draw(graph, at=args.at, show=args.show, wrt=wrt, path=args.output)
     return f"wrote {args.output}"
 
 
@@ -181,7 +184,7 @@ def _study(args) -> str:
     if args.output:  # before the study runs: a wrong name should not cost a study
         _make_folder(args.output)
     if args.csv:
-        _make_folder(args.csv, (".csv",))
+        _make_folder(args.csv, csv=True)
     result = studies.run(args.family, sizes=args.sizes, methods=args.methods or METHODS, repeats=args.repeats,
                          variant=args.variant, progress=sys.stderr.isatty())
     lines = [_json({"rows": result.rows, "fits": studies.fits(result, args.y)}) if args.json
@@ -238,20 +241,21 @@ def _train(args) -> str:
 def _diff(args) -> str:
     from .api import METHODS, derivative, gradient
     from .compare import compare
+    from .parse import parse
 
+    graph = parse(args.expression)  # once, for every method
     methods = METHODS if args.method == "all" else (args.method,)
     skipped = []
     if args.order != 1:
         if args.method == "all" and args.order > 2:
             methods = tuple(m for m in METHODS if m != "numeric")
             skipped.append("numeric   skipped: finite differences stop at order 2")
-        results = {m: derivative(args.expression, wrt=args.wrt, order=args.order, at=args.at, method=m)
-                   for m in methods}
-    elif args.method == "all" and not args.json:
-        return str(compare(args.expression, at=args.at, wrt=_names(args.wrt) if args.wrt else None))
+        results = {m: derivative(graph, wrt=args.wrt, order=args.order, at=args.at, method=m) for m in methods}
     else:
         wrt = _names(args.wrt) if args.wrt else None
-        results = {m: gradient(args.expression, at=args.at, method=m, wrt=wrt) for m in methods}
+        if args.method == "all" and not args.json:
+            return str(compare(graph, at=args.at, wrt=wrt))
+        results = {m: gradient(graph, at=args.at, method=m, wrt=wrt) for m in methods}
     if args.json:
         return _json({m: _as_json(r) for m, r in results.items()})
     lines = []
@@ -284,15 +288,11 @@ def _finite(x):
 
 
 def _as_json(result) -> dict:
-    def plain(x):
-        if isinstance(x, dict):
-            return {k: plain(v) for k, v in x.items()}
-        return np.asarray(x).tolist()
-
+    """A result's answer and cost, for ``_json`` (which turns NumPy values into lists and numbers)."""
     c = result.cost
     return {
-        "value": plain(result.value),
-        "derivative": plain(result.derivative),
+        "value": result.value,
+        "derivative": result.derivative,
         "cost": {"operations": c.operations, "flops": c.flops, "forward_sweeps": c.forward_sweeps,
                  "backward_sweeps": c.backward_sweeps, "evaluations": c.evaluations,
                  "memory_bytes": c.memory_bytes, "seconds": c.seconds},

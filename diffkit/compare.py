@@ -13,6 +13,7 @@ from .cost import format_bytes
 from .diagnose import Finding, diagnose
 from .errors import BindingError, MethodError
 from .result import Result
+from .text import format_value, text_table
 
 
 def discrepancy(a, b) -> float:
@@ -66,22 +67,20 @@ class Comparison:
     def table(self, timing: bool = True) -> str:
         """The printable table; ``timing=False`` leaves out the time column, the only one that varies per run."""
         first = next(iter(self.results.values()))
-        point = ", ".join(f"{k}={_fmt(v)}" for k, v in self.at.items())
-        lines = [f"f = {self.expression}   at {point}", f"value: {_fmt(first.value)}", ""]
-        names = [name for name in self.rows()[0] if name != "method" and name not in _COST_COLUMNS]
+        point = ", ".join(f"{k}={format_value(v)}" for k, v in self.at.items())
+        lines = [f"f = {self.expression}   at {point}", f"value: {format_value(first.value)}", ""]
+        rows = self.rows()
+        names = [name for name in rows[0] if name != "method" and name not in _COST_COLUMNS]
         header = ["method", *names, "ops", "flops", "sweeps / evals", "memory"] + (["time"] if timing else [])
-        rows = []
-        for row in self.rows():
+        cells = []
+        for row in rows:
             evals = row["evaluations"]
             work = (f"{row['forward_sweeps']} fwd + {row['backward_sweeps']} bwd"
                     if row["forward_sweeps"] + row["backward_sweeps"] else f"{evals} eval{'s' * (evals != 1)}")
-            cells = [row["method"], *(_fmt(row[name]) for name in names), str(row["operations"]),
-                     str(row["flops"]), work, format_bytes(row["memory_bytes"])]
-            rows.append(cells + ([f"{row['seconds'] * 1e3:.2f} ms"] if timing else []))
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-        lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+            line = [row["method"], *(format_value(row[name]) for name in names), str(row["operations"]),
+                    str(row["flops"]), work, format_bytes(row["memory_bytes"])]
+            cells.append(line + ([f"{row['seconds'] * 1e3:.2f} ms"] if timing else []))
+        lines += text_table(header, cells)
         pair, worst = self.largest_discrepancy
         if pair is not None:
             lines += ["", f"largest relative discrepancy: {worst:.2e} ({pair[0]} vs {pair[1]})"]
@@ -89,7 +88,7 @@ class Comparison:
         if numeric is not None and numeric.error_estimate is not None:
             parts = numeric.error_estimate  # {variable: estimate} for a gradient, one array for a Jacobian
             parts = parts.values() if isinstance(parts, dict) else [parts]
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():  # all-nan estimates print as nan
+            with warnings.catch_warnings():  # an all-nan estimate prints as nan, without NumPy's warning
                 warnings.simplefilter("ignore", RuntimeWarning)
                 estimate = max(float(np.nanmax(np.abs(np.asarray(v)), initial=0.0)) for v in parts)
             lines.append(f"numeric method's own error estimate: {estimate:.1e} (absolute)")
@@ -111,13 +110,6 @@ def _jacobian_entries(r: Result) -> dict:
     if jac.ndim != 2 or jac.size > 8:
         return {"jacobian": jac}
     return {f"df{i + 1}/d{v}": jac[i, j] for i in range(jac.shape[0]) for j, v in enumerate(r.variables)}
-
-
-def _fmt(x) -> str:
-    array = np.asarray(x)
-    if array.ndim == 0:
-        return f"{float(array):.10g}"
-    return f"array{array.shape}"
 
 
 def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = None, errors: str = "ignore"

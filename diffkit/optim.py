@@ -282,12 +282,8 @@ class Optimizer:
         missing = [n for n in params if n not in grads]
         unknown = [n for n in grads if n not in params]
         if missing or unknown:
-            parts = []
-            if missing:
-                parts.append(f"no gradient for {', '.join(map(str, missing))}")
-            if unknown:
-                parts.append(f"gradient for unknown parameter(s) {', '.join(map(str, unknown))}")
-            raise BindingError(f"{who}.step: grads must have the same names as params: {'; '.join(parts)}")
+            differences = _differences(missing, "no gradient for", unknown, "gradient for unknown parameter(s)")
+            raise BindingError(f"{who}.step: grads must have the same names as params: {differences}")
         names = list(params)
         values, gradients = {}, {}
         for name in names:
@@ -607,6 +603,14 @@ class Trajectory:
                 f"{self.values[-1]:.6g}, final {self.final})")
 
 
+def _differences(missing: list, missing_text: str, unknown: list, unknown_text: str) -> str:
+    """What two sets of names disagree on, for an error message: "missing a, b; unknown c"."""
+    parts = [f"{missing_text} {', '.join(map(str, missing))}"] if missing else []
+    if unknown:
+        parts.append(f"{unknown_text} {', '.join(map(str, unknown))}")
+    return "; ".join(parts)
+
+
 def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: float = 1e-10,
              method: str = "reverse", **options) -> Trajectory:
     """Minimize a scalar expression (text, SymPy, Graph, function) from ``start`` with ``optimizer``.
@@ -636,13 +640,8 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
     missing = [v for v in variables if v not in start]
     unknown = [k for k in start if k not in variables]
     if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing)}")
-        if unknown:
-            parts.append(f"not variables of the expression: {', '.join(map(str, unknown))}")
         raise BindingError(f"minimize: start must give exactly the variables {', '.join(variables)}; "
-                           f"{'; '.join(parts)}")
+                           f"{_differences(missing, 'missing', unknown, 'not variables of the expression:')}")
     point = {}
     for v in variables:
         x = np.asarray(_as_array(start[v], f"start value of {v!r}"))

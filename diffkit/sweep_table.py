@@ -29,6 +29,7 @@ from .convert import as_graph
 from .errors import MethodError
 from .methods.forward import node_tangents
 from .methods.reverse import node_adjoints
+from .text import format_value, text_table
 
 
 @dataclass
@@ -42,15 +43,12 @@ class SweepTable:
     rows: list[dict]  # {"node", "computes", "value", "d/d<variable>"..., "adjoint"}
 
     def __str__(self) -> str:
-        point = ", ".join(f"{k}={_fmt(v)}" for k, v in self.at.items())
+        point = ", ".join(f"{k}={format_value(v)}" for k, v in self.at.items())
         header = ["node", "computes", "value", *(f"d/d{v}" for v in self.variables), f"adjoint d{self.output}/dnode"]
         keys = ["node", "computes", "value", *(f"d/d{v}" for v in self.variables), "adjoint"]
-        cells = [[row[k] if isinstance(row[k], str) else _fmt(row[k]) for k in keys] for row in self.rows]
-        widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+        cells = [[row[k] if isinstance(row[k], str) else format_value(row[k]) for k in keys] for row in self.rows]
         lines = [f"forward and reverse sweeps of {self.output} = {self.expression}   at {point}", ""]
-        lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-        lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells]
+        lines += text_table(header, cells)
         return "\n".join(lines)
 
 
@@ -73,7 +71,7 @@ def sweep_table(expr, at=None) -> SweepTable:
         values, adjoints = node_adjoints(graph, bound)
         tangents = {v: node_tangents(graph, bound, {v: np.float64(1.0)})[1] for v in graph.variables}
     names = {slot: name for name, slot in plan.variables.items()}
-    names.update({slot: _fmt(value) for slot, value in plan.constants})
+    names.update({slot: format_value(value) for slot, value in plan.constants})
     computes = {}
     for number, step in enumerate(plan.steps, start=1):
         names[step.out] = f"v{number}"
@@ -101,10 +99,3 @@ def _computes(step, names: dict) -> str:
 
 def _or_zero(x):
     return np.float64(0.0) if x is None else x
-
-
-def _fmt(x) -> str:
-    array = np.asarray(x)
-    if array.ndim == 0:
-        return f"{float(array):.10g}"
-    return f"array{array.shape}"

@@ -66,12 +66,16 @@ def fmt(value, precision: int = 4) -> str:
     return f"{x:.{precision}g}"
 
 
-def save_figure(fig, path, error: type[Exception] = BindingError) -> None:
-    """Write a figure to ``path`` (nothing when None), in the format its suffix names: .png, .svg or .pdf."""
-    if path is None:
-        return
+def figure_format(path, error: type[Exception] = BindingError) -> str:
+    """The format a picture's path names by its suffix: png, svg or pdf (anything else is refused)."""
     suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
         raise error(f"path must end in .png, .svg or .pdf (the format is taken from the suffix), got "
                     f"{os.fspath(path)!r}")
-    fig.savefig(path, format=suffix, dpi=DPI)
+    return suffix
+
+
+def save_figure(fig, path, error: type[Exception] = BindingError) -> None:
+    """Write a figure to ``path`` (nothing when None), in the format its suffix names: .png, .svg or .pdf."""
+    if path is not None:
+        fig.savefig(path, format=figure_format(path, error), dpi=DPI)

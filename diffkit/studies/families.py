@@ -214,6 +214,16 @@ def _check_gradient_vs_inputs(size: int, variant: str, batch: int = 8) -> None:
     _check_batch(batch)
 
 
+def _gradient_sweeps(n: str) -> dict:
+    """Passes over the function for one gradient in ``n`` inputs (or parameters), exactly."""
+    return {
+        "reverse": Theory("2", lambda r: 2.0, 0, exact=True),
+        "forward": Theory(n, _n, 1, exact=True),
+        "numeric": Theory(f"2{n} + 1", lambda r: 2 * _n(r) + 1, 1, exact=True),
+        "symbolic": Theory("1", lambda r: 1.0, 0, exact=True),
+    }
+
+
 def _gradient_theory(variant: str) -> dict:
     cost = {
         "reverse": Theory("f", _f, 1),
@@ -222,13 +232,7 @@ def _gradient_theory(variant: str) -> dict:
     }
     if variant != "mlp":
         cost["symbolic"] = Theory("f", _f, 1)
-    sweeps = {
-        "reverse": Theory("2", lambda r: 2.0, 0, exact=True),
-        "forward": Theory("n", _n, 1, exact=True),
-        "numeric": Theory("2n + 1", lambda r: 2 * _n(r) + 1, 1, exact=True),
-        "symbolic": Theory("1", lambda r: 1.0, 0, exact=True),
-    }
-    return {COST: cost, SWEEPS: sweeps}
+    return {COST: cost, SWEEPS: _gradient_sweeps("n")}
 
 
 # --- jacobian_shape ---------------------------------------------------------------------------------------------
@@ -377,13 +381,7 @@ def _mlp_theory(variant: str) -> dict:
         "forward": Theory("P·f", lambda r: _n(r) * _f(r), 2),
         "numeric": Theory("P·f", lambda r: _n(r) * _f(r), 2),
     }
-    sweeps = {
-        "reverse": Theory("2", lambda r: 2.0, 0, exact=True),
-        "forward": Theory("P", _n, 1, exact=True),
-        "numeric": Theory("2P + 1", lambda r: 2 * _n(r) + 1, 1, exact=True),
-        "symbolic": Theory("1", lambda r: 1.0, 0, exact=True),
-    }
-    return {COST: cost, SWEEPS: sweeps}
+    return {COST: cost, SWEEPS: _gradient_sweeps("P")}
 
 
 # --- hessian_vs_inputs ------------------------------------------------------------------------------------------

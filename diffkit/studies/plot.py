@@ -101,7 +101,10 @@ def growth_per_step(sizes, values) -> float | None:
     return (v1 / v0) ** (1 / (n1 - n0))
 
 
-def _growth_text(sizes, values) -> str:
+def _fitted_text(symbol: str, sizes, values, exponential: bool) -> str:
+    """How a line grows, as the report and the legend say it: ``k^1.00``, or ``×3.18 per step`` if exponential."""
+    if not exponential:
+        return _exponent_text(symbol, fit_exponent(sizes, values))
     factor = growth_per_step(sizes, values)
     return "too few points to fit" if factor is None else f"×{factor:.2f} per step"
 
@@ -161,7 +164,7 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
         plotted += vs
         predicted = _theory(family, res, s, y) if theory else None
         exponential = predicted is not None and predicted.exponential
-        label = f"{s.name}: {_growth_text(xs, vs) if exponential else _exponent_text(symbol, fit_exponent(xs, vs))}"
+        label = f"{s.name}: {_fitted_text(symbol, xs, vs, exponential)}"
         if predicted is not None and _draw_theory(ax, res, s, predicted, xs, vs, color):
             theory_text = f"(theory {'=' if predicted.exact else '∝'} {predicted.label})"
             # the legend sits beside the axes in a fixed width: a long label takes a second line
@@ -331,13 +334,11 @@ def report(res: StudyResult, y: str = "flops") -> str:
     theories = family.theory(res.variant) if family else {}
     for s in series:
         predicted = _theory(family, res, s, y) if theories else None
-        if predicted is not None and predicted.exponential:  # a power law would fit a meaningless exponent
-            text = f"  {s.name:<{name_width}}  {_growth_text(*res.points(s.method, s.figure))}"
-            lines.append(f"{text}   (theory ∝ {predicted.label}: exponential, no power of {symbol} fits)")
-            continue
-        exponent = fit_exponent(*res.points(s.method, s.figure))
-        text = f"  {s.name:<{name_width}}  {_exponent_text(symbol, exponent)}"
-        if predicted is not None:
+        exponential = predicted is not None and predicted.exponential  # a power law would fit a meaningless slope
+        text = f"  {s.name:<{name_width}}  {_fitted_text(symbol, *res.points(s.method, s.figure), exponential)}"
+        if exponential:
+            text += f"   (theory ∝ {predicted.label}: exponential, no power of {symbol} fits)"
+        elif predicted is not None:
             power = f", {symbol}^{predicted.exponent:g}" if predicted.exponent is not None else ""
             text += f"   (theory {'=' if predicted.exact else '∝'} {predicted.label}{power})"
         lines.append(text)
