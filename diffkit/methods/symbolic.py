@@ -172,8 +172,10 @@ def _deep(work, seconds: float):
             finally:
                 sys.unraisablehook, threading.excepthook = hook, thread_hook
             raise SwellError(
-                f"symbolic differentiation took longer than its budget of {seconds:g} s "
-                "(dk.limits.symbolic_seconds, or seconds=); use method='reverse'"
+                f"time guard fired: symbolic differentiation ran past the last-resort wall-clock guard of "
+                f"{seconds:g} s (dk.limits.symbolic_seconds, or seconds=) before reaching its size budget "
+                "(dk.limits.symbolic_size); use method='reverse', or lower symbolic_size to stop sooner",
+                time_guard=True,
             )
     finally:
         threading.stack_size(previous_stack)
@@ -189,7 +191,7 @@ def _check_depth(graph: Graph) -> None:
         raise SwellError(
             f"the expression is {depth:,} levels deep, past the symbolic method's limit of "
             f"{limits.symbolic_depth:,} (dk.limits.symbolic_depth; SymPy recurses per level); "
-            "use method='reverse' or 'forward'"
+            "use method='reverse' or 'forward'", size=depth, limit=limits.symbolic_depth,
         )
 
 
@@ -208,7 +210,7 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
     if size > max_size:
         raise SwellError(
             f"symbolic derivative has {size:,} tree nodes, past the budget of {max_size:,} "
-            "(dk.limits.symbolic_size, or max_size=); use method='reverse'"
+            "(raise dk.limits.symbolic_size, or pass max_size=); use method='reverse'", size=size, limit=max_size,
         )
     started = time.perf_counter()
     # SymPy folds 1/0 to complex infinity (zoo), which has no NumPy spelling; on the real line it is nan.
@@ -270,8 +272,17 @@ def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
         derivs = _differentiate(meter, lambda: differentiate(exprs, symbols))
         return _compile(meter, symbols, exprs, derivs, max_size)
 
-    values, derivs = _run(meter, _deep(work, seconds), symbols, bound)
+    values, derivs = _run(meter, _measured(meter, work, seconds), symbols, bound)
     return values, derivs, meter
+
+
+def _measured(meter: Meter, work, seconds: float):
+    """``_deep(work)``; a SwellError carries the cost measured up to the cut-off (sizes, differentiation time)."""
+    try:
+        return _deep(work, seconds)
+    except SwellError as exc:
+        exc.cost = meter.finish()
+        raise
 
 
 def _tensor_symbolic(graph: Graph, bound: dict, wrt: tuple[str, ...], differentiate, max_size, seconds):
@@ -294,7 +305,7 @@ def _tensor_symbolic(graph: Graph, bound: dict, wrt: tuple[str, ...], differenti
         derivs = _differentiate(meter, lambda: differentiate(exprs, list(symbols.values())))
         return _compile(meter, symbols, exprs, derivs, max_size)
 
-    compiled = _deep(work, seconds)
+    compiled = _measured(meter, work, seconds)
     values, derivs = _run(meter, compiled, layout["symbols"], layout["point"])
     meter.details["scalar variables"] = len(layout["symbols"])
     outputs, start = [], 0
