@@ -25,7 +25,7 @@ import sympy as sp
 
 from .. import domain
 from ..cost import Meter
-from ..errors import MethodError, SwellError
+from ..errors import DomainError, MethodError, SwellError
 from ..graph import Graph, points_of, sympy_symbol
 from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
@@ -242,7 +242,14 @@ def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     meter.evaluations += 1
     meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
     domain.at("the compiled SymPy expression")
-    results = [_real(r) for r in function(*[bound[name] for name in symbols])]
+    try:
+        results = [_real(r) for r in function(*[bound[name] for name in symbols])]
+    except OverflowError:  # SymPy kept an exact integer such as 10**400, which has no float
+        raise DomainError(
+            "symbolic method: SymPy computes with exact numbers, and the expression or its derivative holds one "
+            "too large for a float (past 1.8e308, e.g. 10**400); the float methods (numeric, forward, reverse) "
+            "overflow to inf there instead. Write a smaller constant, or rescale the expression"
+        ) from None
     return results[:n_values], results[n_values:]
 
 
