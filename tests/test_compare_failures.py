@@ -58,3 +58,22 @@ def test_numeric_cancellation_diagnostic_is_not_prefixed_twice():
 def test_a_bad_request_still_raises(expr, at, error):
     with pytest.raises(error):
         dk.compare(expr, at=at)
+
+
+def test_the_time_guard_is_a_cut_off_row_that_names_itself():
+    def chain(x):
+        for _ in range(110):  # SymPy needs ~10 s for this
+            x = dk.sin(x) * 0.9 + 0.1
+        return x
+
+    c = dk.compare(dk.trace(chain), at={"x": 0.3}, options={"symbolic": {"seconds": 0.3}})
+    failure = c.failures["symbolic"]
+    assert failure.cut_off and failure.error.time_guard and failure.reason.startswith("time guard fired")
+    assert "symbolic: cut off: time guard fired" in c.table(timing=False)
+    assert set(c.results) == {"numeric", "forward", "reverse"}
+
+
+def test_a_swell_error_outside_compare_is_not_a_time_guard():
+    with pytest.raises(SwellError) as info:
+        dk.gradient(_swelling(), at={"x": 0.5}, method="symbolic", max_size=1000)
+    assert not info.value.time_guard and info.value.cost.details["derivative tree size"] == info.value.size

@@ -172,9 +172,9 @@ def _deep(work, seconds: float):
             finally:
                 sys.unraisablehook, threading.excepthook = hook, thread_hook
             raise SwellError(
-                f"time guard fired: symbolic differentiation ran past the last-resort wall-clock guard of "
-                f"{seconds:g} s (dk.limits.symbolic_seconds, or seconds=) before reaching its size budget "
-                "(dk.limits.symbolic_size); use method='reverse', or lower symbolic_size to stop sooner",
+                f"time guard fired: symbolic differentiation took longer than its budget of {seconds:g} s, a "
+                "last-resort wall-clock guard (dk.limits.symbolic_seconds, or seconds=), before reaching its size "
+                "budget (dk.limits.symbolic_size); use method='reverse', or lower symbolic_size to stop sooner",
                 time_guard=True,
             )
     finally:
