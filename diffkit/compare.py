@@ -11,7 +11,7 @@ import numpy as np
 from .api import METHODS, _Request, gradient, jacobian
 from .cost import format_bytes
 from .diagnose import Finding, diagnose
-from .errors import BindingError, MethodError
+from .errors import BindingError, DiffkitError, MethodError, ResourceError, SwellError
 from .result import Result
 from .text import format_value, text_table
 
@@ -33,6 +33,24 @@ def discrepancy(a, b) -> float:
 
 
 @dataclass
+class Failure:
+    """A method that could not answer in a comparison: why, and what it had spent (``cost``) when it stopped."""
+
+    method: str
+    reason: str
+    error: DiffkitError
+    cost: object = None  # the Cost measured up to the cut-off, when the method knows it
+
+    @property
+    def cut_off(self) -> bool:
+        """True when a budget stopped the method (expression swell, memory), not an error in the request."""
+        return isinstance(self.error, SwellError | ResourceError)
+
+    def __str__(self) -> str:
+        return f"{'cut off' if self.cut_off else 'failed'}: {self.reason}"
+
+
+@dataclass
 class Comparison:
     """The four results for one request; ``print`` it for a table."""
 
@@ -41,6 +59,7 @@ class Comparison:
     results: dict[str, Result]
     discrepancies: dict[tuple[str, str], float] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)  # methods that disagree, with likely causes
+    failures: dict[str, Failure] = field(default_factory=dict)  # methods that could not answer, and why
 
     @property
     def largest_discrepancy(self) -> tuple[tuple[str, str] | None, float]:
@@ -53,7 +72,11 @@ class Comparison:
     def rows(self) -> list[dict]:
         """One dict per method: its answers (``d/dx`` columns, or ``jacobian``) and its cost, as plain values."""
         rows = []
-        for method, r in self.results.items():
+        for method in self._methods():
+            if method in self.failures:
+                rows.append(self._failure_row(self.failures[method]))
+                continue
+            r = self.results[method]
             c = r.cost
             if r.kind == "gradient":
                 answers = {f"d/d{v}": r.gradient[v] for v in r.variables}
@@ -64,16 +87,33 @@ class Comparison:
                          "evaluations": c.evaluations, "memory_bytes": c.memory_bytes, "seconds": c.seconds})
         return rows
 
+    def _methods(self) -> list[str]:
+        """The methods compared, answered or not, in diffkit's method order."""
+        return [m for m in METHODS if m in self.results or m in self.failures]
+
+    @staticmethod
+    def _failure_row(failure: Failure) -> dict:
+        """A failed method's row: no answers, the reason, and the cost measured up to where it stopped."""
+        c = failure.cost
+        figures = {name: (getattr(c, name) if c is not None else None) for name in _COST_FIELDS}
+        return {"method": failure.method, "failure": str(failure), "operations": c.total_operations if c else None,
+                **figures}
+
     def table(self, timing: bool = True) -> str:
         """The printable table; ``timing=False`` leaves out the time column, the only one that varies per run."""
-        first = next(iter(self.results.values()))
+        first = next(iter(self.results.values()), None)
         point = ", ".join(f"{k}={format_value(v)}" for k, v in self.at.items())
-        lines = [f"f = {self.expression}   at {point}", f"value: {format_value(first.value)}", ""]
+        value = format_value(first.value) if first is not None else "(no method could evaluate it)"
+        lines = [f"f = {self.expression}   at {point}", f"value: {value}", ""]
         rows = self.rows()
-        names = [name for name in rows[0] if name != "method" and name not in _COST_COLUMNS]
+        answered = [row for row in rows if "failure" not in row]
+        names = [name for name in (answered[0] if answered else {}) if name != "method" and name not in _COST_COLUMNS]
         header = ["method", *names, "ops", "flops", "sweeps / evals", "memory"] + (["time"] if timing else [])
         cells = []
         for row in rows:
+            if "failure" in row:
+                cells.append(_failure_cells(row, names, timing))
+                continue
             evals = row["evaluations"]
             work = (f"{row['forward_sweeps']} fwd + {row['backward_sweeps']} bwd"
                     if row["forward_sweeps"] + row["backward_sweeps"] else f"{evals} eval{'s' * (evals != 1)}")
@@ -93,6 +133,7 @@ class Comparison:
                 estimate = max(float(np.nanmax(np.abs(np.asarray(v)), initial=0.0)) for v in parts)
             lines.append(f"numeric method's own error estimate: {estimate:.1e} (absolute)")
         lines += [f"note: {finding}" for finding in self.findings]
+        lines += [f"{m}: {failure}" for m, failure in self.failures.items()]
         diagnostics = {m: r.diagnostics for m, r in self.results.items() if r.diagnostics}
         lines += [f"{m}: {'; '.join(d)}" for m, d in diagnostics.items()]
         return "\n".join(lines)
@@ -101,7 +142,30 @@ class Comparison:
         return self.table()
 
 
-_COST_COLUMNS = ("operations", "flops", "forward_sweeps", "backward_sweeps", "evaluations", "memory_bytes", "seconds")
+_COST_FIELDS = ("flops", "forward_sweeps", "backward_sweeps", "evaluations", "memory_bytes", "seconds")
+_COST_COLUMNS = ("operations", *_COST_FIELDS)
+
+
+def _without_prefix(message: str, method: str) -> str:
+    """The reason without the "numeric method: " a DomainError starts with: the row already names the method."""
+    prefix = f"{method} method: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _failure_cells(row: dict, names: list[str], timing: bool) -> list[str]:
+    """A failed method's table cells: "cut off"/"failed" in place of answers; the costs measured until then.
+
+    The symbolic method is cut off before it evaluates anything: its operations show as "-" (none were done,
+    and 0 would read as a free derivative); its time is what SymPy spent until the budget stopped it.
+    """
+    status = row["failure"].split(":", 1)[0]
+    method = row["method"] if names else f"{row['method']} ({status})"
+    answers = [status] + ["-"] * (len(names) - 1) if names else []
+    ran = row["flops"] is not None and row["evaluations"] + row["forward_sweeps"] + row["backward_sweeps"] > 0
+    ops, flops = (str(row["operations"]), str(row["flops"])) if ran else ("-", "-")
+    memory = format_bytes(row["memory_bytes"]) if ran else "-"
+    time_cell = f"{row['seconds'] * 1e3:.2f} ms" if row["seconds"] is not None else "-"
+    return [method, *answers, ops, flops, "none", memory] + ([time_cell] if timing else [])
 
 
 def _jacobian_entries(r: Result) -> dict:
@@ -118,7 +182,12 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
 
     ``options`` maps a method name to its options, e.g. ``{"numeric": {"scheme": "richardson"}}``; by default
     the numeric method also estimates its own error. Domain trouble is reported in the table and in
-    ``findings`` (``errors="warn"`` or ``"raise"`` to have it warned or raised as well).
+    ``findings`` (``errors="warn"`` to have it warned as well).
+
+    A method that cannot answer (symbolic swell past ``dk.limits.symbolic_size``, a memory refusal, a domain
+    error under ``errors="raise"``, an option it does not take) does not stop the comparison: its row says
+    "cut off" or "failed" with the reason, and ``failures`` holds it; the other methods are compared as usual.
+    A bad request (unknown variable, unreadable text, a bad ``at``) still raises: no method could run.
     """
     chosen = {m: {"errors": errors} for m in METHODS}
     for m, extra in (options or {}).items():
@@ -132,9 +201,14 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
         raise BindingError("the expression has no variables to differentiate by")
     verb = gradient if request.graph.is_scalar_output else jacobian
     point = {k: v for k, v in request.bound.items() if k not in request.graph.data}  # data stays in the graph
-    results = {m: verb(request.graph, point, method=m, wrt=request.wrt, **chosen.get(m, {})) for m in methods}
+    results, failures = {}, {}
+    for m in methods:
+        try:
+            results[m] = verb(request.graph, point, method=m, wrt=request.wrt, **chosen.get(m, {}))
+        except DiffkitError as exc:  # one method failing is part of the comparison, not the end of it
+            failures[m] = Failure(m, _without_prefix(str(exc), m), exc, exc.cost)
     discrepancies = {(a, b): discrepancy(results[a].as_array(), results[b].as_array())
                      for a, b in combinations(results, 2)}
     findings = diagnose(results, discrepancy, request.graph, request.bound)
     at_shown = {k: (v.item() if v.ndim == 0 else v.copy()) for k, v in point.items()}
-    return Comparison(str(request.graph), at_shown, results, discrepancies, findings)
+    return Comparison(str(request.graph), at_shown, results, discrepancies, findings, failures)

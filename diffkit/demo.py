@@ -149,7 +149,7 @@ def _study(report: Report, sizes) -> None:
                    "A sum of products of n inputs: reverse mode's flops grow like the function's (≈ n), forward "
                    "and numeric like n², symbolic like n after common-subexpression elimination.")
     res = studies.run("gradient_vs_inputs", sizes=list(sizes), methods=METHODS, repeats=3, seed=0,
-                      budget_seconds=5, progress=False)
+                      budget_seconds=120, progress=False)  # a last-resort guard: sizes decide the cut-offs
     report.text(studies.report(res), files=[report.save("gradient_vs_inputs.csv", res.to_csv)])
     report.picture("gradient_vs_inputs.png", "flops against n, log-log, fitted exponents and theory",
                    lambda path: studies.plot(res, y="flops", path=path))

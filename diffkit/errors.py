@@ -4,7 +4,13 @@ from __future__ import annotations
 
 
 class DiffkitError(Exception):
-    """Base class of every error diffkit raises on purpose."""
+    """Base class of every error diffkit raises on purpose.
+
+    ``cost``: what the failed method had spent when it stopped (a ``Cost``), when it knows; ``dk.compare``
+    shows it in the method's cut-off row.
+    """
+
+    cost = None
 
 
 class ParseError(DiffkitError, ValueError):
@@ -33,7 +39,15 @@ class MethodError(DiffkitError, ValueError):
 
 
 class SwellError(DiffkitError):
-    """Symbolic differentiation stopped because the expression grew past its size budget."""
+    """Symbolic differentiation stopped because the expression grew past its size budget.
+
+    ``size`` and ``limit``: the size it reached and the budget (tree nodes or graph levels), when known;
+    ``time_guard``: True when it was the last-resort wall-clock guard that fired, not a size budget.
+    """
+
+    def __init__(self, message: str, size: int | None = None, limit: int | None = None, time_guard: bool = False):
+        super().__init__(message)
+        self.size, self.limit, self.time_guard = size, limit, time_guard
 
 
 class ResourceError(DiffkitError):

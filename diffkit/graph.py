@@ -652,6 +652,16 @@ def sympy_number(value: float) -> sp.Expr:
 # --- binding and execution ------------------------------------------------------------------------------------
 
 
+def _constant_note(names) -> str:
+    """Why a value given for e or pi is refused: in expression text they are constants, not variables."""
+    constants = [str(n) for n in names if str(n) in CONSTANTS]
+    if not constants:
+        return ""
+    verb = "is a constant" if len(constants) == 1 else "are constants"
+    return (f"; {' and '.join(constants)} in expression text {verb} (e = 2.71828..., pi = 3.14159...), in every "
+            "method; for a variable use another name, such as e_ or p")
+
+
 def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.ndarray]:
     """Turn the user's ``at`` into {name: float64 array}, naming whatever is missing, unknown or malformed.
 
@@ -673,10 +683,11 @@ def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.n
     unknown = [k for k in at if k not in variables]
     if missing:
         extra = f" (given instead: {', '.join(map(str, unknown))} — a misspelling?)" if unknown else ""
-        raise BindingError(f"no value given for variable(s) {', '.join(missing)}{extra}")
+        raise BindingError(f"no value given for variable(s) {', '.join(missing)}{extra}{_constant_note(unknown)}")
     if unknown:
         known = ", ".join(variables) or "none"
-        raise BindingError(f"unknown variable(s) {', '.join(map(str, unknown))}; the expression's variables: {known}")
+        raise BindingError(f"unknown variable(s) {', '.join(map(str, unknown))}; the expression's variables: "
+                           f"{known}{_constant_note(unknown)}")
     bound = {}
     for name in variables:
         bound[name] = as_float_array(at[name], name)

@@ -20,7 +20,9 @@ class Limits:
         graph_nodes: nodes one graph may have.
         symbolic_size: tree nodes of a symbolic derivative; past it, ``SwellError``.
         symbolic_depth: graph levels the symbolic method accepts (SymPy recurses once per level).
-        symbolic_seconds: wall-clock budget for SymPy's differentiation and compilation.
+        symbolic_seconds: a last-resort wall-clock guard for SymPy's differentiation and compilation; the sizes
+            above decide what is computed, this only stops a run that would hang (its SwellError says the time
+            guard fired).
         symbolic_entries: scalar operations of a tensor graph written out entry by entry for SymPy.
         symbolic_variables: scalar entries a symbolic tensor gradient differentiates by.
     """
@@ -29,7 +31,7 @@ class Limits:
     graph_nodes: int = 5_000_000  # nodes one graph may have
     symbolic_size: int = 200_000  # tree nodes of a symbolic derivative (past this: SwellError)
     symbolic_depth: int = 400  # graph levels the symbolic method accepts (SymPy recurses per level)
-    symbolic_seconds: float = 60.0  # wall-clock budget for SymPy's differentiation and compilation
+    symbolic_seconds: float = 60.0  # last-resort wall-clock guard for SymPy (sizes decide what is computed)
     symbolic_entries: int = 20_000  # scalar operations of a tensor graph written out entry by entry for SymPy
     symbolic_variables: int = 500  # scalar entries a symbolic tensor gradient differentiates by
 

@@ -110,9 +110,23 @@ class RealSign(sp.Function):
         return sp.S.Zero
 
 
+class RealCbrt(sp.Function):
+    """The real cube root (cbrt(-8) = -2, as np.cbrt). SymPy's cbrt is x**(1/3), the complex principal root,
+    which is not real for x < 0; cbrt' = 1 / (3·cbrt(x)²)."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_Number:
+            return sp.real_root(x, 3)
+        return None
+
+    def fdiff(self, argindex=1):
+        return 1 / (3 * RealCbrt(self.args[0]) ** 2)
+
+
 # How lambdify evaluates diffkit's own SymPy functions.
 SYMPY_NUMPY_MODULES = [
-    {"ReLU": lambda x: np.maximum(x, 0.0), "RealAbs": np.abs, "RealSign": np.sign},
+    {"ReLU": lambda x: np.maximum(x, 0.0), "RealAbs": np.abs, "RealSign": np.sign, "RealCbrt": np.cbrt},
     "numpy",
 ]
 
@@ -155,7 +169,13 @@ PRIMITIVES_LIST: list[Primitive] = [
     # exponentials and logarithms
     Primitive("exp", 1, np.exp, sp.exp, (lambda xp, o, a: o,), _T),
     Primitive("log", 1, np.log, sp.log, (lambda xp, o, a: 1 / a,), _T, aliases=("ln",)),
+    Primitive("log10", 1, np.log10, lambda a: sp.log(a, 10), (lambda xp, o, a: 1 / (a * math.log(10)),), _T,
+              doc="Base-10 logarithm."),
+    Primitive("log2", 1, np.log2, lambda a: sp.log(a, 2), (lambda xp, o, a: 1 / (a * math.log(2)),), _T,
+              doc="Base-2 logarithm."),
     Primitive("sqrt", 1, np.sqrt, sp.sqrt, (lambda xp, o, a: 0.5 / o,), _A),
+    Primitive("cbrt", 1, np.cbrt, RealCbrt, (lambda xp, o, a: 1 / (3 * o * o),), _T,
+              doc="Real cube root: cbrt(-8) = -2 (not (-8)**(1/3), which is nan on the real line)."),
     # trigonometry
     Primitive("sin", 1, np.sin, sp.sin, (lambda xp, o, a: xp.cos(a),), _T),
     Primitive("cos", 1, np.cos, sp.cos, (lambda xp, o, a: -xp.sin(a),), _T),

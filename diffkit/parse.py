@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import keyword
+import re
 
 from .errors import ParseError
 from .graph import Graph, GraphBuilder
@@ -90,10 +92,43 @@ def _check_text(text: str) -> None:
         raise ParseError("'#' is not part of the expression language (no comments)", text, text.index("#") + 1)
 
 
+# Two operands side by side with nothing between them, as mathematics writes a product: 2x, 2 x, )(, ) x,
+# x y. Python reads none of them as a product, and says "invalid syntax" or "invalid decimal literal".
+_NUMBER = r"(?<![\w.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_JUXTAPOSED = re.compile(rf"(?:{_NUMBER}|\)|\b[A-Za-z_]\w*)(?P<gap>\s*)(?=[A-Za-z_(.\d])")
+
+
+def _implicit_product(text: str) -> ParseError | None:
+    """The first place two operands stand side by side (an implicit product), as an error suggesting ``*``."""
+    for match in _JUXTAPOSED.finditer(text):
+        left = match.group(0)[: len(match.group(0)) - len(match.group("gap"))]
+        after = text[match.end():]
+        if left[0].isalpha() or left[0] == "_":
+            # a name: next to "(" it is a call (checked elsewhere), and next to a name only across a space
+            if keyword.iskeyword(left) or after.startswith("(") or not match.group("gap"):
+                continue
+            following = re.match(r"[A-Za-z_]\w*", after)
+            if following and keyword.iskeyword(following.group(0)):
+                continue
+        elif left[0].isdigit() or left[0] == ".":
+            if after[:1].isdigit() or after[:1] == ".":
+                continue  # "1 2" is an implicit product too, but Python's message for it is already clear
+        start = match.end() - len(match.group("gap"))
+        fixed = text[:start].rstrip() + "*" + text[match.end():]
+        shown = fixed.strip() if len(fixed) <= 80 else left + "*" + after[:20]
+        right = re.match(r"[A-Za-z_]\w*|[\d.]+|\S", after).group(0)
+        return ParseError(f"unexpected {right!r}: implicit multiplication is not supported; write a * between "
+                          f"the factors, as in {shown!r}", text, match.end() + 1, width=len(right))
+    return None
+
+
 def _python_ast(text: str, source: str) -> ast.Expression:
     try:
         return ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
+        implicit = _implicit_product(text)
+        if implicit is not None:
+            raise implicit from None
         stripped = source.strip()
         reason = exc.msg
         if not exc.offset or exc.offset > len(stripped):  # Python points at nothing: the text stopped short
@@ -139,6 +174,28 @@ def _original_column(text: str, source: str, offset: int, chars: bool = False) -
 def _suggest(name: str, candidates) -> str:
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# Common functions that are not primitives, and how to write them with diffkit's functions.
+WRITE_AS = {
+    "asinh": "log(x + sqrt(x**2 + 1))", "arcsinh": "log(x + sqrt(x**2 + 1))",
+    "acosh": "log(x + sqrt(x**2 - 1))", "arccosh": "log(x + sqrt(x**2 - 1))",
+    "atanh": "0.5*log((1 + x)/(1 - x))", "arctanh": "0.5*log((1 + x)/(1 - x))",
+    "sec": "1/cos(x)", "csc": "1/sin(x)", "cot": "1/tan(x)", "sech": "1/cosh(x)", "csch": "1/sinh(x)",
+    "coth": "1/tanh(x)", "exp2": "2**x", "expm1": "exp(x) - 1", "log1p": "log(1 + x)",
+    "hypot": "sqrt(x**2 + y**2)", "pow": "x**y", "square": "x**2", "logistic": "sigmoid(x)",
+}
+
+
+def _unknown_function_hint(name: str) -> str:
+    """How to write a function diffkit lacks, or the function the name is close to, or the product it may be."""
+    if name in WRITE_AS:
+        return f": diffkit has no {name}; write it as {WRITE_AS[name]}"
+    close = _suggest(name, FUNCTIONS)
+    if close:
+        return close
+    return (f"; if {name} is a variable multiplied by what follows, write {name}*(...); "
+            f"the functions are {', '.join(sorted(FUNCTIONS))}")
 
 
 class _Converter:
@@ -190,11 +247,16 @@ class _Converter:
 
     def check_call(self, node: ast.Call) -> list[ast.AST]:
         if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, ast.Constant | ast.BinOp | ast.UnaryOp | ast.Call):  # 2(x+1), (x+1)(x-1)
+                call_paren = self.source.index("(", node.func.end_col_offset)  # after the factor's own ")"
+                start = _original_column(self.text, self.source, call_paren)
+                fixed = self.text[:start - 1] + "*" + self.text[start - 1:]
+                raise ParseError("implicit multiplication is not supported; write a * between the factors, "
+                                 f"as in {fixed.strip()!r}", self.text, start)
             raise self.fail("only named functions can be called, like sin(x)", node.func)
         name = node.func.id
         if name not in FUNCTIONS:
-            hint = _suggest(name, FUNCTIONS)
-            raise self.fail(f"unknown function {name!r}{hint}", node.func)
+            raise self.fail(f"unknown function {name!r}{_unknown_function_hint(name)}", node.func)
         if node.keywords:
             raise self.fail(f"{name}() takes no keyword arguments", node.keywords[0].value)
         for arg in node.args:

@@ -30,6 +30,7 @@ UNARY = (
     "-({0})",
     "exp(sin({0}))", "exp(-({0})**2)", "exp(0.5*tanh(arctan({0})))",
     "log(1 + ({0})**2)", "ln(2 + sin({0}))", "log(sigmoid(arctan({0})))",
+    "log10(2 + sin({0}))", "log2(1 + ({0})**2)", "cbrt(2 + sin({0}))", "cbrt(sin({0}) - 2)",
     "sqrt(1 + ({0})**2)", "sqrt(2 + cos({0}))",
     "arcsin(0.5*tanh(arctan({0})))", "asin(0.9*sin({0}))", "arccos(0.6*arctan({0}))", "acos(0.9*cos({0}))",
     "tan(tanh(arctan({0})))", "tan(0.5*sin({0}))",

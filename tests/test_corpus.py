@@ -208,6 +208,9 @@ CORPUS: list[Entry] = [
     # exponentials, logarithms, roots
     E("exp(x)"),
     E("log(x)", x=(0.2, 3.0)),
+    E("log10(x) + log2(x*y)", x=POS, y=POS, grad=lambda x, y: {"x": 1 / (x * np.log(10)) + 1 / (x * np.log(2)),
+                                                            "y": 1 / (y * np.log(2))}),
+    E("cbrt(x) + cbrt(x - 3)", x=POS),  # x - 3 < 0: the real cube root, as every method computes it
     E("ln(x)*x", x=(0.2, 3.0)),
     E("sqrt(x)", x=(0.2, 3.0)),
     E("sqrt(1 - x**2)", x=UNIT),

@@ -142,11 +142,19 @@ def test_swell_cuts_a_method_off_and_skips_larger_sizes(small_symbolic_budget):
     assert res.points("symbolic", "flops")[0] == [1, 2]
 
 
+def test_symbolic_size_decides_the_cut_off_without_a_time_budget():
+    res = quick("depth", [1, 2, 4, 6], methods=["symbolic"], variant="logistic", budget_seconds=None, symbolic_size=100)
+    rows = {row["size"]: row for row in res.rows}
+    assert not rows[2]["cut_off"] and rows[4]["cut_off"] and "past the budget of 100" in rows[4]["reason"]
+    assert res.settings["symbolic_size"] == 100
+
+
 def test_time_budget_cuts_off_after_one_run_and_keeps_its_figures():
     res = quick("gradient_vs_inputs", [2, 4, 8], methods=["reverse", "forward"], repeats=3, budget_seconds=1e-9)
     for method in ("reverse", "forward"):
         first, *later = [row for row in res.rows if row["method"] == method]
         assert first["cut_off"] and "over the budget" in first["reason"] and first["runs"] == 1
+        assert first["reason"].startswith("time guard fired")
         assert first["flops"] > 0  # it ran: the figures are kept, but not fitted
         assert all(row["cut_off"] and row["reason"].startswith("skipped") for row in later)
     assert res.fit("flops") == {"reverse": None, "forward": None}

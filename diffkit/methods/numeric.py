@@ -124,7 +124,7 @@ def _cancellation(plus: list, minus: list, name: str, diagnostics: list) -> None
             worst = min(worst, float(np.min(np.log10(difference[usable] / (EPS * scale[usable])))))
     if worst < CANCELLATION_DIGITS:
         diagnostics.append(
-            f"numeric: cancellation in the difference for {name}: about {max(worst, 0):.0f} of 16 significant "
+            f"cancellation in the difference for {name}: about {max(worst, 0):.0f} of 16 significant "
             "digits survive (f changes little over the step compared with its size)"
         )
 
@@ -240,7 +240,7 @@ def _tensor_jacobian(f, bound: dict, wrt: tuple[str, ...], scheme: str, step, va
     meter.details["scheme"] = scheme
     meter.details["entries perturbed"] = sum(bound[name].size for name in wrt)
     if len(diagnostics) > 5:  # one line per entry would bury the message
-        diagnostics[5:] = [f"numeric: ... and {len(diagnostics) - 5} more entries with cancellation"]
+        diagnostics[5:] = [f"... and {len(diagnostics) - 5} more entries with cancellation"]
     return Computed(value, rows, meter.finish(), errors, diagnostics)
 
 

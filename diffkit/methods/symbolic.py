@@ -25,7 +25,7 @@ import sympy as sp
 
 from .. import domain
 from ..cost import Meter
-from ..errors import MethodError, SwellError
+from ..errors import DomainError, MethodError, SwellError
 from ..graph import Graph, points_of, sympy_symbol
 from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
@@ -172,8 +172,10 @@ def _deep(work, seconds: float):
             finally:
                 sys.unraisablehook, threading.excepthook = hook, thread_hook
             raise SwellError(
-                f"symbolic differentiation took longer than its budget of {seconds:g} s "
-                "(dk.limits.symbolic_seconds, or seconds=); use method='reverse'"
+                f"time guard fired: symbolic differentiation took longer than its budget of {seconds:g} s, a "
+                "last-resort wall-clock guard (dk.limits.symbolic_seconds, or seconds=), before reaching its size "
+                "budget (dk.limits.symbolic_size); use method='reverse', or lower symbolic_size to stop sooner",
+                time_guard=True,
             )
     finally:
         threading.stack_size(previous_stack)
@@ -189,7 +191,7 @@ def _check_depth(graph: Graph) -> None:
         raise SwellError(
             f"the expression is {depth:,} levels deep, past the symbolic method's limit of "
             f"{limits.symbolic_depth:,} (dk.limits.symbolic_depth; SymPy recurses per level); "
-            "use method='reverse' or 'forward'"
+            "use method='reverse' or 'forward'", size=depth, limit=limits.symbolic_depth,
         )
 
 
@@ -208,7 +210,7 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
     if size > max_size:
         raise SwellError(
             f"symbolic derivative has {size:,} tree nodes, past the budget of {max_size:,} "
-            "(dk.limits.symbolic_size, or max_size=); use method='reverse'"
+            "(raise dk.limits.symbolic_size, or pass max_size=); use method='reverse'", size=size, limit=max_size,
         )
     started = time.perf_counter()
     # SymPy folds 1/0 to complex infinity (zoo), which has no NumPy spelling; on the real line it is nan.
@@ -240,7 +242,14 @@ def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     meter.evaluations += 1
     meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
     domain.at("the compiled SymPy expression")
-    results = [_real(r) for r in function(*[bound[name] for name in symbols])]
+    try:
+        results = [_real(r) for r in function(*[bound[name] for name in symbols])]
+    except OverflowError:  # SymPy kept an exact integer such as 10**400, which has no float
+        raise DomainError(
+            "symbolic method: SymPy computes with exact numbers, and the expression or its derivative holds one "
+            "too large for a float (past 1.8e308, e.g. 10**400); the float methods (numeric, forward, reverse) "
+            "overflow to inf there instead. Write a smaller constant, or rescale the expression"
+        ) from None
     return results[:n_values], results[n_values:]
 
 
@@ -270,8 +279,17 @@ def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
         derivs = _differentiate(meter, lambda: differentiate(exprs, symbols))
         return _compile(meter, symbols, exprs, derivs, max_size)
 
-    values, derivs = _run(meter, _deep(work, seconds), symbols, bound)
+    values, derivs = _run(meter, _measured(meter, work, seconds), symbols, bound)
     return values, derivs, meter
+
+
+def _measured(meter: Meter, work, seconds: float):
+    """``_deep(work)``; a SwellError carries the cost measured up to the cut-off (sizes, differentiation time)."""
+    try:
+        return _deep(work, seconds)
+    except SwellError as exc:
+        exc.cost = meter.finish()
+        raise
 
 
 def _tensor_symbolic(graph: Graph, bound: dict, wrt: tuple[str, ...], differentiate, max_size, seconds):
@@ -294,7 +312,7 @@ def _tensor_symbolic(graph: Graph, bound: dict, wrt: tuple[str, ...], differenti
         derivs = _differentiate(meter, lambda: differentiate(exprs, list(symbols.values())))
         return _compile(meter, symbols, exprs, derivs, max_size)
 
-    compiled = _deep(work, seconds)
+    compiled = _measured(meter, work, seconds)
     values, derivs = _run(meter, compiled, layout["symbols"], layout["point"])
     meter.details["scalar variables"] = len(layout["symbols"])
     outputs, start = [], 0

@@ -176,13 +176,16 @@ def _cell(text: str, kind: type):
 
 def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str = api.METHODS, repeats: int = 5,
         seed: int = 0, budget_seconds: float | None = 30, progress: bool | None = None, variant: str | None = None,
-        **options) -> StudyResult:
+        symbolic_size: int | None = None, **options) -> StudyResult:
     """Run ``family`` (a name of ``FAMILIES`` or a Family) at each size by each method.
 
     ``sizes``: whole numbers (the family's defaults when None), run in increasing order. ``repeats``: timed runs
     per (size, method), the median reported; fewer when they would together exceed ``budget_seconds``.
-    ``budget_seconds``: a method whose run takes longer (or whose SymPy work would: it is stopped then), or that
-    raises SwellError or ResourceError, is cut off at that size and skipped at larger ones; None: no time budget.
+    What is computed is decided by sizes: a method that raises SwellError (its derivative past ``symbolic_size``
+    tree nodes, default ``dk.limits.symbolic_size``) or ResourceError is cut off at that size and skipped at
+    larger ones, the same on every machine. ``budget_seconds`` is only a last-resort time guard: a run that
+    takes longer (or SymPy work that would: it is stopped then) is cut off too, with a reason saying the time
+    guard fired (that cut-off depends on the machine); None: no time guard.
     ``variant`` and ``options`` choose the family's function (``FAMILIES[name].variants``, ``.options``).
     ``progress``: a tqdm bar over the (size, method) pairs (None: only on a terminal).
     """
@@ -196,7 +199,8 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
                                        or not budget_seconds > 0):
         raise BindingError(f"budget_seconds must be a positive number of seconds or None, got {budget_seconds!r}")
     settings = {"sizes": sizes, "methods": methods, "repeats": repeats, "seed": seed,
-                "budget_seconds": budget_seconds, "options": dict(options), "verb": fam.verb}
+                "budget_seconds": budget_seconds, "symbolic_size": symbolic_size, "options": dict(options),
+                "verb": fam.verb}
     rows: list[dict] = []
     cut: dict[str, int] = {}  # method -> the size it was cut off at
     hidden = None if progress is None else not progress  # None: shown on a terminal only
@@ -210,7 +214,8 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
                     rows.append({**base, **_empty(method), "cut_off": True,
                                  "reason": f"skipped: cut off at {fam.symbol} = {cut[method]}"})
                 else:
-                    row = {**base, **_measure(_VERBS[fam.verb], problem, method, repeats, budget_seconds)}
+                    row = {**base, **_measure(_VERBS[fam.verb], problem, method, repeats, budget_seconds,
+                                                  symbolic_size)}
                     if row["flops"] is not None and base["function_flops"]:
                         row["ratio"] = row["flops"] / base["function_flops"]
                     if row["cut_off"]:
@@ -236,10 +241,13 @@ def _empty(method: str) -> dict:
             "expression_size": None, "dag_size": None, "cut_off": False, "reason": None}
 
 
-def _measure(verb, problem: Problem, method: str, repeats: int, budget: float | None) -> dict:
+def _measure(verb, problem: Problem, method: str, repeats: int, budget: float | None,
+             symbolic_size: int | None = None) -> dict:
     """One (size, method) pair: the counted figures of the first run, the median seconds of the timed runs."""
     row = _empty(method)
     options = {"seconds": budget} if method == "symbolic" and budget is not None else {}
+    if method == "symbolic" and symbolic_size is not None:
+        options["max_size"] = symbolic_size
     times: list[float] = []
     result = None
     while len(times) < repeats:
@@ -267,7 +275,8 @@ def _measure(verb, problem: Problem, method: str, repeats: int, budget: float | 
                expression_size=cost.details.get("derivative tree size"),
                dag_size=cost.details.get("after CSE (DAG size)"))
     if budget is not None and times[0] > budget:
-        row.update(cut_off=True, reason=f"took {times[0]:.3g} s, over the budget of {budget:g} s")
+        row.update(cut_off=True, reason=f"time guard fired: took {times[0]:.3g} s, over the budget of {budget:g} s "
+                                        "(budget_seconds, a last-resort guard: this cut-off depends on the machine)")
     return row
 
 
