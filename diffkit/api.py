@@ -15,11 +15,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+import sympy as sp
 
 from . import domain
 from .convert import as_graph
 from .errors import BindingError, MethodError
 from .graph import Graph, as_float_array, as_result
+from .names import by_name, keyed, symbols_given, variable_name
 from .methods import forward, numeric, reverse, symbolic
 from .result import Computed, Result, join_blocks
 
@@ -83,6 +85,8 @@ class _Request:
         self.graph: Graph = as_graph(expr)
         self.bound = self.graph.bind(at)
         self.wrt = checked_wrt if checked_wrt is not None else _checked_wrt(self.graph, wrt)
+        # Variables the user named by SymPy Symbols come back keyed by those Symbols (see diffkit.names).
+        self.symbols = symbols_given(at if isinstance(at, Mapping) else None, wrt)
         # A tensor graph's variables are whole tensors (no batch of points); otherwise arrays are points.
         self.tensor = self.graph.is_tensor
         self._handed_over: set[int] = set()  # arrays already returned as results (see finish_block)
@@ -120,6 +124,10 @@ class _Request:
 
     def shape_of(self, name: str) -> tuple:
         return self.bound[name].shape
+
+    def keyed(self, values: dict) -> dict:
+        """{variable: value} keyed as the user named the variables (a SymPy Symbol where they gave one)."""
+        return keyed(values, self.symbols)
 
     def values(self, values) -> object:
         outs = tuple(self.finish(v) for v in values)
@@ -197,16 +205,17 @@ def _gradient_result(request: _Request, method: str, computed: Computed) -> Resu
         request.require_scalar_value(computed, "gradient")
         grad = {name: request.finish_block(d, request.shape_of(name))
                 for name, d in zip(request.wrt, computed.derivative[0], strict=True)}
-        result = request.result(method, "gradient", computed, grad)
+        result = request.result(method, "gradient", computed, request.keyed(grad))
         if computed.error_estimate is not None:
-            result.error_estimate = {n: request.finish_block(e, request.shape_of(n))
-                                     for n, e in zip(request.wrt, computed.error_estimate[0], strict=True)}
+            result.error_estimate = request.keyed({n: request.finish_block(e, request.shape_of(n))
+                                                   for n, e in zip(request.wrt, computed.error_estimate[0],
+                                                                   strict=True)})
         return result
     grad = {name: request.finish(d) for name, d in zip(request.wrt, computed.derivative[0], strict=True)}
-    result = request.result(method, "gradient", computed, grad)
+    result = request.result(method, "gradient", computed, request.keyed(grad))
     if computed.error_estimate is not None:
-        result.error_estimate = {n: request.finish(e) for n, e in zip(request.wrt, computed.error_estimate[0],
-                                                                         strict=True)}
+        result.error_estimate = request.keyed({n: request.finish(e) for n, e in zip(
+            request.wrt, computed.error_estimate[0], strict=True)})
     return result
 
 
@@ -415,7 +424,7 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
                 products[v] = request.finish_block(total, request.shape_of(v))
             else:
                 products[v] = request.finish(_contract(computed, pairs))
-    return request.result(method, "vjp", computed, products)
+    return request.result(method, "vjp", computed, request.keyed(products))
 
 
 def _contract(computed: Computed, pairs: list, tensor: bool = False, cotangent: bool = False) -> object:
@@ -456,11 +465,13 @@ def _checked_wrt(graph: Graph, wrt) -> tuple[str, ...]:
 
 
 def _names(wrt) -> tuple[str, ...]:
-    """``wrt`` as a tuple of variable names: one name, or a list of names."""
-    names = (wrt,) if isinstance(wrt, str) else wrt
+    """``wrt`` as a tuple of variable names: one name or SymPy Symbol, or a list of them."""
+    names = (wrt,) if isinstance(wrt, str | sp.Symbol) else wrt
+    if isinstance(names, Sequence):
+        names = tuple(variable_name(n) for n in names)
     if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
-        raise BindingError(f"wrt= takes a variable name or a list of names, got {wrt!r}")
-    return tuple(names)
+        raise BindingError(f"wrt= takes a variable name (or SymPy Symbol) or a list of them, got {wrt!r}")
+    return names
 
 
 def _matching(request: _Request, values: dict, what: str) -> dict:
@@ -494,6 +505,7 @@ def _directions(request: _Request, tangents, what: str) -> dict:
             tangents = {request.wrt[0]: tangents}
         else:
             raise BindingError(f"give {what} as a dict {{variable: value}}")
+    tangents = by_name(tangents, what)
     unknown = [k for k in tangents if k not in request.graph.variables]
     if unknown:
         raise BindingError(f"{what} name unknown variable(s): {', '.join(map(str, unknown))}")
@@ -572,7 +584,7 @@ def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn"
     function = _verb(method, "jacobian", errors, options)
 
     def value_and_gradient_at(at=None, **kwargs):
-        request = _Request(graph, _point(at, kwargs), checked_wrt=names)
+        request = _Request(graph, _point(at, kwargs), wrt, checked_wrt=names)
         computed = _watched(function, method, errors, graph, request.bound, names, **options)
         result = _gradient_result(request, method, computed)
         value_and_gradient_at.cost = result.cost
