@@ -21,8 +21,8 @@ from . import domain
 from .convert import as_graph
 from .errors import BindingError, MethodError
 from .graph import Graph, as_float_array, as_result
-from .names import by_name, keyed, symbols_given, variable_name
 from .methods import forward, numeric, reverse, symbolic
+from .names import by_name, keyed, symbols_given, variable_name
 from .result import Computed, Result, join_blocks
 
 METHODS = ("symbolic", "numeric", "forward", "reverse")

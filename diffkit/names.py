@@ -30,8 +30,9 @@ def by_name(values: Mapping, what: str = "at") -> dict:
     for key, value in values.items():
         name = variable_name(key)
         if name in named:
-            raise BindingError(f"{what} names the variable {name!r} twice (as {_spelled(_key_for(values, name, key))} and "
-                               f"as {_spelled(key)}); give it once")
+            first = _spelled(_key_for(values, name, key))
+            raise BindingError(f"{what} names the variable {name!r} twice (as {first} and as {_spelled(key)}); "
+                               "give it once")
         named[name] = value
     return named
 
