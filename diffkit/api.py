@@ -21,6 +21,7 @@ from . import domain
 from .convert import as_graph
 from .errors import BindingError, MethodError
 from .graph import Graph, as_float_array, as_result
+from .keywords import checked_keywords, suggestion
 from .methods import forward, numeric, reverse, symbolic
 from .names import by_name, keyed, symbols_given, variable_name
 from .result import Computed, Result, join_blocks
@@ -56,7 +57,7 @@ def _verb(method: str, verb: str, errors: str, options: dict):
     if unknown:
         allowed = sorted(accepted - {"graph", "bound", "wrt", "order", "tangents", "cotangents"})
         raise MethodError(
-            f"option(s) {', '.join(unknown)} not understood by the {method} method "
+            f"option(s) {', '.join(unknown)} not understood by the {method} method{suggestion(unknown[0], allowed)} "
             f"(it takes: {', '.join(allowed) or 'no options'})"
         )
     return function
@@ -70,6 +71,12 @@ def _watched(function, method: str, errors: str, *args, **options) -> Computed:
     computed.diagnostics = found + computed.diagnostics
     domain.apply_policy(found, errors, method, stacklevel=4)
     return computed
+
+
+def method_options() -> frozenset[str]:
+    """Every option some method's verb accepts (for the misspelled-keyword check of the verbs)."""
+    return frozenset().union(*(_parameters(getattr(m, verb)) for m in _MODULES.values()
+                               for verb in ("jacobian", "hessian", "derivative", "jvp", "vjp") if hasattr(m, verb)))
 
 
 @functools.cache
@@ -161,6 +168,7 @@ class _Request:
                               "use jacobian")
 
 
+@checked_keywords(options=method_options)
 def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
     """∂f/∂v for each variable v of a scalar expression, with what computing it cost.
 
@@ -219,6 +227,7 @@ def _gradient_result(request: _Request, method: str, computed: Computed) -> Resu
     return result
 
 
+@checked_keywords(options=method_options)
 def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Result:
     """∂fᵢ/∂vⱼ for several outputs: a list of expressions, or a graph with several outputs.
 
@@ -269,6 +278,7 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
     return result
 
 
+@checked_keywords(options=method_options)
 def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
     """∂²f/∂vᵢ∂vⱼ of a scalar expression.
 
@@ -318,6 +328,7 @@ def _flat_hessian(request: _Request, blocks: list[list]) -> np.ndarray:
     return join_blocks(blocks, [request.shape_of(name) for name in request.wrt])
 
 
+@checked_keywords(options=method_options)
 def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: str = "reverse", **options) -> Result:
     """dᵏf/dxᵏ in one variable, for k = 1 … ``MAX_ORDER`` (the numeric method stops at 2).
 
@@ -357,6 +368,7 @@ def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: st
     return result
 
 
+@checked_keywords(options=method_options)
 def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Result:
     """J·v: the directional derivative of every output along ``tangents`` ({variable: value}).
 
@@ -389,6 +401,7 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
     return request.result(method, "jvp", computed, value)
 
 
+@checked_keywords(options=method_options)
 def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> Result:
     """uᵀJ: the gradient of Σᵢ uᵢ·outputᵢ, with ``cotangents`` = [u₁, …] one per output (default [1] for one).
 
@@ -521,6 +534,7 @@ def _stack(request: _Request, rows: list[list], m: int, n: int) -> np.ndarray:
     return out
 
 
+@checked_keywords(options=method_options)
 def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
     """Reverse mode's gradient written as a Graph (the original extended by its adjoint computation).
 
@@ -550,6 +564,7 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
                  graph.variables, graph.data)
 
 
+@checked_keywords(options=method_options)
 def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
     """Like ``jax.grad``: a function ``at -> {variable: derivative}``, the graph built once.
 
@@ -567,6 +582,7 @@ def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
     return gradient_at
 
 
+@checked_keywords(options=method_options)
 def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn", **options) -> Callable:
     """Like ``jax.value_and_grad``: a function ``at -> (value, {variable: derivative})``, for loops that ask for
     gradients again and again (training). The graph, the variables, the method and its options are checked once;
