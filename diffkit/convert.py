@@ -13,6 +13,7 @@ import sympy as sp
 
 from .errors import ConversionError
 from .graph import Graph, GraphBuilder
+from .keywords import checked_keywords
 from .ops import PRIMITIVES, SYMPY_CLASSES
 from .parse import parse, parse_many
 from .trace import trace
@@ -148,6 +149,7 @@ def _variable_names(roots: list[sp.Basic]) -> set[str]:
     return names
 
 
+@checked_keywords
 def from_sympy(exprs: sp.Basic | Sequence[sp.Basic]) -> Graph:
     """A SymPy expression (or list of them) as a Graph, walked without recursion.
 
@@ -191,6 +193,7 @@ def from_sympy(exprs: sp.Basic | Sequence[sp.Basic]) -> Graph:
     return builder.finish(outputs, [f"y{i}" for i in range(len(roots))] if many else ["y"])
 
 
+@checked_keywords
 def as_graph(expr) -> Graph:
     """Whatever a user passed as an expression, as a Graph (a Graph passes through unchanged)."""
     if isinstance(expr, Graph):

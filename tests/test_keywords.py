@@ -33,3 +33,28 @@ def test_misspelled_method_option_suggests_the_option():
 
 def test_method_options_still_pass_through():
     assert dk.gradient("x*y", at=AT, method="numeric", step=1e-4).gradient["x"] == pytest.approx(2.0)
+
+
+# Public callables not decorated yet (their files belong to other areas); the integrator empties this list.
+NOT_YET_DECORATED = {"draw", "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "sweep_table",
+                     "discrepancy", "limits"}
+# dk.sin, dk.sum, ...: positional arguments only; their keyword parameters are checked by the primitive table.
+PRIMITIVE_FUNCTIONS = set(vars(dk.functions))
+
+
+def _public_functions():
+    for name in dk.__all__:
+        value = getattr(dk, name)
+        if callable(value) and not isinstance(value, type) and name not in PRIMITIVE_FUNCTIONS:
+            yield name, value
+
+
+@pytest.mark.parametrize("name, function", list(_public_functions()))
+def test_every_public_function_suggests_its_keywords(name, function):
+    if name in NOT_YET_DECORATED:
+        pytest.skip(f"{name} is not decorated yet (owned by another area)")
+    keywords = sorted(getattr(function, "__wrapped_keywords__", ()))
+    assert keywords, f"{name} is not decorated with diffkit.keywords.checked_keywords"
+    word = max(keywords, key=len)
+    with pytest.raises(KeywordError, match=f"did you mean {word}\\?"):
+        function(**{word[:-1] + word[-1] * 2 + "z": None})
