@@ -15,12 +15,15 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+import sympy as sp
 
 from . import domain
 from .convert import as_graph
 from .errors import BindingError, MethodError
 from .graph import Graph, as_float_array, as_result
+from .keywords import checked_keywords, suggestion
 from .methods import forward, numeric, reverse, symbolic
+from .names import by_name, keyed, symbols_given, variable_name
 from .result import Computed, Result, join_blocks
 
 METHODS = ("symbolic", "numeric", "forward", "reverse")
@@ -54,7 +57,7 @@ def _verb(method: str, verb: str, errors: str, options: dict):
     if unknown:
         allowed = sorted(accepted - {"graph", "bound", "wrt", "order", "tangents", "cotangents"})
         raise MethodError(
-            f"option(s) {', '.join(unknown)} not understood by the {method} method "
+            f"option(s) {', '.join(unknown)} not understood by the {method} method{suggestion(unknown[0], allowed)} "
             f"(it takes: {', '.join(allowed) or 'no options'})"
         )
     return function
@@ -70,6 +73,12 @@ def _watched(function, method: str, errors: str, *args, **options) -> Computed:
     return computed
 
 
+def method_options() -> frozenset[str]:
+    """Every option some method's verb accepts (for the misspelled-keyword check of the verbs)."""
+    return frozenset().union(*(_parameters(getattr(m, verb)) for m in _MODULES.values()
+                               for verb in ("jacobian", "hessian", "derivative", "jvp", "vjp") if hasattr(m, verb)))
+
+
 @functools.cache
 def _parameters(function) -> frozenset[str]:
     """The options a method's verb accepts (read once: inspect.signature is slow for a per-call check)."""
@@ -83,6 +92,8 @@ class _Request:
         self.graph: Graph = as_graph(expr)
         self.bound = self.graph.bind(at)
         self.wrt = checked_wrt if checked_wrt is not None else _checked_wrt(self.graph, wrt)
+        # Variables the user named by SymPy Symbols come back keyed by those Symbols (see diffkit.names).
+        self.symbols = symbols_given(at if isinstance(at, Mapping) else None, wrt)
         # A tensor graph's variables are whole tensors (no batch of points); otherwise arrays are points.
         self.tensor = self.graph.is_tensor
         self._handed_over: set[int] = set()  # arrays already returned as results (see finish_block)
@@ -121,6 +132,10 @@ class _Request:
     def shape_of(self, name: str) -> tuple:
         return self.bound[name].shape
 
+    def keyed(self, values: dict) -> dict:
+        """{variable: value} keyed as the user named the variables (a SymPy Symbol where they gave one)."""
+        return keyed(values, self.symbols)
+
     def values(self, values) -> object:
         outs = tuple(self.finish(v) for v in values)
         return outs[0] if len(outs) == 1 else outs
@@ -153,6 +168,7 @@ class _Request:
                               "use jacobian")
 
 
+@checked_keywords(options=method_options)
 def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
     """∂f/∂v for each variable v of a scalar expression, with what computing it cost.
 
@@ -197,19 +213,21 @@ def _gradient_result(request: _Request, method: str, computed: Computed) -> Resu
         request.require_scalar_value(computed, "gradient")
         grad = {name: request.finish_block(d, request.shape_of(name))
                 for name, d in zip(request.wrt, computed.derivative[0], strict=True)}
-        result = request.result(method, "gradient", computed, grad)
+        result = request.result(method, "gradient", computed, request.keyed(grad))
         if computed.error_estimate is not None:
-            result.error_estimate = {n: request.finish_block(e, request.shape_of(n))
-                                     for n, e in zip(request.wrt, computed.error_estimate[0], strict=True)}
+            result.error_estimate = request.keyed({n: request.finish_block(e, request.shape_of(n))
+                                                   for n, e in zip(request.wrt, computed.error_estimate[0],
+                                                                   strict=True)})
         return result
     grad = {name: request.finish(d) for name, d in zip(request.wrt, computed.derivative[0], strict=True)}
-    result = request.result(method, "gradient", computed, grad)
+    result = request.result(method, "gradient", computed, request.keyed(grad))
     if computed.error_estimate is not None:
-        result.error_estimate = {n: request.finish(e) for n, e in zip(request.wrt, computed.error_estimate[0],
-                                                                         strict=True)}
+        result.error_estimate = request.keyed({n: request.finish(e) for n, e in zip(
+            request.wrt, computed.error_estimate[0], strict=True)})
     return result
 
 
+@checked_keywords(options=method_options)
 def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Result:
     """∂fᵢ/∂vⱼ for several outputs: a list of expressions, or a graph with several outputs.
 
@@ -260,6 +278,7 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
     return result
 
 
+@checked_keywords(options=method_options)
 def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
     """∂²f/∂vᵢ∂vⱼ of a scalar expression.
 
@@ -309,6 +328,7 @@ def _flat_hessian(request: _Request, blocks: list[list]) -> np.ndarray:
     return join_blocks(blocks, [request.shape_of(name) for name in request.wrt])
 
 
+@checked_keywords(options=method_options)
 def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: str = "reverse", **options) -> Result:
     """dᵏf/dxᵏ in one variable, for k = 1 … ``MAX_ORDER`` (the numeric method stops at 2).
 
@@ -348,6 +368,7 @@ def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: st
     return result
 
 
+@checked_keywords(options=method_options)
 def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Result:
     """J·v: the directional derivative of every output along ``tangents`` ({variable: value}).
 
@@ -380,6 +401,7 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
     return request.result(method, "jvp", computed, value)
 
 
+@checked_keywords(options=method_options)
 def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> Result:
     """uᵀJ: the gradient of Σᵢ uᵢ·outputᵢ, with ``cotangents`` = [u₁, …] one per output (default [1] for one).
 
@@ -415,7 +437,7 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
                 products[v] = request.finish_block(total, request.shape_of(v))
             else:
                 products[v] = request.finish(_contract(computed, pairs))
-    return request.result(method, "vjp", computed, products)
+    return request.result(method, "vjp", computed, request.keyed(products))
 
 
 def _contract(computed: Computed, pairs: list, tensor: bool = False, cotangent: bool = False) -> object:
@@ -456,11 +478,13 @@ def _checked_wrt(graph: Graph, wrt) -> tuple[str, ...]:
 
 
 def _names(wrt) -> tuple[str, ...]:
-    """``wrt`` as a tuple of variable names: one name, or a list of names."""
-    names = (wrt,) if isinstance(wrt, str) else wrt
+    """``wrt`` as a tuple of variable names: one name or SymPy Symbol, or a list of them."""
+    names = (wrt,) if isinstance(wrt, str | sp.Symbol) else wrt
+    if isinstance(names, Sequence):
+        names = tuple(variable_name(n) for n in names)
     if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
-        raise BindingError(f"wrt= takes a variable name or a list of names, got {wrt!r}")
-    return tuple(names)
+        raise BindingError(f"wrt= takes a variable name (or SymPy Symbol) or a list of them, got {wrt!r}")
+    return names
 
 
 def _matching(request: _Request, values: dict, what: str) -> dict:
@@ -494,6 +518,7 @@ def _directions(request: _Request, tangents, what: str) -> dict:
             tangents = {request.wrt[0]: tangents}
         else:
             raise BindingError(f"give {what} as a dict {{variable: value}}")
+    tangents = by_name(tangents, what)
     unknown = [k for k in tangents if k not in request.graph.variables]
     if unknown:
         raise BindingError(f"{what} name unknown variable(s): {', '.join(map(str, unknown))}")
@@ -509,6 +534,7 @@ def _stack(request: _Request, rows: list[list], m: int, n: int) -> np.ndarray:
     return out
 
 
+@checked_keywords(options=method_options)
 def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
     """Reverse mode's gradient written as a Graph (the original extended by its adjoint computation).
 
@@ -538,6 +564,7 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
                  graph.variables, graph.data)
 
 
+@checked_keywords(options=method_options)
 def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
     """Like ``jax.grad``: a function ``at -> {variable: derivative}``, the graph built once.
 
@@ -555,6 +582,7 @@ def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
     return gradient_at
 
 
+@checked_keywords(options=method_options)
 def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn", **options) -> Callable:
     """Like ``jax.value_and_grad``: a function ``at -> (value, {variable: derivative})``, for loops that ask for
     gradients again and again (training). The graph, the variables, the method and its options are checked once;
@@ -572,7 +600,7 @@ def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn"
     function = _verb(method, "jacobian", errors, options)
 
     def value_and_gradient_at(at=None, **kwargs):
-        request = _Request(graph, _point(at, kwargs), checked_wrt=names)
+        request = _Request(graph, _point(at, kwargs), wrt, checked_wrt=names)
         computed = _watched(function, method, errors, graph, request.bound, names, **options)
         result = _gradient_result(request, method, computed)
         value_and_gradient_at.cost = result.cost

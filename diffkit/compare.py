@@ -12,6 +12,7 @@ from .api import METHODS, _Request, gradient, jacobian
 from .cost import format_bytes
 from .diagnose import Finding, diagnose
 from .errors import BindingError, DiffkitError, MethodError, ResourceError, SwellError
+from .keywords import checked_keywords
 from .result import Result
 from .text import format_value, text_table
 
@@ -176,6 +177,7 @@ def _jacobian_entries(r: Result) -> dict:
     return {f"df{i + 1}/d{v}": jac[i, j] for i in range(jac.shape[0]) for j, v in enumerate(r.variables)}
 
 
+@checked_keywords
 def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = None, errors: str = "ignore"
             ) -> Comparison:
     """Differentiate with every method (gradient for one output, Jacobian for several) and compare.

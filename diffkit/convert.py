@@ -13,6 +13,7 @@ import sympy as sp
 
 from .errors import ConversionError
 from .graph import Graph, GraphBuilder
+from .keywords import checked_keywords
 from .ops import PRIMITIVES, SYMPY_CLASSES
 from .parse import parse, parse_many
 from .trace import trace
@@ -44,7 +45,13 @@ def _operands(expr: sp.Basic) -> list[sp.Basic]:
         return [expr.base, expr.exp]
     if isinstance(expr, sp.Heaviside):
         return [expr.args[0]]
+    if type(expr) in _RECIPROCALS:
+        return [_RECIPROCALS[type(expr)](expr.args[0])]
     return list(expr.args)
+
+
+# SymPy functions diffkit writes as the reciprocal of one of its primitives.
+_RECIPROCALS = {sp.cot: sp.tan, sp.sec: sp.cos, sp.csc: sp.sin}
 
 
 def _split_fraction(expr: sp.Mul) -> tuple[list, list]:
@@ -85,7 +92,12 @@ def _combine(expr: sp.Basic, nodes: list[str], builder: GraphBuilder) -> str:
         if expr.exp == sp.Rational(1, 2):
             return apply(P["sqrt"], nodes[0])
         if expr.exp.is_Number and expr.exp < 0:
-            power = nodes[0] if expr.exp == -1 else apply(P["pow"], nodes[0], nodes[1])
+            if expr.exp == -1:
+                power = nodes[0]
+            elif expr.exp == sp.Rational(-1, 2):  # 1/sqrt(x): the primitive a person would write
+                power = apply(P["sqrt"], nodes[0])
+            else:
+                power = apply(P["pow"], nodes[0], nodes[1])
             return apply(P["div"], builder.constant(1.0), power)
         return apply(P["pow"], nodes[0], nodes[1])
     if isinstance(expr, sp.Heaviside):
@@ -96,6 +108,8 @@ def _combine(expr: sp.Basic, nodes: list[str], builder: GraphBuilder) -> str:
             one_plus = apply(P["add"], builder.constant(1.0), apply(P["sign"], nodes[0]))
             return apply(P["div"], one_plus, builder.constant(2.0))
         raise ConversionError(f"Heaviside with H(0) = {h0} has no diffkit counterpart (H(0) = 0 or 1/2 only)")
+    if type(expr) in _RECIPROCALS:  # cot, sec, csc: 1/tan, 1/cos, 1/sin
+        return apply(P["div"], builder.constant(1.0), nodes[0])
     name = SYMPY_CLASSES.get(type(expr))
     if name is None or (name not in ("maximum", "minimum") and len(nodes) != 1):
         raise ConversionError(f"SymPy {type(expr).__name__} has no diffkit primitive ({expr})")
@@ -123,16 +137,41 @@ def _number(value: int | float) -> sp.Expr:
     return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
 
 
+def _variable_names(roots: list[sp.Basic]) -> set[str]:
+    """The variables' names; two different Symbols of one name (``Symbol("x")`` and ``Symbol("x", real=True)``)
+    would become one variable silently, so they are refused."""
+    symbols = {s for root in roots for s in root.free_symbols}
+    names = {s.name for s in symbols}
+    if len(names) < len(symbols):
+        twice = sorted(n for n in names if sum(s.name == n for s in symbols) > 1)
+        raise ConversionError(f"two different SymPy Symbols share the name {twice[0]!r} (different assumptions?); "
+                              "use one Symbol per name")
+    return names
+
+
+@checked_keywords
 def from_sympy(exprs: sp.Basic | Sequence[sp.Basic]) -> Graph:
-    """A SymPy expression (or list of them) as a Graph, walked without recursion."""
+    """A SymPy expression (or list of them) as a Graph, walked without recursion.
+
+    Any expression of diffkit's primitives converts: a bare Symbol, numbers (Integer, Rational, Float, pi, E),
+    sums, products, powers (``x**(1/2)`` is sqrt) and the functions diffkit has (sin, exp, log, Abs, Max, ...;
+    cot, sec, csc as reciprocals). A variable is named after its Symbol.
+
+    Examples:
+        >>> import sympy as sp
+        >>> x, y = sp.symbols("x y")
+        >>> from_sympy(x).variables, str(from_sympy(sp.Rational(1, 2) * x**2 + sp.cot(y)))
+        (('x',), 'x**2/2 + 1/tan(y)')
+    """
     many = isinstance(exprs, list | tuple)
     roots = [_number(e) if isinstance(e, int | float) else e for e in (exprs if many else [exprs])]
     for root in roots:
         if not isinstance(root, sp.Basic):
             raise ConversionError(f"expected a SymPy expression, got {type(root).__name__}")
-        if isinstance(root, sp.logic.boolalg.Boolean) or isinstance(root, sp.core.relational.Relational):
+        # A Symbol is a SymPy Boolean too (it may stand for True/False), so the test is "is it an Expr".
+        if not isinstance(root, sp.Expr):
             raise ConversionError(f"{root} is not an expression with a numeric value")
-    names = {s.name for root in roots for s in root.free_symbols}
+    names = _variable_names(roots)
     builder = GraphBuilder(simplify=False, reserved=names)
     done: dict[sp.Basic, str] = {}
     for root in roots:
@@ -154,6 +193,7 @@ def from_sympy(exprs: sp.Basic | Sequence[sp.Basic]) -> Graph:
     return builder.finish(outputs, [f"y{i}" for i in range(len(roots))] if many else ["y"])
 
 
+@checked_keywords
 def as_graph(expr) -> Graph:
     """Whatever a user passed as an expression, as a Graph (a Graph passes through unchanged)."""
     if isinstance(expr, Graph):

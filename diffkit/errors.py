@@ -60,3 +60,7 @@ class DomainError(DiffkitError, ArithmeticError):
 
 class DomainWarning(RuntimeWarning):
     """Issued (by default) when a primitive is evaluated outside its domain or overflows; names the primitive."""
+
+
+class KeywordError(DiffkitError, TypeError):
+    """A keyword argument a function does not take (a TypeError, as Python's own); suggests the closest one."""

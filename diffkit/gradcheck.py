@@ -76,6 +76,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .errors import BindingError, DiffkitError
+from .keywords import checked_keywords
 
 __all__ = ["DirectionCheck", "EntryCheck", "GradientCheck", "ParameterCheck", "check_gradient"]
 
@@ -221,6 +222,7 @@ class GradientCheck:
         )
 
 
+@checked_keywords
 def check_gradient(
     loss_fn: Callable[[dict], Any],
     grad_fn: Callable[[dict], Mapping],

@@ -24,6 +24,7 @@ import sympy as sp
 from . import domain
 from .errors import BindingError, ConversionError, ResourceError
 from .limits import check_memory, limits
+from .names import by_name
 from .ops import CONSTANTS, PRIMITIVES, SYMPY_CONSTANTS, Primitive, is_constant
 
 VAR = "var"
@@ -482,7 +483,8 @@ class Graph:
     # --- evaluation -----------------------------------------------------------------------------------------
 
     def bind(self, at: Mapping[str, object] | Sequence | float | None) -> dict:
-        """Check and convert values for the variables: float arrays, all present, shapes broadcastable."""
+        """Check and convert values for the variables: float arrays, all present, shapes broadcastable. A
+        variable is named by its name or by a SymPy Symbol of that name (``{x: 1.0}`` for ``x = Symbol("x")``)."""
         bound = bind(self.variables, at, broadcast=not self.is_tensor)
         bound.update(self.data)
         return bound
@@ -666,10 +668,12 @@ def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.n
     """Turn the user's ``at`` into {name: float64 array}, naming whatever is missing, unknown or malformed.
 
     ``broadcast``: the values are a batch of points, so their shapes must broadcast together (not so for the
-    tensors of a tensor graph, whose shapes the primitives check as they run).
+    tensors of a tensor graph, whose shapes the primitives check as they run). Keys are names or SymPy Symbols.
     """
     if at is None:
         at = {}
+    if isinstance(at, Mapping):
+        at = by_name(at)
     if not isinstance(at, Mapping):
         if np.isscalar(at) and len(variables) == 1:
             at = {variables[0]: at}

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import BindingError, MethodError
+from .keywords import checked_keywords
 
 __all__ = [
     "GD", "SGD", "AdaGrad", "Adam", "AdamW", "Constant", "Cosine", "InverseTime", "Momentum", "Nesterov", "Newton",
@@ -611,6 +612,7 @@ def _differences(missing: list, missing_text: str, unknown: list, unknown_text: 
     return "; ".join(parts)
 
 
+@checked_keywords
 def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: float = 1e-10,
              method: str = "reverse", **options) -> Trajectory:
     """Minimize a scalar expression (text, SymPy, Graph, function) from ``start`` with ``optimizer``.

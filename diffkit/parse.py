@@ -17,6 +17,7 @@ import re
 
 from .errors import ParseError
 from .graph import Graph, GraphBuilder
+from .keywords import checked_keywords
 from .ops import CONSTANTS, FUNCTIONS, PRIMITIVES
 
 MAX_LENGTH = 1_000_000  # characters; longer text is refused before parsing
@@ -38,11 +39,13 @@ _DESCRIPTIONS = {
 }
 
 
+@checked_keywords
 def parse(text: str) -> Graph:
     """Read an expression such as ``"log(x1) + x1*x2 - sin(x2)"`` into a Graph."""
     return parse_many([text])
 
 
+@checked_keywords
 def parse_many(texts: list[str], names: list[str] | None = None) -> Graph:
     """Several expressions into one graph with one output each, sharing their common subexpressions."""
     if names is not None and len(names) != len(texts):

@@ -16,6 +16,7 @@ import numpy as np
 
 from .errors import ConversionError
 from .graph import Graph, GraphBuilder, freeze_params
+from .keywords import checked_keywords
 from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive, PrimitiveArithmetic
 
 # NumPy's names for operations diffkit calls otherwise (the rest — sin, exp, maximum, ... — share their names).
@@ -138,6 +139,7 @@ def _user_function(primitive: Primitive) -> Callable:
 functions = SimpleNamespace(**{p.name: _user_function(p) for p in PRIMITIVES_LIST})
 
 
+@checked_keywords
 def trace(f: Callable, variables: Sequence[str] | None = None) -> Graph:
     """Record ``f``'s computation as a Graph. Its parameters (or ``variables``) become the graph's variables.
 

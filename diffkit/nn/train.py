@@ -10,6 +10,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..errors import BindingError
+from ..keywords import checked_keywords
 from ..optim import Optimizer
 from .mlp import MLP
 
@@ -35,6 +36,7 @@ class History:
         return f"<History {len(self.loss)} epochs, {self.steps} steps: {last}>"
 
 
+@checked_keywords
 def train(
     net: MLP,
     X,
