@@ -70,16 +70,15 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, method: str 
     @functools.wraps(f)
     def value_and_gradient_of_f(*args, **kwargs):
         call = _Call(f, args, kwargs, argnums, "grad")
-        result = api.jacobian(call.graph, call.at, method=method, wrt=call.names, **options)
-        value_and_gradient_of_f.cost = result.cost
-        if len(call.graph.outputs) > 1:
-            raise MethodError(f"grad requires a scalar output, got {len(call.graph.outputs)} outputs (a tuple); "
+        values, rows, value_and_gradient_of_f.cost = call.jacobian(method, options)
+        if len(values) > 1:
+            raise MethodError(f"grad requires a scalar output, got {len(values)} outputs (a tuple); "
                               "use dk.jacrev for several outputs")
-        shape = np.shape(result.value)
+        shape = np.shape(values[0])
         if shape != ():
             raise MethodError(f"grad requires a scalar output, got shape {shape}: reduce it (dk.sum, dk.mean) or "
                               "use dk.jacrev")
-        return result.value, call.structured(result.jacobian)
+        return values[0], call.structured(rows[0])
 
     value_and_gradient_of_f.cost = None
     return value_and_gradient_of_f
@@ -118,12 +117,10 @@ def _jacobian_transform(f: Callable, argnums, method: str, options: dict, name: 
     @functools.wraps(f)
     def jacobian_of_f(*args, **kwargs):
         call = _Call(f, args, kwargs, argnums, name)
-        result = api.jacobian(call.graph, call.at, method=method, wrt=call.names, **options)
-        jacobian_of_f.cost = result.cost
-        blocks = result.jacobian
-        if isinstance(blocks, list):  # several outputs: one Jacobian each
-            return tuple(call.structured(row) for row in blocks)
-        return call.structured(blocks)
+        _, rows, jacobian_of_f.cost = call.jacobian(method, options)
+        if len(rows) > 1:  # several outputs: one Jacobian each
+            return tuple(call.structured(row) for row in rows)
+        return call.structured(rows[0])
 
     jacobian_of_f.cost = None
     return jacobian_of_f
@@ -151,6 +148,9 @@ def hessian(f: Callable, argnums: int | tuple[int, ...] = 0, method: str = "reve
             raise MethodError(f"hessian of a function with {len(call.graph.outputs)} outputs (a tuple): call "
                               "hessian on a function returning one of them")
         out_shape = np.shape(call.graph.evaluate(call.at, errors="ignore"))
+        if call.independent:
+            hessian_of_f.cost = None
+            return call.hessian_blocks(np.zeros(out_shape + (call.size, call.size)), out_shape)
         if out_shape == ():
             result = api.hessian(call.graph, call.at, method=method, wrt=call.names, **options)
             hessian_of_f.cost = result.cost
@@ -202,6 +202,23 @@ class _Call:
             return out if reduce is None else reduce(out)
 
         self.graph = trace(f_of_variables, variables=self.names)
+        # Every argument's reshape is a tensor primitive: a graph without one has no path from the arguments.
+        self.independent = not self.graph.is_tensor
+        self.size = sum(math.prod(s) for s in self.shapes)
+
+    def jacobian(self, method: str, options: dict) -> tuple[list, list[dict], object]:
+        """(the output values, one {name: block} per output, the cost) by the method; blocks of zeros and no cost
+        when the output does not depend on the arguments."""
+        if self.independent:
+            values = self.graph.evaluate(self.at)
+            values = list(values) if len(self.graph.outputs) > 1 else [values]
+            return values, [{name: np.zeros(np.shape(v) + shape) for name, shape in zip(self.names, self.shapes,
+                                                                                         strict=True)}
+                            for v in values], None
+        result = api.jacobian(self.graph, self.at, method=method, wrt=self.names, **options)
+        rows = result.jacobian if isinstance(result.jacobian, list) else [result.jacobian]
+        values = list(result.value) if len(rows) > 1 else [result.value]
+        return values, rows, result.cost
 
     def structured(self, blocks: dict):
         """{name: block} as the user's structure: one block for an int ``argnums``, a tuple for a tuple."""
@@ -211,7 +228,7 @@ class _Call:
 
     def hessian_blocks(self, flat: np.ndarray, out_shape: tuple):
         """A Hessian over all raveled entries (after ``out_shape``) split into blocks out + shape_i + shape_j."""
-        sizes = [math.prod(s) for s in self.shapes]
+        sizes = [math.prod(s) for s in self.shapes]  # an entry-ordered flat matrix, in argnums order
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         rows = []
         for i, shape_i in enumerate(self.shapes):

@@ -268,3 +268,14 @@ def test_against_jax():
     np.testing.assert_allclose(dk.hessian(ours)(X, Y), jax.hessian(theirs)(X, Y), rtol=1e-12)
     np.testing.assert_allclose(dk.jacrev(lambda x: dk.tanh(x) * x)(X), jax.jacrev(lambda x: jnp.tanh(x) * x)(X),
                                rtol=1e-12)
+
+
+def test_an_output_that_does_not_depend_on_the_argument_has_zero_derivatives():
+    # no path from x to the output: zeros of JAX's shapes, and the value still computed
+    assert dk.value_and_grad(lambda x: 3.0)(np.ones(2))[0] == 3.0
+    np.testing.assert_array_equal(dk.grad(lambda x, c: dk.sum(c))(np.ones(2), np.ones(3)), np.zeros(2))
+    assert dk.jacrev(lambda x: dk.sum(2.0 * Y))(np.ones(2)).shape == (2,)  # a constant: output shape () + (2,)
+    np.testing.assert_array_equal(dk.hessian(lambda x: 1.0)(np.ones(3)), np.zeros((3, 3)))
+    jx, jy = dk.jacfwd(lambda x, y: x * 2.0, argnums=(0, 1))(np.ones(2), np.ones(3))
+    np.testing.assert_array_equal(jx, 2 * np.eye(2))
+    np.testing.assert_array_equal(jy, np.zeros((2, 3)))
