@@ -9,7 +9,8 @@ diagonal (3, 3) matrix — not a batch of points as for ``dk.gradient(expr, at={
 
 Shapes, as in JAX: ``grad`` -> the argument's shape (a float for a number), ``jacfwd``/``jacrev`` -> output shape
 + argument shape, ``hessian`` -> output shape + argument shape + argument shape; a tuple ``argnums`` gives a tuple
-(a tuple of tuples for ``hessian``).
+(a tuple of tuples for ``hessian``). Each transformed function keeps its last call's ``Cost`` as ``.cost`` (None
+when the output does not depend on the arguments: the derivatives are then zeros, and nothing is differentiated).
 """
 
 from __future__ import annotations
