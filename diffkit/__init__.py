@@ -41,6 +41,7 @@ from .parse import parse, parse_many
 from .result import Result
 from .sweep_table import SweepTable, sweep_table
 from .trace import Expr, functions, trace
+from .transforms import jacfwd, jacrev
 
 # dk.sin, dk.exp, dk.matmul, dk.sum, ...: work on numbers and arrays, and record nodes inside dk.trace.
 globals().update(vars(functions))
@@ -55,7 +56,7 @@ __all__ = [
     "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "ParseError", "ResourceError", "Result",
     "SweepTable", "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy",
     "draw", "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient",
-    "gradient_graph", "hessian", "jacobian", "jvp", "limits", "nn", "optim", "parse", "parse_many", "studies",
-    "sweep_table", "trace", "value_and_grad", "vjp",
+    "gradient_graph", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "limits", "nn", "optim", "parse",
+    "parse_many", "studies", "sweep_table", "trace", "value_and_grad", "vjp",
     *vars(functions),
 ]

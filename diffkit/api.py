@@ -279,8 +279,12 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
 
 
 @checked_keywords(options=method_options)
-def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Result:
+def hessian(expr, at=None, method: str = "reverse", wrt=None, argnums=None, **options) -> Result | Callable:
     """∂²f/∂vᵢ∂vⱼ of a scalar expression.
+
+    A Python function passed *without* ``at`` gives JAX's transform instead: ``dk.hessian(f)(*args)``, shaped
+    output shape + argument shape + argument shape (``argnums=`` chooses the arguments; see
+    ``diffkit.transforms.hessian``). With ``at``, a function is traced and treated like any expression.
 
     Reverse mode differentiates its own gradient graph again (reverse-over-reverse; ``over="forward"`` for
     forward-over-reverse), forward mode nests dual numbers, numeric takes second differences, symbolic
@@ -293,6 +297,7 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Resu
             (broadcast together), or, in a tensor graph (one with matmul, sum, ...), the tensors themselves.
         method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"`` (see ``METHODS``).
         wrt: the variables to differentiate by (a name or a list); default: all, in natural order (x2 before x10).
+        argnums: only for a Python function without ``at``: the positions of the arguments (an int or a tuple).
         **options: passed to the method: ``errors="warn" | "raise" | "ignore"`` for domain trouble (all);
             numeric ``scheme="central" | "forward" | "richardson" | "complex"``, ``step=``,
             ``error_estimate=True``; forward ``batch=True`` (one sweep carrying all tangents); symbolic
@@ -313,6 +318,12 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, **options) -> Resu
         array([[6., 2.],
                [2., 0.]])
     """
+    if at is None and _is_python_function(expr):
+        from . import transforms  # transforms build on this module; only this dispatch looks back
+
+        return transforms.hessian(expr, argnums=_function_argnums(argnums, wrt, "hessian"), method=method,
+                                  **options)
+    _no_argnums(argnums, "hessian")
     request = _Request(expr, at, wrt)
     request.require_scalar("hessian")
     computed = _call(method, "hessian", request.graph, request.bound, request.wrt, **options)
@@ -565,14 +576,23 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
 
 
 @checked_keywords(options=method_options)
-def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
-    """Like ``jax.grad``: a function ``at -> {variable: derivative}``, the graph built once.
+def grad(expr, method: str = "reverse", wrt=None, argnums=None, **options) -> Callable:
+    """Like ``jax.grad``. For an expression (text, SymPy, Graph): a function ``at -> {variable: derivative}``, the
+    graph built once. For a Python function: ``dk.grad(f)(*args)`` is ∂f/∂args[argnums] (default 0) shaped like
+    that argument, arrays being tensors — see ``diffkit.transforms.grad``.
 
     Examples:
         >>> df = grad("x**3 + y")
         >>> df({"x": 2.0, "y": 0.0}), df(x=1.0, y=5.0)
         ({'x': 12.0, 'y': 1.0}, {'x': 3.0, 'y': 1.0})
+        >>> grad(lambda x, y: x**3 + y, argnums=(0, 1))(2.0, 0.0)
+        (12.0, 1.0)
     """
+    if _is_python_function(expr):
+        from . import transforms  # transforms build on this module; only this dispatch looks back
+
+        return transforms.grad(expr, argnums=_function_argnums(argnums, wrt, "grad"), method=method, **options)
+    _no_argnums(argnums, "grad")
     graph = as_graph(expr)
     _module(method)
 
@@ -583,16 +603,28 @@ def grad(expr, method: str = "reverse", wrt=None, **options) -> Callable:
 
 
 @checked_keywords(options=method_options)
-def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn", **options) -> Callable:
+def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn", argnums=None,
+                   **options) -> Callable:
     """Like ``jax.value_and_grad``: a function ``at -> (value, {variable: derivative})``, for loops that ask for
     gradients again and again (training). The graph, the variables, the method and its options are checked once;
     each call checks only its point. The last call's ``Cost`` is on the function: ``f.cost``.
+
+    For a Python function: ``dk.value_and_grad(f)(*args)`` is ``(f(*args), dk.grad(f)(*args))``, JAX's way
+    (``argnums=``, arrays being tensors) — see ``diffkit.transforms.value_and_grad``.
 
     Examples:
         >>> f = value_and_grad("x**2 * y")
         >>> f(x=3.0, y=2.0)
         (18.0, {'x': 12.0, 'y': 9.0})
+        >>> value_and_grad(lambda x, y: x**2 * y)(3.0, 2.0)
+        (18.0, 12.0)
     """
+    if _is_python_function(expr):
+        from . import transforms  # transforms build on this module; only this dispatch looks back
+
+        return transforms.value_and_grad(expr, argnums=_function_argnums(argnums, wrt, "value_and_grad"),
+                                         method=method, errors=errors, **options)
+    _no_argnums(argnums, "value_and_grad")
     graph = as_graph(expr)
     names = _checked_wrt(graph, wrt)
     if not graph.is_scalar_output:
@@ -608,6 +640,25 @@ def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn"
 
     value_and_gradient_at.cost = None
     return value_and_gradient_at
+
+
+def _is_python_function(expr) -> bool:
+    """A callable that ``as_graph`` would trace (not a Graph, text, SymPy expression or list of them)."""
+    return callable(expr) and not isinstance(expr, Graph | str | sp.Basic | list | tuple | type)
+
+
+def _function_argnums(argnums, wrt, verb: str):
+    """A Python function's transform chooses its arguments by position, as JAX does."""
+    if wrt is not None:
+        raise BindingError(f"{verb} of a Python function chooses arguments by position: use argnums= (an int or a "
+                           "tuple of ints) instead of wrt=")
+    return 0 if argnums is None else argnums
+
+
+def _no_argnums(argnums, verb: str) -> None:
+    if argnums is not None:
+        raise BindingError(f"argnums= is for {verb} of a Python function; an expression's variables are chosen "
+                           "by name, with wrt=")
 
 
 def _point(at, kwargs: dict):
