@@ -9,6 +9,10 @@ import pytest
 
 from diffkit.cli import main
 
+# The whole demo with its pictures takes ~30 s, so it runs in the slow part of CI; tests/test_cli.py runs the demo
+# without -o in the default run.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo_folder(tmp_path_factory):

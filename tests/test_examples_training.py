@@ -65,6 +65,7 @@ def test_xor_writes_nothing_without_out(tmp_path):
     assert "wrote" not in result.stdout
 
 
+@pytest.mark.slow  # several seconds of training; XOR stays in the default run
 def test_encoder(tmp_path):
     out = tmp_path / "out"
     result = run_example("08_encoder.py", "--out", str(out), cwd=tmp_path / "cwd")
@@ -78,6 +79,7 @@ def test_encoder(tmp_path):
     assert "distinct codes after rounding to bits: 8 of 8" in result.stdout
 
 
+@pytest.mark.slow  # several seconds of training; XOR stays in the default run
 def test_universal_approximation(tmp_path):
     out = tmp_path / "out"
     result = run_example("09_universal_approximation.py", "--out", str(out), cwd=tmp_path / "cwd")
@@ -91,6 +93,7 @@ def test_universal_approximation(tmp_path):
     assert number_after(result.stdout, "max error") < 0.1  # the trained 1-32-1 network
 
 
+@pytest.mark.slow  # several seconds of training; XOR stays in the default run
 def test_ill_conditioned_quadratic(tmp_path):
     out = tmp_path / "out"
     result = run_example("10_ill_conditioned_quadratic.py", "--steps", "1000", "--out", str(out),
@@ -110,6 +113,7 @@ def test_ill_conditioned_quadratic(tmp_path):
     assert "Newton: 1 step, 1 step, 1 step" in text
 
 
+@pytest.mark.slow  # several seconds of training; XOR stays in the default run
 def test_digits(tmp_path):
     pytest.importorskip("sklearn")
     out = tmp_path / "out"
@@ -130,6 +134,7 @@ def test_digits_without_scikit_learn(tmp_path):
     assert result.stdout == ""
 
 
+@pytest.mark.slow  # several seconds of training; XOR stays in the default run
 def test_swell_study(tmp_path):
     out = tmp_path / "out"
     result = run_example("12_swell_study.py", "--logistic-steps", "6", "--chain-levels", "16", "--out", str(out),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+import pytest
 import sympy as sp
 from grammar import BINARY, SCALED, UNARY, VARIABLES, expressions
 from hypothesis import event, given, settings
@@ -104,9 +105,21 @@ def exact_round_off_floor(graph, point) -> float:
     return floor
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=expressions(), seed=seeds)
 def test_random_gradients_agree(text, seed):
+    """A third of the examples in the default run; ``test_random_gradients_agree_in_full`` (slow) takes 300."""
+    check_random_gradients(text, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(text=expressions(), seed=seeds)
+def test_random_gradients_agree_in_full(text, seed):
+    check_random_gradients(text, seed)
+
+
+def check_random_gradients(text, seed):
     graph = parse_with_a_variable(text)
     point = point_for(graph, seed)
     results = {m: dk.gradient(graph, at=point, method=m) for m in dk.METHODS}
