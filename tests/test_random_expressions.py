@@ -171,9 +171,21 @@ def test_random_hessians_agree(text, seed):
         assert d <= EXACT_TOL, f"{a} vs {b}: {d:.3e}\n{answers}"
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(text=expressions(max_leaves=5, variables=("x",)), seed=seeds)
 def test_random_third_derivatives_agree(text, seed):
+    """20 examples in the default run; ``test_random_third_derivatives_agree_in_full`` (slow) takes 50."""
+    check_random_third_derivatives(text, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=50, deadline=None)
+@given(text=expressions(max_leaves=5, variables=("x",)), seed=seeds)
+def test_random_third_derivatives_agree_in_full(text, seed):
+    check_random_third_derivatives(text, seed)
+
+
+def check_random_third_derivatives(text, seed):
     graph = parse_with_a_variable(text)
     point = point_for(graph, seed)
     answers = {m: dk.derivative(graph, wrt="x", order=3, at=point, method=m).derivative for m in EXACT}
