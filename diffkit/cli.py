@@ -77,7 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--at", type=_point, default=None, help="the point, e.g. x1=2,x2=5")
     graph.add_argument("--show", choices=["values", "adjoints", "tangents"], default=None)
     graph.add_argument("--wrt", default=None, help="the variable for --show tangents")
-    graph.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg, .pdf)")
+    graph.add_argument("--format", choices=["png", "svg", "pdf", "dot"], default=None,
+                       help="dot: Graphviz DOT text, for `dot -Tsvg` (default: from -o's suffix)")
+    graph.add_argument("-o", "--output", default=None, help="the file to write (.png, .svg, .pdf; .dot or .gv "
+                                                            "for DOT; DOT without -o goes to standard output)")
 
     study = commands.add_parser("study", help="how each method's cost grows over a family of functions")
     study.add_argument("family", help="gradient_vs_inputs, jacobian_shape, depth, mlp_width, mlp_depth, "
@@ -206,6 +209,16 @@ def _graph(args) -> str:
     graph = parse(args.expression)
     if args.show and args.at is None:
         raise BindingError(f"--show {args.show} needs the point: add --at, e.g. --at x=1,y=2")
+    if _graph_format(args) == "dot":
+        if args.show:
+            raise BindingError(f"--show {args.show} writes numbers on a picture; DOT holds the structure only: "
+                               "drop --show, or write a .png, .svg or .pdf")
+        if args.output is None:
+            return graph.to_dot()
+        os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(graph.to_dot() + "\n")
+        return f"wrote {args.output}"
     wrt = args.wrt
     if args.show == "tangents" and wrt is None:
         if len(graph.variables) != 1:
@@ -214,6 +227,32 @@ def _graph(args) -> str:
     _make_folder(args.output)
     draw(graph, at=args.at, show=args.show, wrt=wrt, path=args.output)
     return f"wrote {args.output}"
+
+
+_DOT_SUFFIXES = (".dot", ".gv")
+
+
+def _graph_format(args) -> str:
+    """What ``diffkit graph`` writes: --format, else what -o's suffix names; the two must agree."""
+    from .draw.style import figure_format
+    from .errors import BindingError
+
+    if args.output is None:
+        if args.format == "dot":
+            return "dot"
+        raise BindingError("give -o FILE for the picture (.png, .svg or .pdf), or --format dot for DOT text on "
+                           "standard output")
+    named = "dot" if os.path.splitext(args.output)[1].lower() in _DOT_SUFFIXES else None
+    if named is None and args.format != "dot":
+        try:
+            named = figure_format(args.output)
+        except BindingError:
+            raise BindingError(f"-o {args.output!r} must end in .png, .svg or .pdf (a picture) or .dot or .gv (DOT "
+                               "text)") from None
+    if args.format not in (None, named):
+        wanted = ".dot or .gv" if args.format == "dot" else f".{args.format}"
+        raise BindingError(f"--format {args.format} does not match -o {args.output!r}: name the file {wanted}")
+    return named
 
 
 def _study(args) -> str:
