@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import re
 import sys
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -75,7 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--at", type=_point, default=None, help="the point, e.g. x1=2,x2=5")
     graph.add_argument("--show", choices=["values", "adjoints", "tangents"], default=None)
     graph.add_argument("--wrt", default=None, help="the variable for --show tangents")
-    graph.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg, .pdf)")
+    graph.add_argument("--format", choices=["png", "svg", "pdf", "dot"], default=None,
+                       help="dot: Graphviz DOT text, for `dot -Tsvg` (default: from -o's suffix)")
+    graph.add_argument("-o", "--output", default=None, help="the file to write (.png, .svg, .pdf; .dot or .gv "
+                                                            "for DOT; DOT without -o goes to standard output)")
 
     study = commands.add_parser("study", help="how each method's cost grows over a family of functions")
     study.add_argument("family", help="gradient_vs_inputs, jacobian_shape, depth, mlp_width, mlp_depth, "
@@ -90,14 +95,19 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--csv", default=None, help="also write the rows as CSV")
     study.add_argument("--json", action="store_true", help="the rows and fitted exponents as JSON")
 
-    train = commands.add_parser("train", help="train an MLP on a lecture dataset")
-    train.add_argument("dataset", choices=["xor", "encoder", "sine", "digits"])
-    train.add_argument("--optimizer", default="adam", choices=sorted(_OPTIMIZERS))
+    from .datasets import DATASETS
+    from .optim import OPTIMIZERS
+
+    train = commands.add_parser("train", help="train an MLP on one of diffkit's datasets")
+    train.add_argument("dataset", choices=list(DATASETS), help="a dataset of diffkit.datasets")
+    train.add_argument("--optimizer", default="adam", choices=list(OPTIMIZERS),
+                       help="an optimizer of diffkit.optim (default: adam)")
     train.add_argument("--lr", type=float, default=None, help="learning rate (default: the dataset's)")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--damping", type=float, default=None,
                        help="Newton's damping μ in (H + μI)⁻¹g (default 0.1: plain Newton jumps to saddles)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help="for the initial weights, the batches and the data "
+                                                           "(where random)")
     train.add_argument("--json", action="store_true", help="the training history as JSON")
     return parser
 
@@ -126,16 +136,48 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-_OPTIMIZERS = {"gd": "GD", "sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
-               "rmsprop": "RMSProp", "adam": "Adam", "newton": "Newton"}
+@dataclass(frozen=True)
+class _Recipe:
+    """How ``diffkit train`` trains on a dataset: the hidden layers and the defaults of the flags. The input and
+    output layers come from the data (a class label: one output for two classes, else one per class)."""
 
-# dataset -> (network, default learning rate, default epochs, batch size)
-_TRAINING = {
-    "xor": (dict(sizes=[2, 4, 1], activation="tanh", loss="binary_cross_entropy"), 0.1, 300, None),
-    "encoder": (dict(sizes=[8, 3, 8], activation="sigmoid", loss="binary_cross_entropy"), 0.05, 2000, None),
-    "sine": (dict(sizes=[1, 32, 1], activation="relu", loss="mse"), 0.01, 2000, None),
-    "digits": (dict(sizes=[64, 128, 10], activation="relu", loss="cross_entropy", l2=1e-4), 3e-3, 40, 64),
+    hidden: tuple[int, ...] = (16,)
+    activation: str = "tanh"
+    lr: float = 0.05
+    epochs: int = 300
+    batch_size: int | None = None  # None: full batch
+    loss: str | None = None  # None: from the targets (cross-entropy for class labels, mean squared error else)
+    l2: float = 0.0
+
+
+# The lecture's networks; a dataset of diffkit.datasets.DATASETS not listed here trains with _Recipe()'s defaults.
+_RECIPES = {
+    "xor": _Recipe(hidden=(4,), lr=0.1, epochs=300),
+    "encoder": _Recipe(hidden=(3,), activation="sigmoid", lr=0.05, epochs=2000, loss="binary_cross_entropy"),
+    "sine": _Recipe(hidden=(32,), activation="relu", lr=0.01, epochs=2000),
+    "moons": _Recipe(hidden=(16,), lr=0.05, epochs=300),
+    "spirals": _Recipe(hidden=(32, 32), lr=0.02, epochs=1000),
+    "digits": _Recipe(hidden=(128,), activation="relu", lr=3e-3, epochs=40, batch_size=64, l2=1e-4),
 }
+
+
+def _network(recipe: _Recipe, X: np.ndarray, y: np.ndarray) -> dict:
+    """The MLP's arguments for this data: as many inputs as X has columns, outputs as the targets need."""
+    if y.ndim == 1 and y.dtype.kind in "iu":  # class labels
+        classes = int(y.max()) + 1
+        outputs, loss = (1, "binary_cross_entropy") if classes == 2 else (classes, "cross_entropy")
+    else:
+        outputs, loss = (1 if y.ndim == 1 else y.shape[1]), "mse"
+    return dict(sizes=[X.shape[1], *recipe.hidden, outputs], activation=recipe.activation,
+                loss=recipe.loss or loss, l2=recipe.l2)
+
+
+def _load(name: str, seed: int) -> tuple[np.ndarray, ...]:
+    """A dataset by name; the seed goes to the datasets that draw random numbers (xor and encoder do not)."""
+    from . import datasets
+
+    takes_seed = "seed" in inspect.signature(datasets.DATASETS[name]).parameters
+    return datasets.load(name, **({"seed": seed} if takes_seed else {}))
 
 
 def _hessian(args) -> str:
@@ -167,6 +209,16 @@ def _graph(args) -> str:
     graph = parse(args.expression)
     if args.show and args.at is None:
         raise BindingError(f"--show {args.show} needs the point: add --at, e.g. --at x=1,y=2")
+    if _graph_format(args) == "dot":
+        if args.show:
+            raise BindingError(f"--show {args.show} writes numbers on a picture; DOT holds the structure only: "
+                               "drop --show, or write a .png, .svg or .pdf")
+        if args.output is None:
+            return graph.to_dot()
+        os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
+        with open(args.output, "w", encoding="utf-8") as file:
+            file.write(graph.to_dot() + "\n")
+        return f"wrote {args.output}"
     wrt = args.wrt
     if args.show == "tangents" and wrt is None:
         if len(graph.variables) != 1:
@@ -175,6 +227,32 @@ def _graph(args) -> str:
     _make_folder(args.output)
     draw(graph, at=args.at, show=args.show, wrt=wrt, path=args.output)
     return f"wrote {args.output}"
+
+
+_DOT_SUFFIXES = (".dot", ".gv")
+
+
+def _graph_format(args) -> str:
+    """What ``diffkit graph`` writes: --format, else what -o's suffix names; the two must agree."""
+    from .draw.style import figure_format
+    from .errors import BindingError
+
+    if args.output is None:
+        if args.format == "dot":
+            return "dot"
+        raise BindingError("give -o FILE for the picture (.png, .svg or .pdf), or --format dot for DOT text on "
+                           "standard output")
+    named = "dot" if os.path.splitext(args.output)[1].lower() in _DOT_SUFFIXES else None
+    if named is None and args.format != "dot":
+        try:
+            named = figure_format(args.output)
+        except BindingError:
+            raise BindingError(f"-o {args.output!r} must end in .png, .svg or .pdf (a picture) or .dot or .gv (DOT "
+                               "text)") from None
+    if args.format not in (None, named):
+        wanted = ".dot or .gv" if args.format == "dot" else f".{args.format}"
+        raise BindingError(f"--format {args.format} does not match -o {args.output!r}: name the file {wanted}")
+    return named
 
 
 def _study(args) -> str:
@@ -199,28 +277,24 @@ def _study(args) -> str:
 
 
 def _train(args) -> str:
-    from . import datasets, nn, optim
+    from . import nn, optim
     from .errors import BindingError
 
-    network, lr, epochs, batch = _TRAINING[args.dataset]
+    recipe = _RECIPES.get(args.dataset, _Recipe())
     newton = args.optimizer == "newton"
     if args.damping is not None and not newton:
         raise BindingError("--damping is for --optimizer newton")
-    lr = (1.0 if newton else lr) if args.lr is None else args.lr  # Newton's natural step is the whole step
-    epochs = epochs if args.epochs is None else args.epochs
+    lr = (1.0 if newton else recipe.lr) if args.lr is None else args.lr  # Newton's natural step is the whole step
+    epochs = recipe.epochs if args.epochs is None else args.epochs
+    batch = recipe.batch_size
     if not (np.isfinite(lr) and lr > 0):
         raise BindingError(f"--lr must be a positive number, got {lr}")
-    validation = None
-    if args.dataset == "digits":
-        X, y, X_test, y_test = datasets.digits(seed=args.seed)
-        validation = (X_test, y_test)
-    else:
-        X, y = getattr(datasets, args.dataset)()
-    net = nn.MLP(**network, seed=args.seed)
-    if newton:
-        optimizer = optim.Newton(lr=lr, damping=0.1 if args.damping is None else args.damping)
-    else:
-        optimizer = getattr(optim, _OPTIMIZERS[args.optimizer])(lr=lr)
+    data = _load(args.dataset, args.seed)
+    X, y = data[:2]
+    validation = data[2:] if len(data) == 4 else None  # digits: a train and a test set
+    net = nn.MLP(**_network(recipe, X, y), seed=args.seed)
+    hyper = {"damping": 0.1 if args.damping is None else args.damping} if newton else {}
+    optimizer = optim.by_name(args.optimizer, lr=lr, **hyper)
     history = nn.train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch, validation=validation,
                        seed=args.seed, progress=sys.stderr.isatty())
     if args.json:
@@ -245,23 +319,52 @@ def _diff(args) -> str:
 
     graph = parse(args.expression)  # once, for every method
     methods = METHODS if args.method == "all" else (args.method,)
-    skipped = []
+    skipped = {}
     if args.order != 1:
         if args.method == "all" and args.order > 2:
             methods = tuple(m for m in METHODS if m != "numeric")
-            skipped.append("numeric   skipped: finite differences stop at order 2")
+            skipped["numeric"] = "finite differences stop at order 2"
         results = {m: derivative(graph, wrt=args.wrt, order=args.order, at=args.at, method=m) for m in methods}
     else:
         wrt = _names(args.wrt) if args.wrt else None
-        if args.method == "all" and not args.json:
-            return str(compare(graph, at=args.at, wrt=wrt))
+        if args.method == "all":  # the table and the JSON both come from one comparison
+            comparison = compare(graph, at=args.at, wrt=wrt)
+            return _json(_comparison_json(comparison)) if args.json else str(comparison)
         results = {m: gradient(graph, at=args.at, method=m, wrt=wrt) for m in methods}
     if args.json:
-        return _json({m: _as_json(r) for m, r in results.items()})
+        first = next(iter(results.values()))
+        return _json({"expression": str(graph), "at": args.at, "variables": list(first.variables),
+                      "order": args.order, "value": first.value,
+                      **{m: _as_json(r) for m, r in results.items()}, "skipped": skipped})
     lines = []
     for m, r in results.items():
         lines.append(f"{m:<9} value {r.value:.10g}  derivative {_text(r.derivative)}  [{r.cost.summary()}]")
-    return "\n".join(lines + skipped)
+    return "\n".join(lines + [f"{m:<9} skipped: {reason}" for m, reason in skipped.items()])
+
+
+def _comparison_json(comparison) -> dict:
+    """Every fact of the comparison table: the point, the variables in order, each method's answer and cost (or
+    why it has none), the discrepancies between methods and the findings; keys are the same for every request.
+
+    The methods are top-level keys (``data["reverse"]["derivative"]``), as for a single ``--method``."""
+    answered = list(comparison.results.values())
+    pair, worst = comparison.largest_discrepancy
+    methods = {m: _as_json(r) for m, r in comparison.results.items()}
+    for m, failure in comparison.failures.items():
+        methods[m] = {"failure": "cut off" if failure.cut_off else "failed", "reason": failure.reason,
+                      "cost": _cost_json(failure.cost) if failure.cost is not None else None}
+    return {
+        "expression": comparison.expression,
+        "at": comparison.at,
+        "variables": list(answered[0].variables) if answered else [],
+        "order": 1,
+        "value": answered[0].value if answered else None,
+        **{m: methods[m] for m in comparison._methods()},
+        "discrepancies": [{"methods": list(p), "relative": d} for p, d in comparison.discrepancies.items()],
+        "largest_discrepancy": {"methods": list(pair), "relative": worst} if pair is not None else None,
+        "findings": [{"method": f.method, "discrepancy": f.discrepancy, "causes": list(f.causes), "text": str(f)}
+                     for f in comparison.findings],
+    }
 
 
 def _text(x) -> str:
@@ -288,15 +391,19 @@ def _finite(x):
 
 
 def _as_json(result) -> dict:
-    """A result's answer and cost, for ``_json`` (which turns NumPy values into lists and numbers)."""
-    c = result.cost
-    return {
-        "value": result.value,
-        "derivative": result.derivative,
-        "cost": {"operations": c.operations, "flops": c.flops, "forward_sweeps": c.forward_sweeps,
-                 "backward_sweeps": c.backward_sweeps, "evaluations": c.evaluations,
-                 "memory_bytes": c.memory_bytes, "seconds": c.seconds},
-    }
+    """A result's answer, cost and diagnostics, for ``_json`` (which turns NumPy values into lists and numbers);
+    the numeric method's own error estimate too, when it made one."""
+    data = {"value": result.value, "derivative": result.derivative, "cost": _cost_json(result.cost),
+            "diagnostics": list(result.diagnostics)}
+    if result.error_estimate is not None:
+        data["error_estimate"] = result.error_estimate
+    return data
+
+
+def _cost_json(c) -> dict:
+    return {"operations": c.operations, "total_operations": c.total_operations, "flops": c.flops,
+            "forward_sweeps": c.forward_sweeps, "backward_sweeps": c.backward_sweeps,
+            "evaluations": c.evaluations, "memory_bytes": c.memory_bytes, "seconds": c.seconds}
 
 
 def _in_flags(message: str) -> str:

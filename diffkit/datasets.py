@@ -12,6 +12,9 @@ class indices of shape ``(N,)``; regression and reconstruction targets are float
 - ``digits`` -- scikit-learn's bundled 8x8 handwritten digits: a real 10-class problem (needs the
   optional extra, ``pip install "diffkit[datasets]"``).
 - ``one_hot`` -- turns class indices into the one-hot targets a softmax/cross-entropy loss expects.
+
+``DATASETS`` maps each dataset's name to its function (``diffkit train`` offers exactly these); ``load(name,
+**options)`` calls one by name.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from numbers import Integral, Real
 import numpy as np
 
 from .errors import BindingError, DiffkitError
+from .keywords import suggestion
 
-__all__ = ["xor", "encoder", "sine", "moons", "spirals", "digits", "one_hot"]
+__all__ = ["DATASETS", "xor", "encoder", "sine", "moons", "spirals", "digits", "load", "one_hot"]
 
 
 def _int(value, name: str, minimum: int) -> int:
@@ -168,6 +172,19 @@ def digits(
         spread[spread == 0] = 1.0
         X_train, X_test = (X_train - mean) / spread, (X_test - mean) / spread
     return X_train, y[train_idx], X_test, y[test_idx]
+
+
+# Every dataset by its name: ``diffkit train`` offers these, so the command line cannot miss one.
+DATASETS = {"xor": xor, "encoder": encoder, "sine": sine, "moons": moons, "spirals": spirals, "digits": digits}
+
+
+def load(name: str, **options) -> tuple[np.ndarray, ...]:
+    """A dataset by its name in ``DATASETS``, e.g. ``load("moons", noise=0.2)``; ``options`` go to its function
+    (``digits`` returns train and test sets, the others ``(X, y)``)."""
+    if not isinstance(name, str) or name not in DATASETS:
+        raise BindingError(f"unknown dataset {name!r}{suggestion(str(name), DATASETS)} "
+                           f"(the datasets: {', '.join(DATASETS)})")
+    return DATASETS[name](**options)
 
 
 def one_hot(labels, classes: int | None = None) -> np.ndarray:

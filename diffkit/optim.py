@@ -44,12 +44,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import BindingError, MethodError
-from .keywords import checked_keywords
+from .keywords import checked_keywords, suggestion
 
 __all__ = [
-    "GD", "SGD", "AdaGrad", "Adam", "AdamW", "Constant", "Cosine", "InverseTime", "Momentum", "Nesterov", "Newton",
-    "Optimizer", "RMSProp", "StepDecay", "Trajectory", "constant", "cosine", "inverse_time", "minimize",
-    "step_decay",
+    "GD", "OPTIMIZERS", "SGD", "AdaGrad", "Adam", "AdamW", "Constant", "Cosine", "InverseTime", "Momentum",
+    "Nesterov", "Newton", "Optimizer", "RMSProp", "StepDecay", "Trajectory", "by_name", "constant", "cosine",
+    "inverse_time", "minimize", "step_decay",
 ]
 
 
@@ -570,6 +570,23 @@ class Newton(Optimizer):
 
 
 # --- minimizing an expression -------------------------------------------------------------------------------------
+
+# Every optimizer by its name (lower case, as on the command line): ``diffkit train --optimizer`` offers these.
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "gd": GD, "sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad, "rmsprop": RMSProp,
+    "adam": Adam, "adamw": AdamW, "newton": Newton,
+}
+
+
+def by_name(name: str, **hyper) -> Optimizer:
+    """A new optimizer from its name in ``OPTIMIZERS`` (any case: "adam", "AdamW"), e.g. ``by_name("adam",
+    lr=0.1)``; ``hyper`` goes to its constructor."""
+    key = name.lower() if isinstance(name, str) else name
+    if key not in OPTIMIZERS:
+        raise BindingError(f"unknown optimizer {name!r}{suggestion(str(name).lower(), OPTIMIZERS)} "
+                           f"(the optimizers: {', '.join(OPTIMIZERS)})")
+    return OPTIMIZERS[key](**hyper)
+
 
 @dataclass
 class Trajectory:

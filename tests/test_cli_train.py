@@ -1,0 +1,77 @@
+"""`diffkit train` offers what diffkit.datasets and diffkit.optim have, from their own registries."""
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from diffkit import datasets, optim
+from diffkit.cli import _parser, main
+from diffkit.errors import BindingError
+
+
+def train_choices() -> dict[str, list]:
+    """The choices the parser of `diffkit train` offers, by argument."""
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    train = commands.choices["train"]
+    return {action.dest: list(action.choices) for action in train._actions if action.choices}
+
+
+def test_the_command_line_offers_every_dataset_and_optimizer_of_the_library():
+    choices = train_choices()
+    assert choices["dataset"] == list(datasets.DATASETS)
+    assert choices["optimizer"] == list(optim.OPTIMIZERS)
+    assert {"moons", "spirals", "digits"} <= set(datasets.DATASETS)
+    assert {"adamw", "nesterov", "newton"} <= set(optim.OPTIMIZERS)
+
+
+def test_the_registries_hold_what_the_modules_export():
+    functions = {name for name in datasets.__all__ if name not in ("DATASETS", "load", "one_hot")}
+    assert set(datasets.DATASETS) == functions
+    assert all(datasets.DATASETS[name] is getattr(datasets, name) for name in functions)
+    classes = {name for name in optim.__all__
+               if isinstance(getattr(optim, name), type) and issubclass(getattr(optim, name), optim.Optimizer)
+               and name != "Optimizer"}
+    assert {cls.__name__ for cls in optim.OPTIMIZERS.values()} == classes
+    assert all(key == cls.__name__.lower() for key, cls in optim.OPTIMIZERS.items())
+
+
+def test_lookup_by_name():
+    assert type(optim.by_name("AdamW", lr=0.1)) is optim.AdamW and optim.by_name("adam", lr=0.1).lr == 0.1
+    with pytest.raises(BindingError, match="unknown optimizer 'adan'; did you mean adam"):
+        optim.by_name("adan")
+    X, y = datasets.load("moons", n=10, seed=1)
+    assert np.array_equal(X, datasets.moons(n=10, seed=1)[0]) and y.shape == (10,)
+    with pytest.raises(BindingError, match="unknown dataset 'spiral'; did you mean spirals"):
+        datasets.load("spiral")
+
+
+@pytest.mark.parametrize("dataset", list(datasets.DATASETS))
+def test_every_dataset_trains_from_the_command_line(dataset, capsys):
+    if dataset == "digits":
+        pytest.importorskip("sklearn")
+    assert main(["train", dataset, "--epochs", "2", "--json"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert history["steps"] >= 2 and len(history["loss"]) == 2
+    data = datasets.load(dataset)
+    inputs = data[0].shape[1]
+    assert history["network"].startswith(f"MLP({inputs}-")  # the input layer from the data
+
+
+def test_the_default_networks_learn_the_new_datasets(capsys):
+    assert main(["train", "moons"]) == 0
+    out = capsys.readouterr().out
+    assert "MLP(2-16-1, activation='tanh', output='sigmoid', loss='binary_cross_entropy'" in out
+    assert "training accuracy 1.0000" in out
+    assert main(["train", "spirals", "--seed", "1", "--epochs", "5", "--optimizer", "adamw", "--json"]) == 0
+    history = json.loads(capsys.readouterr().out)
+    assert history["network"].startswith("MLP(2-32-32-1") and history["optimizer"].startswith("AdamW(lr=0.02")
+
+
+def test_many_classes_get_one_output_each(capsys, monkeypatch):
+    monkeypatch.setitem(datasets.DATASETS, "three_spirals",
+                        lambda seed=0: datasets.spirals(n=60, classes=3, seed=seed))
+    assert main(["train", "three_spirals", "--epochs", "2", "--json"]) == 0  # no recipe: the defaults
+    network = json.loads(capsys.readouterr().out)["network"]
+    assert network.startswith("MLP(2-16-3,") and "loss='cross_entropy'" in network
