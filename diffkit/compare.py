@@ -17,6 +17,7 @@ from .result import Result
 from .text import format_value, text_table
 
 
+@checked_keywords
 def discrepancy(a, b) -> float:
     """Relative discrepancy of two derivatives: max|a - b| / max(max|a|, max|b|), over all entries and points.
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .convert import as_graph
 from .errors import MethodError
+from .keywords import checked_keywords
 from .methods.forward import node_tangents
 from .methods.reverse import node_adjoints
 from .text import format_value, text_table
@@ -52,6 +53,7 @@ class SweepTable:
         return "\n".join(lines)
 
 
+@checked_keywords
 def sweep_table(expr, at=None) -> SweepTable:
     """Each node's forward value, its tangent d(node)/dv for every variable v (forward mode, one sweep per
     variable) and its adjoint ∂y/∂node (reverse mode, one backward sweep), for a scalar expression at a point.

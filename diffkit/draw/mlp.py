@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
 from ..errors import BindingError, DiffkitError
+from ..keywords import checked_keywords
 from . import style
 from .optimizers import _save
 
@@ -36,6 +37,7 @@ def _sub(i: int) -> str:
     return str(i).translate(_SUBSCRIPTS)
 
 
+@checked_keywords
 def draw_mlp(net, path=None, max_neurons: int = 64, title: str | None = None) -> Figure:
     """The network ``net`` (an ``nn.MLP``) as layers of neurons joined by its weights.
 

@@ -26,6 +26,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator, PercentFormatter
 
 from .. import optim
 from ..errors import BindingError
+from ..keywords import checked_keywords
 from . import style
 
 __all__ = ["QUADRATIC", "ROSENBROCK", "default_optimizers", "draw_history", "draw_optimizers"]
@@ -274,6 +275,7 @@ def _legend_label(label, o: optim.Optimizer, t: optim.Trajectory) -> str:
     return f"{name}: {t.steps} step{'s' if t.steps != 1 else ''}, f = {final}"
 
 
+@checked_keywords
 def draw_optimizers(expr=QUADRATIC, start=None, optimizers=None, steps: int | None = None, bounds=None, path=None,
                     levels=30, title: str | None = None, values: bool = False, minimum=None) -> Figure:
     """Contour plot of a two-variable expression with each optimizer's trajectory from the same start.
@@ -437,6 +439,7 @@ def _histories(history) -> list[tuple[str | None, object]]:
                        f"History}}, got {type(history).__name__}")
 
 
+@checked_keywords
 def draw_history(history, path=None, title: str | None = None) -> Figure:
     """Training curves of ``nn.train``'s History: loss (and validation loss) against epochs, and beside it the
     accuracy (and validation accuracy) when the network is a classifier.

@@ -18,6 +18,7 @@ from matplotlib.patches import Rectangle
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
 from ..graph import Graph
+from ..keywords import checked_keywords
 from ..ops import NUMPY
 from ..tensor_ops import shape_of
 from . import style
@@ -53,6 +54,7 @@ class Frame:
     phase: str  # "forward" or "backward"
 
 
+@checked_keywords
 def draw_sweeps(graph_or_expr, at, wrt=None, path: str | os.PathLike | None = None, precision: int = 4,
                 fps: float = 1) -> Figure:
     """Reverse mode at ``at`` as a sequence of frames: the forward sweep, then the backward sweep.
