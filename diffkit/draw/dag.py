@@ -29,6 +29,7 @@ from matplotlib.textpath import TextToPath
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
 from ..graph import CONST, VAR, Graph, run_plan
+from ..keywords import checked_keywords
 from ..ops import NUMPY
 from . import style
 from .layout import Layout, layered_layout
@@ -80,6 +81,7 @@ class Scene:
     subtitle: str = ""
 
 
+@checked_keywords
 def draw(graph_or_expr, at=None, show: str | None = None, wrt: str | None = None, precision: int = 4,
          path: str | os.PathLike | None = None, ax=None, title: str | None = None) -> Figure:
     """Draw a computation graph as a layered diagram and return the matplotlib Figure.
