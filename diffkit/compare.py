@@ -14,7 +14,7 @@ from .diagnose import Finding, diagnose
 from .errors import BindingError, DiffkitError, MethodError, ResourceError, SwellError
 from .keywords import checked_keywords
 from .result import Result
-from .text import format_value, text_table
+from .text import format_value, html_table, text_table
 
 
 @checked_keywords
@@ -103,10 +103,36 @@ class Comparison:
 
     def table(self, timing: bool = True) -> str:
         """The printable table; ``timing=False`` leaves out the time column, the only one that varies per run."""
+        lines = [*self._heading(), ""]
+        lines += text_table(*self._grid(timing))
+        pair, _ = self.largest_discrepancy
+        notes = self._notes()
+        if pair is not None:  # a blank line between the table and the discrepancy under it
+            lines.append("")
+        return "\n".join(lines + notes)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a comparison as its table (without the time column, so a saved notebook stays the same)."""
+        return html_table(*self._grid(timing=False), caption="; ".join(self._heading()), notes=self._notes())
+
+    def __repr__(self) -> str:
+        methods = self._methods()
+        text = f"<Comparison of {len(methods)} method{'s' * (len(methods) != 1)} on f = {_clipped(self.expression)}"
+        pair, worst = self.largest_discrepancy
+        if pair is not None:
+            text += f": largest discrepancy {worst:.1e} ({pair[0]} vs {pair[1]})"
+        text += "".join(f"; {m} {'cut off' if f.cut_off else 'failed'}" for m, f in self.failures.items())
+        return text + ">"
+
+    def _heading(self) -> list[str]:
+        """The table's first lines: the expression, the point and the value there."""
         first = next(iter(self.results.values()), None)
         point = ", ".join(f"{k}={format_value(v)}" for k, v in self.at.items())
         value = format_value(first.value) if first is not None else "(no method could evaluate it)"
-        lines = [f"f = {self.expression}   at {point}", f"value: {value}", ""]
+        return [f"f = {self.expression}   at {point}", f"value: {value}"]
+
+    def _grid(self, timing: bool) -> tuple[list[str], list[list[str]]]:
+        """The table's header and cells, one row per method (for the text table and the HTML one)."""
         rows = self.rows()
         answered = [row for row in rows if "failure" not in row]
         names = [name for name in (answered[0] if answered else {}) if name != "method" and name not in _COST_COLUMNS]
@@ -122,10 +148,14 @@ class Comparison:
             line = [row["method"], *(format_value(row[name]) for name in names), str(row["operations"]),
                     str(row["flops"]), work, format_bytes(row["memory_bytes"])]
             cells.append(line + ([f"{row['seconds'] * 1e3:.2f} ms"] if timing else []))
-        lines += text_table(header, cells)
+        return header, cells
+
+    def _notes(self) -> list[str]:
+        """What the table's rows do not say: the largest discrepancy, numeric's error estimate, findings, failures."""
+        lines = []
         pair, worst = self.largest_discrepancy
         if pair is not None:
-            lines += ["", f"largest relative discrepancy: {worst:.2e} ({pair[0]} vs {pair[1]})"]
+            lines.append(f"largest relative discrepancy: {worst:.2e} ({pair[0]} vs {pair[1]})")
         numeric = self.results.get("numeric")
         if numeric is not None and numeric.error_estimate is not None:
             parts = numeric.error_estimate  # {variable: estimate} for a gradient, one array for a Jacobian
@@ -138,10 +168,15 @@ class Comparison:
         lines += [f"{m}: {failure}" for m, failure in self.failures.items()]
         diagnostics = {m: r.diagnostics for m, r in self.results.items() if r.diagnostics}
         lines += [f"{m}: {'; '.join(d)}" for m, d in diagnostics.items()]
-        return "\n".join(lines)
+        return lines
 
     def __str__(self) -> str:
         return self.table()
+
+
+def _clipped(text: str, limit: int = 60) -> str:
+    """Long expressions shortened for a one-line repr."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 _COST_FIELDS = ("flops", "forward_sweeps", "backward_sweeps", "evaluations", "memory_bytes", "seconds")

@@ -15,6 +15,7 @@ from functools import cache
 
 from .graph import GraphBuilder
 from .ops import NUMPY, PRIMITIVES, Primitive
+from .text import html_table
 
 
 @dataclass
@@ -80,6 +81,15 @@ class Cost:
         lines = [f"{self.method}: {self.summary()}", f"  operations: {ops or 'none'}"]
         lines += [f"  {key}: {value}" for key, value in self.details.items()]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a cost as a small table of its figures, operations by primitive and details."""
+        ops = ", ".join(f"{name} {count}" for name, count in sorted(self.operations.items()))
+        rows = [["operations", f"{self.total_operations} ({ops or 'none'})"], ["flops", str(self.flops)],
+                ["sweeps", f"{self.forward_sweeps} fwd + {self.backward_sweeps} bwd"],
+                ["evaluations", str(self.evaluations)], ["memory", format_bytes(self.memory_bytes)],
+                ["time", f"{self.seconds * 1e3:.3g} ms"], *([key, str(value)] for key, value in self.details.items())]
+        return html_table(["", self.method], rows, caption=f"cost of the {self.method} method")
 
 
 def format_bytes(n: int) -> str:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .cost import Cost
 from .errors import DiffkitError
+from .text import html_table
 
 
 @dataclass
@@ -90,6 +91,15 @@ class Result:
             f"derivative={_short(self.derivative)}, cost=<{self.cost.summary()}>)"
         )
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a result as a small table: the value, each derivative entry, the cost."""
+        if isinstance(self.derivative, dict):
+            entries = [[f"d/d{name}", _one_line(value)] for name, value in self.derivative.items()]
+        else:
+            entries = [[self.kind, _one_line(self.derivative)]]
+        rows = [["value", _one_line(self.value)], *entries, ["cost", self.cost.summary()]]
+        return html_table(["", self.method], rows, caption=f"{self.kind} by the {self.method} method")
+
 
 def _short(x) -> str:
     if isinstance(x, dict):
@@ -102,6 +112,11 @@ def _short(x) -> str:
     if array.size <= 6:
         return np.array2string(array, precision=6, separator=", ")
     return f"<array {array.shape}>"
+
+
+def _one_line(x) -> str:
+    """``_short`` on one line (a small matrix prints over several), for a table cell."""
+    return " ".join(line.strip() for line in _short(x).splitlines())
 
 
 @dataclass

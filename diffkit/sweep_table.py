@@ -30,7 +30,7 @@ from .errors import MethodError
 from .keywords import checked_keywords
 from .methods.forward import node_tangents
 from .methods.reverse import node_adjoints
-from .text import format_value, text_table
+from .text import format_value, html_table, text_table
 
 
 @dataclass
@@ -44,13 +44,22 @@ class SweepTable:
     rows: list[dict]  # {"node", "computes", "value", "d/d<variable>"..., "adjoint"}
 
     def __str__(self) -> str:
+        return "\n".join([self._title(), "", *text_table(*self._grid())])
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the table."""
+        return html_table(*self._grid(), caption=self._title())
+
+    def _title(self) -> str:
         point = ", ".join(f"{k}={format_value(v)}" for k, v in self.at.items())
+        return f"forward and reverse sweeps of {self.output} = {self.expression}   at {point}"
+
+    def _grid(self) -> tuple[list[str], list[list[str]]]:
+        """The header and one row of cells per node."""
         header = ["node", "computes", "value", *(f"d/d{v}" for v in self.variables), f"adjoint d{self.output}/dnode"]
         keys = ["node", "computes", "value", *(f"d/d{v}" for v in self.variables), "adjoint"]
         cells = [[row[k] if isinstance(row[k], str) else format_value(row[k]) for k in keys] for row in self.rows]
-        lines = [f"forward and reverse sweeps of {self.output} = {self.expression}   at {point}", ""]
-        lines += text_table(header, cells)
-        return "\n".join(lines)
+        return header, cells
 
 
 @checked_keywords

@@ -18,13 +18,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
-from matplotlib.path import Path
-from matplotlib.textpath import TextToPath
 
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
@@ -33,6 +29,9 @@ from ..keywords import checked_keywords
 from ..ops import NUMPY
 from . import style
 from .layout import Layout, layered_layout
+
+if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
+    from matplotlib.figure import Figure
 
 SHOWS = ("values", "adjoints", "tangents")
 NON_COMMUTATIVE = ("sub", "div", "pow", "matmul", "maximum", "minimum")
@@ -113,7 +112,7 @@ def draw(graph_or_expr, at=None, show: str | None = None, wrt: str | None = None
         scene.title = title
     geometry = Geometry.of(graph, layout, scene)
     if ax is None:
-        fig = Figure(figsize=geometry.figsize, dpi=style.DPI)
+        fig = style.figure(figsize=geometry.figsize, dpi=style.DPI)
         ax = fig.add_axes((0, 0, 1, 1))
     else:  # fit the diagram (text included) to the Axes
         fig = ax.figure
@@ -281,16 +280,22 @@ def annotated(graph: Graph, at, show: str | None, wrt, precision: int) -> Scene:
 
 # --- geometry -------------------------------------------------------------------------------------------------
 
-_TEXT_TO_PATH = TextToPath()
+@lru_cache(maxsize=1)
+def _text_to_path():
+    from matplotlib.textpath import TextToPath
+
+    return TextToPath()
 
 
 @lru_cache(maxsize=4096)
 def text_width(text: str, size: float, weight: str = "normal") -> float:
     """Width of a line of text in inches."""
+    from matplotlib.font_manager import FontProperties
+
     if not text:
         return 0.0
-    width, _, _ = _TEXT_TO_PATH.get_text_width_height_descent(text, FontProperties(size=size, weight=weight),
-                                                              ismath=False)
+    width, _, _ = _text_to_path().get_text_width_height_descent(text, FontProperties(size=size, weight=weight),
+                                                                ismath=False)
     return width / 72.0
 
 
@@ -491,6 +496,8 @@ def key_entries(scene: Scene) -> list[tuple[str, str]]:
 
 def draw_legend(artist, graph: Graph, columns: int, s: float, **where) -> None:
     """The legend of node colours on an Axes or a Figure."""
+    from matplotlib.patches import Patch
+
     handles = [Patch(label=text, **kw) for text, kw in role_entries(graph)]
     artist.legend(handles=handles, ncol=columns, frameon=False, fontsize=style.SMALL_FONT_SIZE * s,
                   handlelength=1.4, handleheight=0.9, columnspacing=1.2, borderaxespad=0.0, handletextpad=0.5,
@@ -502,6 +509,8 @@ def draw_legend(artist, graph: Graph, columns: int, s: float, **where) -> None:
 
 def render(ax, graph: Graph, layout: Layout, geometry: Geometry, scene: Scene, legend: bool = True) -> None:
     """Draw a scene into an Axes whose data units are inches (times ``geometry.scale``)."""
+    from matplotlib.patches import FancyBboxPatch
+
     s = geometry.scale
     ax.set_axis_off()
     xmin, xmax, ymin, ymax = geometry.limits
@@ -660,6 +669,9 @@ def _overlap(a, b) -> bool:
 
 
 def _draw_edges(ax, graph: Graph, layout: Layout, geometry: Geometry, scene: Scene) -> None:
+    from matplotlib.patches import FancyArrowPatch
+    from matplotlib.path import Path
+
     s = geometry.scale
     for edge in layout.edges:
         key = (edge.arg, edge.node, edge.position)

@@ -14,17 +14,17 @@ never pyplot.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib import colors as mcolors
-from matplotlib.cm import ScalarMappable
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Rectangle
 
 from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
 from . import style
 from .optimizers import _save
+
+if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
+    from matplotlib.figure import Figure
 
 __all__ = ["draw_mlp"]
 
@@ -50,6 +50,11 @@ def draw_mlp(net, path=None, max_neurons: int = 64, title: str | None = None) ->
     A layer wider than ``max_neurons`` makes the picture unreadable, so it raises DiffkitError: draw the
     tensor-level loss graph instead, ``dk.draw(net.loss_graph())``.
     """
+    from matplotlib import colors as mcolors
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Circle, Rectangle
+
     from ..nn.mlp import MLP
 
     if not isinstance(net, MLP):
@@ -87,8 +92,8 @@ def draw_mlp(net, path=None, max_neurons: int = 64, title: str | None = None) ->
     x_low, x_high = xs[0] - 1.8, xs[-1] + 1.8
     y_low, y_high = bottom - 1.8, max(bias_ys[:-1] if bias else [top]) + (1.0 if bias else 0.6)
     scale = min(0.42, 12.5 / (y_high - y_low), 12.0 / (x_high - x_low))  # inches per unit
-    fig = Figure(figsize=(max((x_high - x_low) * scale + 1.4, 6.4), (y_high - y_low) * scale + 0.5), dpi=style.DPI,
-                 layout="constrained")
+    fig = style.figure(figsize=(max((x_high - x_low) * scale + 1.4, 6.4), (y_high - y_low) * scale + 0.5),
+                       dpi=style.DPI, layout="constrained")
     ax = fig.subplots()
 
     def lines(x0, y0s, x1, y1s, W, gid):
@@ -161,6 +166,7 @@ def draw_mlp(net, path=None, max_neurons: int = 64, title: str | None = None) ->
 def _colormap():
     """RdBu_r without its palest centre, so that a weight near 0 is still visible on white."""
     from matplotlib import colormaps
+    from matplotlib import colors as mcolors
 
     base = colormaps[_CMAP]
     return mcolors.LinearSegmentedColormap.from_list(

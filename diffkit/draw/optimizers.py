@@ -17,17 +17,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib import colors as mcolors
-from matplotlib import patheffects
-from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, MaxNLocator, PercentFormatter
 
 from .. import optim
 from ..errors import BindingError
 from ..keywords import checked_keywords
 from . import style
+
+if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
+    from matplotlib.figure import Figure
 
 __all__ = ["QUADRATIC", "ROSENBROCK", "default_optimizers", "draw_history", "draw_optimizers"]
 
@@ -38,7 +39,6 @@ ROSENBROCK = "(1-x)**2 + 100*(y-x**2)**2"
 
 # Colours for extra trajectories (a second optimizer of one class, or an unknown subclass).
 _SPARE_COLORS = ("#7F7F7F", "#8C564B", "#17BECF", "#BCBD22", "#9467BD", "#2CA02C", "#1F77B4", "#FF7F0E")
-_CONTOUR_CMAP = mcolors.LinearSegmentedColormap.from_list("diffkit_contour", ["#FFFFFF", "#C9D3DE"])
 _CONTOUR_LINE = "#A7B3C0"
 _TRAIN_COLOR = "#0072B2"
 _VALIDATION_COLOR = "#E69F00"
@@ -131,7 +131,17 @@ def _pretty(text: str) -> str:
     return text.replace("*", "·")
 
 
+@lru_cache(maxsize=1)
+def _contour_cmap():
+    """White to pale blue-grey: the contour levels stay behind the trajectories."""
+    from matplotlib import colors as mcolors
+
+    return mcolors.LinearSegmentedColormap.from_list("diffkit_contour", ["#FFFFFF", "#C9D3DE"])
+
+
 def _is_light(color) -> bool:
+    from matplotlib import colors as mcolors
+
     r, g, b = mcolors.to_rgb(color)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.75  # yellow needs an outline on a pale background
 
@@ -296,6 +306,10 @@ def draw_optimizers(expr=QUADRATIC, start=None, optimizers=None, steps: int | No
     Each trajectory is one ``Line2D`` in the contour axes (``fig.axes[0].get_lines()``, in the order of
     ``optimizers``), through every iterate; start, ends and minimum are scatter markers.
     """
+    from matplotlib import colors as mcolors
+    from matplotlib import patheffects
+    from matplotlib.ticker import LogLocator, MaxNLocator
+
     preset = _preset(expr)
     graph, variables, shown = _graph_of(expr)
     point = _start_point(start, variables, preset)
@@ -325,7 +339,7 @@ def draw_optimizers(expr=QUADRATIC, start=None, optimizers=None, steps: int | No
 
     many = max(t.steps for t in trajectories) > 120
     width = 11.5 if values else 8.2
-    fig = Figure(figsize=(width, 5.6), dpi=style.DPI, layout="constrained")
+    fig = style.figure(figsize=(width, 5.6), dpi=style.DPI, layout="constrained")
     if values:
         ax, vax = fig.subplots(1, 2, width_ratios=[1.15, 1])
     else:
@@ -335,7 +349,7 @@ def draw_optimizers(expr=QUADRATIC, start=None, optimizers=None, steps: int | No
     Zc = np.where(np.isfinite(Z), Z, np.nan)
     if log:
         Zc = np.where(Zc > 0, Zc, chosen[0])
-    filled = ax.contourf(X, Y, Zc, levels=chosen, cmap=_CONTOUR_CMAP, norm=norm, extend="both")
+    filled = ax.contourf(X, Y, Zc, levels=chosen, cmap=_contour_cmap(), norm=norm, extend="both")
     ax.contour(X, Y, Zc, levels=chosen, colors=_CONTOUR_LINE, linewidths=0.6, alpha=0.8, negative_linestyles="solid")
     bar = fig.colorbar(filled, ax=ax, shrink=0.8, pad=0.015, aspect=35, spacing="proportional", extend="neither")
     bar.set_label(f"f({', '.join(variables)})", fontsize=style.SMALL_FONT_SIZE)
@@ -388,6 +402,9 @@ def _draw_values(ax, pairs, trajectories, colors, f_star) -> None:
     Values at or below a floor (an exact 0, say: Newton on a quadratic) are drawn at the floor with a ▼, so
     one optimizer that hits the minimum exactly does not squash everybody else's curves.
     """
+    from matplotlib import patheffects
+    from matplotlib.ticker import LogLocator, MaxNLocator
+
     everything = np.concatenate([t.values for t in trajectories])
     everything = everything[np.isfinite(everything)]
     shift = f_star if f_star is not None and np.isfinite(f_star) else 0.0
@@ -448,11 +465,13 @@ def draw_history(history, path=None, title: str | None = None) -> Figure:
     decades. ``history`` may also be a dict {label: History} to compare runs (one colour per run, from the
     optimizer colours when the label names an optimizer).
     """
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
     runs = _histories(history)
     if not any(h.loss for _, h in runs):
         raise BindingError("draw_history: the History is empty (no epochs were trained)")
     has_accuracy = any(h.accuracy or h.val_accuracy for _, h in runs)
-    fig = Figure(figsize=(10.0 if has_accuracy else 6.0, 4.2), dpi=style.DPI, layout="constrained")
+    fig = style.figure(figsize=(10.0 if has_accuracy else 6.0, 4.2), dpi=style.DPI, layout="constrained")
     axes = fig.subplots(1, 2) if has_accuracy else [fig.subplots(1, 1)]
     loss_ax = axes[0]
     acc_ax = axes[1] if has_accuracy else None

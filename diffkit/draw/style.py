@@ -75,6 +75,18 @@ def figure_format(path, error: type[Exception] = BindingError) -> str:
     return suffix
 
 
+def figure(**options):
+    """A new ``matplotlib.figure.Figure`` (``options`` as for Figure), made without pyplot.
+
+    matplotlib is imported here, on the first picture, so that ``import diffkit`` stays quick. No pyplot: the
+    figure works headless and leaves pyplot's global state (its list of open figures) alone. Jupyter shows it as
+    its picture (``diffkit.draw.figure.Figure._repr_png_``) without ``%matplotlib inline``.
+    """
+    from .figure import Figure
+
+    return Figure(**options)
+
+
 def save_figure(fig, path, error: type[Exception] = BindingError) -> None:
     """Write a figure to ``path`` (nothing when None), in the format its suffix names: .png, .svg or .pdf."""
     if path is not None:

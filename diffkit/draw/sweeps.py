@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
@@ -41,6 +40,9 @@ from .dag import (
     save,
 )
 from .layout import layered_layout
+
+if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
+    from matplotlib.figure import Figure
 
 MAX_PANEL_STEPS = 12  # a grid of panels is drawn for graphs of up to this many steps; beyond, write a GIF
 _PANEL_SCALE = 0.85
@@ -239,7 +241,7 @@ def _animation(graph, layout, frames: list[Frame], sizing: Scene, path, fps) -> 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     geometry = Geometry.of(graph, layout, sizing)
-    fig = Figure(figsize=geometry.figsize, dpi=style.DPI)
+    fig = style.figure(figsize=geometry.figsize, dpi=style.DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0, 0, 1, 1))
 
@@ -256,6 +258,8 @@ def _animation(graph, layout, frames: list[Frame], sizing: Scene, path, fps) -> 
 
 def _panels(graph, layout, frames: list[Frame], sizing: Scene) -> Figure:
     """All frames as a grid of panels, read left to right, top to bottom, with one legend."""
+    from matplotlib.patches import Rectangle
+
     s = _PANEL_SCALE
     panel_scene = replace(sizing, title="")
     geometry = Geometry.of(graph, layout, panel_scene, scale=s, legend=False)
@@ -268,7 +272,7 @@ def _panels(graph, layout, frames: list[Frame], sizing: Scene) -> Figure:
     keys = key_layout(key_entries(frames[-1].scene), fig_width - 0.5, 1.0)
     top, bottom = 0.55, 0.45 + 0.2 * len(keys)
     fig_height = rows * height + (rows - 1) * gap + top + bottom
-    fig = Figure(figsize=(fig_width, fig_height), dpi=style.DPI)
+    fig = style.figure(figsize=(fig_width, fig_height), dpi=style.DPI)
     for k, frame in enumerate(frames):
         row, column = divmod(k, columns)
         left = side + column * (width + gap)

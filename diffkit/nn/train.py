@@ -1,5 +1,5 @@
 """Training loop: epochs of seeded, shuffled mini-batches, gradients by any of the four methods, an optimizer
-from ``diffkit.optim``, validation and a history of loss and accuracy, with a tqdm progress bar."""
+from ``diffkit.optim``, validation and a history of loss and accuracy, with a progress bar."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..errors import BindingError
 from ..keywords import checked_keywords
 from ..optim import Optimizer
+from ..progress import bar as progress_bar
 from .mlp import MLP
 
 
@@ -75,7 +75,7 @@ def train(
     rng = np.random.default_rng(seed)
     history = History()
     optimizer.reset()
-    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=_hidden(progress), leave=False)
+    bar = progress_bar(range(epochs), progress=progress, desc="training", unit="epoch", leave=False)
     for _ in bar:
         started = time.perf_counter()
         order = rng.permutation(samples) if shuffle else np.arange(samples)
@@ -104,7 +104,3 @@ def _count(value, name: str) -> int:
         raise BindingError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
-
-def _hidden(progress: bool | None) -> bool | None:
-    """tqdm's ``disable``: None (the default) shows the bar only on a terminal, so logs and CI stay clean."""
-    return None if progress is None else not progress

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, NullLocator
 
 from ..cost import format_bytes
 from ..draw import style
 from ..errors import BindingError
 from .families import COST, DAG, FAMILIES, SWEEPS, TREE, Family, Theory
 from .runner import FIT_METRICS, METRICS, StudyResult, check_metric, fit_exponent, metric
+
+if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
+    from matplotlib.figure import Figure
 
 _LABELS = {
     "flops": "flops (counted)",
@@ -144,6 +145,8 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
     the family's predictions (exact ones as they are, growth laws scaled to the point at the largest size).
     ``xscale="linear"`` shows exponential growth (the logistic map's swell) as a straight line.
     """
+    from matplotlib.lines import Line2D
+
     if not isinstance(res, StudyResult):
         raise BindingError(f"plot takes a StudyResult (from studies.run or studies.load), got {type(res).__name__}")
     check_metric(y, METRICS)
@@ -151,7 +154,7 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
         raise BindingError(f"xscale must be 'log' or 'linear', got {xscale!r}")
     family = _family(res)
     symbol = family.symbol if family else "n"
-    fig = Figure(figsize=(10.0, 5.2), dpi=style.DPI)
+    fig = style.figure(figsize=(10.0, 5.2), dpi=style.DPI)
     ax = fig.add_subplot()
     plotted: list[float] = []
     for s in _series(res, y):
@@ -249,6 +252,8 @@ def _draw_cut_offs(ax, res: StudyResult, y: str, symbol: str) -> list[str]:
 
 
 def _axes(ax, res: StudyResult, y: str, family: Family | None, plotted: list[float], xscale: str) -> None:
+    from matplotlib.ticker import FixedLocator, NullLocator
+
     ax.set_xscale(xscale)
     positive = [v for v in plotted if v and v > 0]
     if positive:

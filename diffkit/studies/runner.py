@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import api
 from ..errors import BindingError, ResourceError, SwellError
 from ..graph import Graph, run_plan
+from ..progress import bar as progress_bar
 from .families import Family, Problem, family_of
 
 # The columns of a study's rows, in order, and how a CSV cell is read back.
@@ -137,6 +137,12 @@ class StudyResult:
         return (f"<StudyResult {self.family} ({self.variant}): {len(self.sizes)} sizes × {len(self.methods)} "
                 f"methods, cut off: {cut}>")
 
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter shows a study as its plot (``studies.plot``); None (the text repr) when it has no rows."""
+        from .plot import plot  # plot builds on this module: imported when a notebook asks
+
+        return plot(self)._repr_png_() if self.rows else None
+
 
 def fit_exponent(sizes: Sequence[float], values: Sequence[float]) -> float | None:
     """Slope of log(value) against log(size) by least squares; None with fewer than 3 usable points."""
@@ -187,7 +193,7 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
     takes longer (or SymPy work that would: it is stopped then) is cut off too, with a reason saying the time
     guard fired (that cut-off depends on the machine); None: no time guard.
     ``variant`` and ``options`` choose the family's function (``FAMILIES[name].variants``, ``.options``).
-    ``progress``: a tqdm bar over the (size, method) pairs (None: only on a terminal).
+    ``progress``: a bar over the (size, method) pairs (None: on a terminal or a notebook with widgets).
     """
     fam = family_of(family)
     variant = fam.variant(variant)
@@ -203,8 +209,7 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
                 "verb": fam.verb}
     rows: list[dict] = []
     cut: dict[str, int] = {}  # method -> the size it was cut off at
-    hidden = None if progress is None else not progress  # None: shown on a terminal only
-    with tqdm(total=len(sizes) * len(methods), desc=fam.name, unit="run", disable=hidden) as bar:
+    with progress_bar(total=len(sizes) * len(methods), progress=progress, desc=fam.name, unit="run") as bar:
         for size in sizes:
             problem = fam(size, variant, seed, **options) if any(m not in cut for m in methods) else None
             base = _base_row(fam, variant, size, problem)
