@@ -26,9 +26,11 @@ from collections import Counter
 
 import numpy as np
 
+from ..binding import points_of
 from ..cost import Meter
 from ..errors import MethodError
-from ..graph import Graph, points_of, run_plan
+from ..evaluation import run_plan
+from ..graph import Graph
 from ..limits import check_memory
 from ..result import Computed, split_blocks
 

@@ -19,12 +19,16 @@ import math
 import numpy as np
 
 from .. import domain
+from ..binding import points_of
+from ..builder import GraphBuilder
 from ..cost import Meter, counted_once, record_partial, remember
 from ..dual import _METER, DUAL, Dual, forward_step, nbytes
 from ..errors import MethodError
-from ..graph import Graph, GraphBuilder, Plan, constant_value, points_of, run_plan
+from ..evaluation import constant_value, run_plan
+from ..graph import Graph
 from ..limits import check_memory
 from ..ops import NUMPY, is_constant
+from ..plan import Plan
 from ..result import Computed
 from ..tensor_ops import shape_of
 from ..trace import Expr, functions
