@@ -165,6 +165,13 @@ class Graph:
         """Jupyter shows a graph as its diagram (drawn by ``diffkit.draw``, which registers itself in views)."""
         return views.svg(self)
 
+    def __getstate__(self) -> dict:
+        """Pickling (multiprocessing, distributed runs) leaves the compiled plan out: it holds the primitives'
+        rule functions, and it is recompiled from the structure on first use."""
+        state = dict(self.__dict__)
+        state.pop("plan", None)
+        return state
+
     def __str__(self) -> str:
         return "; ".join(self.expression(o, limit=200) for o in self.outputs)
 
