@@ -27,6 +27,7 @@ from types import SimpleNamespace
 import numpy as np
 import sympy as sp
 
+from . import domain
 from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive, is_constant  # noqa: F401 (re-exported)
 from .tensor_ops import TENSOR_PRIMITIVES
 
@@ -139,6 +140,98 @@ def _pow_base_partial(xp, out, a, b):
     return b * a ** (b - 1)
 
 
+# SymPy computes integer powers of exact numbers exactly: 9**9**9 is a 369-million-digit integer, computed in C
+# where no time budget can interrupt it, and 2**2**2**2**2**2 exhausts memory. No exact number past this many
+# bits is built: its size is estimated first (bits ≈ exponent·log2|base|), and past it the power is computed in
+# float64, as the other methods compute it.
+MAX_EXACT_BITS = 10_000
+_FLOAT_MAX = sp.Integer(int(np.finfo(np.float64).max))
+
+
+class Overflowed(sp.Dummy):
+    """A constant that overflowed a float (inf for the float methods), kept opaque while SymPy differentiates.
+
+    SymPy's own ∞ absorbs what it touches (oo + x is oo, whose derivative is 0), where the float methods give
+    inf + x the derivative 1; as a positive symbol it differentiates as they do, and becomes ∞ (``sp.oo``)
+    only when the derivative is compiled. Each overflow is its own symbol, so inf/inf stays nan, not 1.
+    """
+
+    def __new__(cls):
+        return super().__new__(cls, "overflowed", positive=True)
+
+
+def float_number(value: float) -> sp.Expr:
+    """A float as SymPy sees it: a Float, ±Overflowed() for ±inf, nan for nan."""
+    if math.isinf(value):
+        return Overflowed() if value > 0 else -Overflowed()
+    return sp.Float(value) if math.isfinite(value) else sp.nan
+
+
+def _exact_bits(number: sp.Rational) -> float:
+    """Bits of an exact number's numerator or denominator, whichever is longer."""
+    return float(max(int(number.p).bit_length(), int(number.q).bit_length()))
+
+
+def _as_float(number: sp.Expr) -> float:
+    """A SymPy number (or an Overflowed one) as a float: ±inf when it is too large for one."""
+    if number.has(Overflowed):
+        return math.inf if number.is_positive else -math.inf
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
+def sympy_power(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a**b for SymPy, never building an exact number past MAX_EXACT_BITS (see ``bounded``).
+
+    Two powers would build one: a power of exact numbers (2**65536), and a power of a product with an exact
+    coefficient, which SymPy distributes ((3·x)**10**6 = 3**10**6 · x**10**6). Past the bound, the first is
+    NumPy's float64 power (inf on overflow, reported as pow's, as the float methods report it), the second
+    takes the coefficient as a SymPy Float (53 bits, any exponent; one past a float is reported when compiled).
+    """
+    if not b.is_Number or b in (sp.oo, -sp.oo, sp.nan, sp.zoo):
+        return a**b
+    coefficient, rest = a.as_coeff_Mul()
+    if not coefficient.is_Rational or abs(coefficient) in (0, 1):
+        return a**b
+    try:
+        bits = _exact_bits(coefficient) * abs(float(b))
+    except OverflowError:  # an exponent too large for a float
+        bits = math.inf
+    if bits <= MAX_EXACT_BITS:
+        return bounded(a**b, "pow")
+    if rest != 1:
+        return (sp.Float(coefficient) * rest) ** b
+    base, exponent = _as_float(coefficient), _as_float(b)
+    with np.errstate(all="ignore"):
+        value = float(np.power(np.float64(base), np.float64(exponent)))
+    if math.isnan(value):
+        domain.flag("pow", "invalid value")
+    elif math.isinf(value) and math.isfinite(base):
+        domain.flag("pow", "overflow")
+    return float_number(value)
+
+
+def bounded(expr: sp.Expr, name: str) -> sp.Expr:
+    """A primitive's SymPy result, a number past a float's range or MAX_EXACT_BITS as its float.
+
+    An exact number a float cannot hold (10**400) is inf for the float methods, which report the primitive
+    that made it as overflowing; here it becomes ``Overflowed`` with the same report. Only powers grow exact
+    numbers fast (guarded before they compute, in ``sympy_power``); sums and products of bounded numbers are
+    at most twice as long, so checking each result keeps every exact number of a graph bounded.
+    """
+    if expr.is_Float and expr.is_finite and math.isinf(float(expr)):  # 1e300*1e300: a Float past a float's range
+        domain.flag(name, "overflow")
+        return float_number(float(expr))
+    if not expr.is_Rational or (_exact_bits(expr) <= MAX_EXACT_BITS and abs(expr) <= _FLOAT_MAX):
+        return expr
+    value = _as_float(expr)
+    if math.isinf(value):
+        domain.flag(name, "overflow")
+    return float_number(value)
+
+
 def _split_tie(first_wins: bool):
     """Partial of maximum/minimum: 1 where this argument wins, 0 where it loses, ½ at a tie."""
     if first_wins:
@@ -162,7 +255,7 @@ PRIMITIVES_LIST: list[Primitive] = [
     ),
     Primitive("neg", 1, np.negative, lambda a: -a, (lambda xp, o, a: -1,), _A, "-"),
     Primitive(
-        "pow", 2, np.power, lambda a, b: a**b,
+        "pow", 2, np.power, sympy_power,
         (_pow_base_partial, lambda xp, o, a, b: o * xp.log(a)), _T, "**",
         doc="a**b; the partial in b is only formed when b depends on a variable.",
     ),

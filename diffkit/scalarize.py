@@ -16,6 +16,7 @@ from .errors import SwellError
 from .evaluation import run_plan
 from .graph import Graph
 from .limits import limits
+from .ops import bounded
 from .views import sympy_number
 
 
@@ -38,6 +39,11 @@ def check_size(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> None:
             f"{limits.symbolic_entries:,} and {limits.symbolic_variables:,} (dk.limits.symbolic_entries, "
             "dk.limits.symbolic_variables); the symbolic method is for small networks: use method='reverse'"
         )
+
+
+def _bounded_rule(primitive):
+    """An elementwise primitive's SymPy rule whose exact results stay bounded (``ops.bounded``)."""
+    return lambda *args: bounded(primitive.sympy(*args), primitive.name)
 
 
 def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
@@ -67,7 +73,7 @@ def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
         if step.primitive.tensor:
             out = step.primitive.sympy(*args, **step.params)
         else:
-            out = np.frompyfunc(step.primitive.sympy, step.primitive.arity, 1)(*args)
+            out = np.frompyfunc(_bounded_rule(step.primitive), step.primitive.arity, 1)(*args)
         slots[step.out] = np.asarray(out, dtype=object)
     # symbols in the order of ``wrt``, each variable's entries in C order
     ordered = {label: symbols[label] for name in wrt for index in np.ndindex(bound[name].shape)

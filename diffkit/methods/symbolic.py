@@ -13,7 +13,9 @@ the points evaluated); the time to differentiate and compile is reported separat
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
+import math
 import sys
 import threading
 import time
@@ -29,7 +31,7 @@ from ..cost import Meter
 from ..errors import DomainError, MethodError, SwellError
 from ..graph import Graph
 from ..limits import check_memory, limits
-from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
+from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Overflowed
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
 from ..views import sympy_symbol
@@ -137,11 +139,14 @@ def _deep(work, seconds: float):
     exceptions in (a garbage-collector callback, a ``__del__``) is swallowed, and SymPy would run on to the end.
     """
     outcome: dict = {}
+    # the worker runs in the caller's context, so that numbers SymPy's side computes in floats (a power past
+    # ops.MAX_EXACT_BITS) are reported to the caller's domain watch
+    context = contextvars.copy_context()
 
     def target():
         try:
             try:
-                outcome["value"] = work()
+                outcome["value"] = context.run(work)
             except RecursionError:
                 outcome["error"] = SwellError("the expression is nested too deeply for SymPy")
             except _OutOfTime:
@@ -216,7 +221,7 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
         )
     started = time.perf_counter()
     # SymPy folds 1/0 to complex infinity (zoo), which has no NumPy spelling; on the real line it is nan.
-    exprs = [e.xreplace({sp.zoo: sp.nan}) for e in values + derivs]
+    exprs = [_float_sized(e).xreplace({sp.zoo: sp.nan}) for e in values + derivs]
     replacements, reduced = sp.cse(exprs)
     reduced_exprs = [r for _, r in replacements] + reduced
     # The same expressions as the tree size (the derivatives), each distinct subexpression once: what CSE shares.
@@ -231,6 +236,21 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
         raise MethodError(f"SymPy could not compile the derivative to NumPy code: {exc}") from None
     meter.details["compile seconds"] = round(time.perf_counter() - started, 6)
     return function, reduced_exprs, len(values)
+
+
+def _float_sized(expr: sp.Expr) -> sp.Expr:
+    """The expression as NumPy code can hold it: overflowed constants and numbers past a float's range as ±oo.
+
+    ``ops.Overflowed`` stood for inf while SymPy differentiated. A number past a float's range (a Float such as
+    the coefficient 3.0**10**6 of a distributed power) would read as inf silently in NumPy code: it is reported
+    as an overflow, as the float methods report the operation that made it.
+    """
+    huge = {o: sp.oo for o in expr.atoms(Overflowed)}
+    for number in expr.atoms(sp.Float):
+        if number.is_finite and math.isinf(float(number)):
+            huge[number] = sp.oo if number > 0 else -sp.oo
+            domain.flag(f"SymPy's constant {sp.Float(number, 3)}", "overflow")
+    return expr.xreplace(huge) if huge else expr
 
 
 def _run(meter: Meter, compiled, symbols: dict, bound: dict):
