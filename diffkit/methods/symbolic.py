@@ -32,6 +32,7 @@ from ..errors import DomainError, MethodError, SwellError
 from ..graph import Graph
 from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Overflowed
+from ..plan import CONST, VAR
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
 from ..views import sympy_symbol
@@ -61,6 +62,55 @@ def tree_size(expr: sp.Basic) -> int:
             stack.append((node, True))
             stack.extend((a, False) for a in node.args if a not in sizes)
     return sizes[expr]
+
+
+# Written-out sizes past this are not counted further (they only need to be reported as past the budget); the
+# cap keeps the sums small integers where a chain of shared nodes doubles them at every level.
+_SIZE_CAP = 10**18
+
+
+def written_out_size(graph: Graph) -> int:
+    """Nodes of the graph's outputs written out as trees (SymPy's form), in one pass over the graph.
+
+    A node's size is one plus its arguments' sizes, so a node reached along k paths counts k times: sixty
+    steps of the logistic map x = r·x·(1-x), a few hundred graph nodes, write out to ~10^18 tree nodes. A part
+    that depends on no variable counts as one node (SymPy folds constants). Capped at ``_SIZE_CAP``.
+    """
+    sizes: dict[str, int] = {}
+    varying: set[str] = set()
+    for node in graph.plan.nodes:  # in topological order
+        data = graph.nx.nodes[node]
+        if data["op"] == VAR:
+            varying.add(node)
+        args = data.get("args", ()) if data["op"] not in (VAR, CONST) else ()
+        if any(a in varying for a in args):
+            varying.add(node)
+            sizes[node] = min(_SIZE_CAP, 1 + sum(sizes[a] for a in args))
+        else:
+            sizes[node] = 1
+    return min(_SIZE_CAP, sum(sizes[o] for o in graph.outputs))
+
+
+def _check_written_out(graph: Graph, max_size: int, meter: Meter) -> None:
+    """Refuse, in one pass over the graph, an expression whose written-out tree is past the size budget.
+
+    SymPy would spend tens of seconds differentiating such a graph before its derivative's size could be
+    measured (the derivative holds the expression's shared parts written out too).
+    """
+    size = written_out_size(graph)
+    meter.details["expression tree size"] = size
+    if size > max_size:
+        shown = f"more than {_SIZE_CAP:.0e}" if size >= _SIZE_CAP else f"{size:,}"
+        nodes = len(graph.plan.nodes)
+        shared = f" (its graph has {nodes:,}: a tree repeats shared subexpressions)" if size > nodes else ""
+        error = SwellError(
+            f"written out as a tree (as SymPy holds it), the expression has {shown} nodes{shared}, past the "
+            f"symbolic size budget of {max_size:,} (dk.limits.symbolic_size, or pass max_size=); use "
+            "method='reverse' or 'forward', which work on the graph",
+            size=size, limit=max_size,
+        )
+        error.cost = meter.finish()
+        raise error
 
 
 def dag_size(exprs) -> int:
@@ -294,6 +344,7 @@ def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
     symbols = _symbols(graph)
     max_size = limits.symbolic_size if max_size is None else max_size
     seconds = limits.symbolic_seconds if seconds is None else seconds
+    _check_written_out(graph, max_size, meter)
 
     def work():
         exprs = graph.to_sympy()
