@@ -148,23 +148,59 @@ MAX_EXACT_BITS = 10_000
 _FLOAT_MAX = sp.Integer(int(np.finfo(np.float64).max))
 
 
-class Overflowed(sp.Dummy):
-    """A constant that overflowed a float (inf for the float methods), kept opaque while SymPy differentiates.
+class Opaque(sp.Dummy):
+    """A float constant SymPy must not fold: inf, nan, or a zero divisor, as the float methods hold them.
 
-    SymPy's own ∞ absorbs what it touches (oo + x is oo, whose derivative is 0), where the float methods give
-    inf + x the derivative 1; as a positive symbol it differentiates as they do, and becomes ∞ (``sp.oo``)
-    only when the derivative is compiled. Each overflow is its own symbol, so inf/inf stays nan, not 1.
+    SymPy's own ∞ and nan absorb what they touch (oo + x is oo, whose derivative is 0; x/0 is zoo·x), where the
+    float methods give inf + x the derivative 1 and x/0 NumPy's ±inf. As a symbol, the constant differentiates
+    as they do; the compiled derivative takes its ``value`` as an argument, so NumPy computes with it (and
+    reports what it does). Each is its own symbol, so inf/inf stays nan, not 1.
     """
 
-    def __new__(cls):
-        return super().__new__(cls, "overflowed", positive=True)
+    def __new__(cls, value: float):
+        constant = super().__new__(cls, "c", **({"positive": True} if value > 0 else {"real": True}))
+        constant.value = value
+        return constant
 
 
 def float_number(value: float) -> sp.Expr:
-    """A float as SymPy sees it: a Float, ±Overflowed() for ±inf, nan for nan."""
-    if math.isinf(value):
-        return Overflowed() if value > 0 else -Overflowed()
-    return sp.Float(value) if math.isfinite(value) else sp.nan
+    """A float as SymPy sees it: a Float, or an Opaque constant (±inf, nan)."""
+    if math.isfinite(value):
+        return sp.Float(value)
+    return -Opaque(math.inf) if value == -math.inf else Opaque(value)
+
+
+def _number_value(expr: sp.Expr) -> float | None:
+    """The float of a number SymPy holds (an exact or Float number, pi, e, ±Opaque), None for anything else."""
+    if isinstance(expr, Opaque):
+        return expr.value
+    if expr.is_Mul and len(expr.args) == 2 and expr.args[0] == -1 and isinstance(expr.args[1], Opaque):
+        return -expr.args[1].value
+    if (expr.is_Number or expr.is_NumberSymbol) and expr.is_finite:
+        return _as_float(expr)
+    return None
+
+
+def sympy_apply(primitive: Primitive, args: list) -> sp.Expr:
+    """An elementwise primitive's SymPy rule, with the float methods' values where SymPy's differ.
+
+    On numbers, SymPy folds what NumPy flags: 1/0 to zoo, log(0) to zoo, sqrt(-1) to I. There the value is
+    NumPy's (±inf, nan), an Opaque constant, and NumPy's signal is reported as the float methods report it
+    (``div: division by zero``). A zero divisor of a non-number stays opaque (x/0 is NumPy's x/0 when
+    compiled). Exact numbers stay bounded (``bounded``).
+    """
+    numbers = [_number_value(a) for a in args]
+    if all(n is not None for n in numbers):
+        events: list[str] = []
+        with np.errstate(all="call", under="ignore", call=lambda kind, flag: events.append(kind)):
+            value = float(primitive.numpy(*[np.float64(n) for n in numbers]))
+        if events:
+            for kind in dict.fromkeys(events):
+                domain.flag(primitive.name, kind)
+            return float_number(value)
+    elif primitive.name == "div" and numbers[1] == 0:
+        args = [args[0], Opaque(0.0)]
+    return bounded(primitive.sympy(*args), primitive.name)
 
 
 def _exact_bits(number: sp.Rational) -> float:
@@ -173,9 +209,7 @@ def _exact_bits(number: sp.Rational) -> float:
 
 
 def _as_float(number: sp.Expr) -> float:
-    """A SymPy number (or an Overflowed one) as a float: ±inf when it is too large for one."""
-    if number.has(Overflowed):
-        return math.inf if number.is_positive else -math.inf
+    """A SymPy number as a float: ±inf when it is too large for one."""
     try:
         return float(number)
     except OverflowError:
@@ -203,7 +237,7 @@ def sympy_power(a: sp.Expr, b: sp.Expr) -> sp.Expr:
         return bounded(a**b, "pow")
     if rest != 1:
         return (sp.Float(coefficient) * rest) ** b
-    base, exponent = _as_float(coefficient), _as_float(b)
+    base, exponent = _as_float(coefficient), _number_value(b)
     with np.errstate(all="ignore"):
         value = float(np.power(np.float64(base), np.float64(exponent)))
     if math.isnan(value):
@@ -217,7 +251,7 @@ def bounded(expr: sp.Expr, name: str) -> sp.Expr:
     """A primitive's SymPy result, a number past a float's range or MAX_EXACT_BITS as its float.
 
     An exact number a float cannot hold (10**400) is inf for the float methods, which report the primitive
-    that made it as overflowing; here it becomes ``Overflowed`` with the same report. Only powers grow exact
+    that made it as overflowing; here it becomes an ``Opaque`` inf with the same report. Only powers grow exact
     numbers fast (guarded before they compute, in ``sympy_power``); sums and products of bounded numbers are
     at most twice as long, so checking each result keeps every exact number of a graph bounded.
     """

@@ -16,7 +16,7 @@ from .errors import SwellError
 from .evaluation import run_plan
 from .graph import Graph
 from .limits import limits
-from .ops import bounded
+from .ops import sympy_apply
 from .views import sympy_number
 
 
@@ -42,8 +42,9 @@ def check_size(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> None:
 
 
 def _bounded_rule(primitive):
-    """An elementwise primitive's SymPy rule whose exact results stay bounded (``ops.bounded``)."""
-    return lambda *args: bounded(primitive.sympy(*args), primitive.name)
+    """An elementwise primitive's SymPy rule with the float methods' values where SymPy's differ
+    (``ops.sympy_apply``: 1/0, log(0), exact numbers past a float)."""
+    return lambda *args: sympy_apply(primitive, list(args))
 
 
 def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):

@@ -13,7 +13,7 @@ import networkx as nx
 import sympy as sp
 
 from .errors import ConversionError
-from .ops import PRIMITIVES, SYMPY_CONSTANTS, bounded, float_number
+from .ops import PRIMITIVES, SYMPY_CONSTANTS, float_number, sympy_apply
 from .plan import CONST, VAR, ancestors_of_all
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def to_sympy(graph: Graph):
         elif data["op"] == CONST:
             exprs[node] = sympy_number(data["value"])
         else:
-            exprs[node] = bounded(PRIMITIVES[data["op"]].sympy(*[exprs[a] for a in data["args"]]), data["op"])
+            exprs[node] = sympy_apply(PRIMITIVES[data["op"]], [exprs[a] for a in data["args"]])
     result = [exprs[o] for o in graph.outputs]
     return result[0] if graph.is_scalar_output else result
 

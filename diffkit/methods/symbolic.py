@@ -31,7 +31,7 @@ from ..cost import Meter
 from ..errors import DomainError, MethodError, SwellError
 from ..graph import Graph
 from ..limits import check_memory, limits
-from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Overflowed
+from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Opaque, float_number
 from ..plan import CONST, VAR
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
@@ -272,6 +272,8 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
     started = time.perf_counter()
     # SymPy folds 1/0 to complex infinity (zoo), which has no NumPy spelling; on the real line it is nan.
     exprs = [_float_sized(e).xreplace({sp.zoo: sp.nan}) for e in values + derivs]
+    # the Opaque constants (inf, nan, a zero divisor) are arguments: NumPy computes with them, and reports it
+    opaque = sorted(set().union(*(e.atoms(Opaque) for e in exprs)), key=lambda c: c.dummy_index)
     replacements, reduced = sp.cse(exprs)
     reduced_exprs = [r for _, r in replacements] + reduced
     # The same expressions as the tree size (the derivatives), each distinct subexpression once: what CSE shares.
@@ -279,33 +281,31 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
     meter.details["CSE temporaries"] = len(replacements)
     try:
         function = sp.lambdify(
-            list(symbols.values()), reduced, modules=SYMPY_NUMPY_MODULES, dummify=True,
+            [*symbols.values(), *opaque], reduced, modules=SYMPY_NUMPY_MODULES, dummify=True,
             cse=lambda exprs: (replacements, reduced),
         )
     except Exception as exc:  # SymPy's printers raise many types; the user needs one clear message
         raise MethodError(f"SymPy could not compile the derivative to NumPy code: {exc}") from None
     meter.details["compile seconds"] = round(time.perf_counter() - started, 6)
-    return function, reduced_exprs, len(values)
+    return function, reduced_exprs, len(values), [np.float64(c.value) for c in opaque]
 
 
 def _float_sized(expr: sp.Expr) -> sp.Expr:
-    """The expression as NumPy code can hold it: overflowed constants and numbers past a float's range as ±oo.
+    """The expression with its Floats past a float's range as Opaque inf, each reported as an overflow.
 
-    ``ops.Overflowed`` stood for inf while SymPy differentiated. A number past a float's range (a Float such as
-    the coefficient 3.0**10**6 of a distributed power) would read as inf silently in NumPy code: it is reported
-    as an overflow, as the float methods report the operation that made it.
+    Such a Float (the coefficient 3.0**10**6 of a distributed power) would read as inf silently in NumPy code.
     """
-    huge = {o: sp.oo for o in expr.atoms(Overflowed)}
+    huge = {}
     for number in expr.atoms(sp.Float):
         if number.is_finite and math.isinf(float(number)):
-            huge[number] = sp.oo if number > 0 else -sp.oo
+            huge[number] = float_number(math.copysign(math.inf, number))
             domain.flag(f"SymPy's constant {sp.Float(number, 3)}", "overflow")
     return expr.xreplace(huge) if huge else expr
 
 
 def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     """Evaluate the compiled expressions at the points (in the caller's thread, where the domain watch is)."""
-    function, reduced_exprs, n_values = compiled
+    function, reduced_exprs, n_values, constants = compiled
     points = points_of(bound)
     check_memory(
         "the compiled symbolic derivative", 8.0 * len(reduced_exprs) * points, "differentiate fewer points at once"
@@ -315,7 +315,7 @@ def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
     domain.at("the compiled SymPy expression")
     try:
-        results = [_real(r) for r in function(*[bound[name] for name in symbols])]
+        results = [_real(r) for r in function(*[bound[name] for name in symbols], *constants)]
     except OverflowError:  # SymPy kept an exact integer such as 10**400, which has no float
         raise DomainError(
             "symbolic method: SymPy computes with exact numbers, and the expression or its derivative holds one "
