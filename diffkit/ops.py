@@ -158,7 +158,8 @@ class Opaque(sp.Dummy):
     """
 
     def __new__(cls, value: float):
-        constant = super().__new__(cls, "c", **({"positive": True} if value > 0 else {"real": True}))
+        name = "inf" if value > 0 else "zero" if value == 0 else "nan"  # printed _inf, _zero, _nan
+        constant = super().__new__(cls, name, **({"positive": True} if value > 0 else {"real": True}))
         constant.value = value
         return constant
 

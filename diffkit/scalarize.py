@@ -74,7 +74,10 @@ def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
         if step.primitive.tensor:
             out = step.primitive.sympy(*args, **step.params)
         else:
-            out = np.frompyfunc(_bounded_rule(step.primitive), step.primitive.arity, 1)(*args)
+            # on object arrays the ufunc does no float arithmetic of its own: a signal it sees is one the rule
+            # already reported (NumPy's status flags outlive the rule's own errstate)
+            with np.errstate(all="ignore"):
+                out = np.frompyfunc(_bounded_rule(step.primitive), step.primitive.arity, 1)(*args)
         slots[step.out] = np.asarray(out, dtype=object)
     # symbols in the order of ``wrt``, each variable's entries in C order
     ordered = {label: symbols[label] for name in wrt for index in np.ndindex(bound[name].shape)
