@@ -98,8 +98,8 @@ def _check_written_out(graph: Graph, max_size: int, meter: Meter) -> None:
     measured (the derivative holds the expression's shared parts written out too).
     """
     size = written_out_size(graph)
-    meter.details["expression tree size"] = size
     if size > max_size:
+        meter.details["expression tree size"] = size  # the cut-off row's figure
         shown = f"more than {_SIZE_CAP:.0e}" if size >= _SIZE_CAP else f"{size:,}"
         nodes = len(graph.plan.nodes)
         shared = f" (its graph has {nodes:,}: a tree repeats shared subexpressions)" if size > nodes else ""
