@@ -80,6 +80,17 @@ def test_a_constant_past_a_float_is_inf_with_the_overflow_reported_in_every_meth
         assert c.results[method].diagnostics == ["pow: overflow (result ±inf)"]
 
 
+def test_a_coefficient_past_a_float_made_by_differentiating_overflows_as_in_forward_mode():
+    # d²/dx² x**(10**300) = 10**300·(10**300 - 1)·x**(...): SymPy's exact 10**600 has no float
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        symbolic = dk.hessian("x**(10**300)", at={"x": 1.0}, method="symbolic")
+        forward = dk.hessian("x**(10**300)", at={"x": 1.0}, method="forward")
+    assert symbolic.hessian[0][0] == forward.hessian[0][0] == np.inf
+    said = [str(w.message) for w in caught]
+    assert "symbolic method: SymPy's constant 1.00E+600: overflow (result ±inf)" in said
+
+
 @pytest.mark.parametrize(("text", "value", "dx"), [
     ("2**10*x", 1024.0, 1024.0),
     ("10**300*x", 1e300, 1e300),

@@ -291,16 +291,21 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
 
 
 def _float_sized(expr: sp.Expr) -> sp.Expr:
-    """The expression with its Floats past a float's range as Opaque inf, each reported as an overflow.
+    """The expression with its numbers past a float's range as Opaque ±inf, each reported as an overflow.
 
-    Such a Float (the coefficient 3.0**10**6 of a distributed power) would read as inf silently in NumPy code.
+    The graph's own numbers are kept within range as they are built (``ops.sympy_apply``), but SymPy's calculus
+    makes new ones: the coefficient 10**600 of d²/dx² x**(10**300), the Float 3.0**10**6 of a distributed
+    power. NumPy code cannot hold them (an exact integer raises OverflowError, a Float reads as inf silently).
     """
     huge = {}
-    for number in expr.atoms(sp.Float):
-        if number.is_finite and math.isinf(float(number)):
-            huge[number] = float_number(math.copysign(math.inf, number))
+    for number in expr.atoms(sp.Float, sp.Rational):
+        if number.is_finite and abs(number) > _FLOAT_MAX:
+            huge[number] = float_number(math.inf if number > 0 else -math.inf)
             domain.flag(f"SymPy's constant {sp.Float(number, 3)}", "overflow")
     return expr.xreplace(huge) if huge else expr
+
+
+_FLOAT_MAX = sp.Float(np.finfo(np.float64).max)
 
 
 def _run(meter: Meter, compiled, symbols: dict, bound: dict):
@@ -316,11 +321,11 @@ def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     domain.at("the compiled SymPy expression")
     try:
         results = [_real(r) for r in function(*[bound[name] for name in symbols], *constants)]
-    except OverflowError:  # SymPy kept an exact integer such as 10**400, which has no float
+    except OverflowError:  # a last resort: _float_sized replaces every number past a float it can see
         raise DomainError(
-            "symbolic method: SymPy computes with exact numbers, and the expression or its derivative holds one "
-            "too large for a float (past 1.8e308, e.g. 10**400); the float methods (numeric, forward, reverse) "
-            "overflow to inf there instead. Write a smaller constant, or rescale the expression"
+            "symbolic method: SymPy computes with exact numbers, and the compiled derivative holds one too large "
+            "for a float (past 1.8e308); the float methods (numeric, forward, reverse) overflow to inf there "
+            "instead: use one of them, or rescale the expression"
         ) from None
     return results[:n_values], results[n_values:]
 
