@@ -292,3 +292,8 @@ def test_exponential_swell_is_reported_as_a_growth_factor_not_a_power():
     factor = (sizes[-1] / sizes[0]) ** (1 / 4)
     assert f"×{factor:.2f} per step" in tree and "exponential" in tree and "k^" not in tree
     assert "k^1.00" in text  # AD's operations still get a power law
+
+
+def test_plotting_a_study_without_rows_says_there_is_nothing_to_plot():
+    with pytest.raises(BindingError, match="nothing to plot: this StudyResult"):
+        studies.plot(studies.StudyResult([], "gradient_vs_inputs"))
