@@ -25,8 +25,8 @@ import numpy as np
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
 from ..graph import CONST, VAR, Graph, run_plan
-from ..methods.reverse import ADJOINT_PART, GRADIENT_NAMES
 from ..keywords import checked_keywords
+from ..methods.reverse import ADJOINT_PART, GRADIENT_NAMES
 from ..ops import NUMPY
 from . import style
 from .layout import Layout, layered_layout

@@ -191,8 +191,8 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
         labels.append("theory (=: exact; ∝: scaled to\nthe point at the largest size)")
     legend = None
     if handles:  # beside the axes: cost curves fill every corner of a log-log plot sooner or later
-        legend = fig.legend(handles, labels, fontsize=style.SMALL_FONT_SIZE, loc="upper right",
-                            bbox_to_anchor=(1.0 - _EDGE, 0.92), frameon=False,
+        legend = ax.legend(handles, labels, fontsize=style.SMALL_FONT_SIZE, loc="upper right",
+                           bbox_to_anchor=(1.0 - _EDGE, 0.92), bbox_transform=fig.transFigure, frameon=False,
                             title=f"fitted slope of log y against log {symbol}",
                             title_fontsize=style.SMALL_FONT_SIZE, alignment="left", borderaxespad=0.0)
     head = title or (f"{family.title} ({res.variant})" if family else f"{res.family} ({res.variant})")
