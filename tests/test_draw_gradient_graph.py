@@ -116,4 +116,5 @@ def test_a_parsed_graph_has_no_adjoint_part():
     fig = draw(graph)
     legend = [t.get_text() for a in fig.axes if a.get_legend() for t in a.get_legend().get_texts()]
     assert "adjoint computation (reverse mode)" not in legend
-    assert all(p.get_linestyle() in ("-", "solid") for p in fig.findobj(FancyBboxPatch) if (p.get_gid() or "").startswith("node"))
+    nodes = [p for p in fig.findobj(FancyBboxPatch) if (p.get_gid() or "").startswith("node:")]
+    assert nodes and all(p.get_linestyle() in ("-", "solid") for p in nodes)
