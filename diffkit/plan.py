@@ -73,6 +73,12 @@ class Plan:
             isinstance(value, np.ndarray) for _, value in self.constants)
         object.__setattr__(self, "tensor", tensor)
 
+    def memo(self, key: tuple, make):
+        """What ``make()`` returns, worked out once per plan and ``key`` (an analysis, a strategy's tables)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def active(self, wrt: Iterable[str]) -> list[bool]:
         """For each slot: does it depend on one of the variables in ``wrt``? Only these need derivatives."""
         key = ("active", tuple(wrt))

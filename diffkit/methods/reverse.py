@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from .. import waves
 from ..backward import Adjoints
 from ..backward import backward as walk_backward
 from ..binding import points_of
@@ -160,14 +161,33 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     plan = graph.plan
     # A repeated request on the same shapes (a training step, an optimizer's iterations) reuses the count of
     # its work: the count depends on the graph, the shapes and wrt only.
-    key = (tuple((name, np.shape(value)) for name, value in bound.items()), wrt)
+    key = (tuple(bound), tuple(value.shape for value in bound.values()), wrt)
     meter = counted_once(plan, "reverse", key)
+    if not meter.counting and waves.applies(plan) and all(np.ndim(v) == 0 for v in bound.values()):
+        # Seen before, so its cost is known: many scalar nodes at one point run as waves (same figures).
+        return _jacobian_by_waves(plan, bound, wrt, meter, key)
     values = record(plan, bound, meter)
     if plan.tensor:
         rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs]
     else:
         rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
     meter.details["tape values"] = plan.size
+    return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
+
+
+def _jacobian_by_waves(plan: Plan, bound: dict, wrt: tuple[str, ...], meter: Meter, key: tuple) -> Computed:
+    """The Jacobian of a graph of scalar nodes at one point: one forward and one backward sweep per output, each
+    a few NumPy calls over waves of steps (``diffkit.waves``)."""
+    tables = plan.memo(("waves",), lambda: waves.compile_waves(plan))
+    program = plan.memo(("backward waves", wrt), lambda: waves.backward_waves(tables, plan.active(wrt)))
+    active = plan.active(wrt)
+    slots = [plan.variables.get(name) for name in wrt]
+    live = [slot is not None and active[slot] for slot in slots]
+    values = waves.run_forward(tables, np.array([bound[name] for name in plan.variables], dtype=np.float64))
+    rows = []
+    for out in plan.outputs:
+        adjoints = waves.run_backward(tables, program, values, out)
+        rows.append([adjoints[slot] if alive else None for slot, alive in zip(slots, live, strict=True)])
     return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
 
 
