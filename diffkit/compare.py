@@ -8,7 +8,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .api import METHODS, _Request, gradient, jacobian
+from .api import METHODS, Request, gradient, jacobian
 from .cost import format_bytes
 from .diagnose import Finding, diagnose
 from .errors import BindingError, DiffkitError, MethodError, ResourceError, SwellError
@@ -234,7 +234,7 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
     methods = tuple(methods)
     if not methods or any(m not in METHODS for m in methods):
         raise MethodError(f"compare needs methods from {', '.join(METHODS)}, got {methods!r}")
-    request = _Request(expr, at, wrt)
+    request = Request(expr, at, wrt)
     if not request.wrt:
         raise BindingError("the expression has no variables to differentiate by")
     verb = gradient if request.graph.is_scalar_output else jacobian

@@ -227,6 +227,14 @@ class Optimizer:
     def name(self) -> str:
         return type(self).__name__
 
+    def __copy__(self) -> Optimizer:
+        """A copy that goes on independently: its own per-parameter state (a shallow copy would share the
+        state's dicts, so stepping one optimizer would move the other's moments too)."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.state = {name: dict(entry) for name, entry in self.state.items()}
+        return twin
+
     def reset(self) -> None:
         """Forget the state and the step count, as if newly made."""
         self.t = 0

@@ -15,8 +15,9 @@ import difflib
 import keyword
 import re
 
+from .builder import GraphBuilder
 from .errors import ParseError
-from .graph import Graph, GraphBuilder
+from .graph import Graph
 from .keywords import checked_keywords
 from .ops import CONSTANTS, FUNCTIONS, PRIMITIVES
 

@@ -14,8 +14,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .builder import GraphBuilder, freeze_params
 from .errors import ConversionError
-from .graph import Graph, GraphBuilder, freeze_params
+from .graph import Graph
 from .keywords import checked_keywords
 from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive, PrimitiveArithmetic
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..binding import points_of
 from ..cost import Meter
 from ..dual import _METER, Dual, forward_step, nbytes
 from ..errors import MethodError
-from ..graph import Plan, constant_value, points_of
+from ..evaluation import constant_value
 from ..limits import check_memory
+from ..plan import Plan
 from ..result import Computed, split_blocks
 
 

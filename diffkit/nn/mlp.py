@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .. import api
+from ..binding import as_float_array
 from ..errors import BindingError
-from ..graph import Graph, as_float_array
+from ..graph import Graph
 from ..result import Result
 from ..trace import functions as fn
 from ..trace import trace

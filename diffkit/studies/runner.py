@@ -18,7 +18,7 @@ import csv
 import json
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,8 @@ import numpy as np
 
 from .. import api
 from ..errors import BindingError, ResourceError, SwellError
-from ..graph import Graph, run_plan
+from ..evaluation import run_plan
+from ..graph import Graph
 from ..progress import bar as progress_bar
 from .families import Family, Problem, family_of
 
@@ -139,9 +140,17 @@ class StudyResult:
 
     def _repr_png_(self) -> bytes | None:
         """Jupyter shows a study as its plot (``studies.plot``); None (the text repr) when it has no rows."""
-        from .plot import plot  # plot builds on this module: imported when a notebook asks
+        picture = _PICTURE.get("plot")
+        return picture(self)._repr_png_() if self.rows and picture is not None else None
 
-        return plot(self)._repr_png_() if self.rows else None
+
+# How a notebook shows a StudyResult: ``studies.plot`` builds on this module, so it registers its plot here.
+_PICTURE: dict[str, Callable] = {}
+
+
+def register_picture(plot: Callable) -> None:
+    """Let ``StudyResult._repr_png_`` draw ``plot(result)`` (called by ``diffkit.studies.plot``)."""
+    _PICTURE["plot"] = plot
 
 
 def fit_exponent(sizes: Sequence[float], values: Sequence[float]) -> float | None:
