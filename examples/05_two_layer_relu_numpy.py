@@ -17,6 +17,12 @@ N, D_IN, H, D_OUT = 64, 1000, 100, 10
 LEARNING_RATE = 1e-6
 
 
+
+def shown(difference: float, bound: float = 1e-12) -> str:
+    """A discrepancy as printed: its value above ``bound``, else only that it is below, since the digits of a
+    rounding-level difference change with the machine's math library, CPU and BLAS."""
+    return f"{difference:.1e}" if difference >= bound else f"< {bound:.0e}"
+
 def loss_of(x, y, params):
     """The lecture's forward pass: h = x w1, a = max(h, 0), y_hat = a w2, loss = sum((y_hat - y)^2)."""
     y_hat = np.maximum(x @ params["w1"], 0) @ params["w2"]
@@ -86,7 +92,7 @@ def main(argv=None):
         return max(dk.discrepancy(mine[k], theirs[k]) for k in mine)
 
     print(f"\nloss = {traced}")
-    print(f"diffkit reverse mode vs hand-written backprop: max rel. difference {disagreement(params):.1e} "
+    print(f"diffkit reverse mode vs hand-written backprop: max rel. difference {shown(disagreement(params))} "
           f"({value_and_grad.cost.summary()})")
 
     # 4. Train: plain gradient descent with the hand-written gradient, comparing with diffkit every 100 steps.
@@ -97,7 +103,7 @@ def main(argv=None):
         if step % 100 == 0 or step == args.iterations:
             difference = disagreement(params)
             worst = max(worst, difference)
-            print(f"{step:9d}  {loss(params):14.6g}  {difference:15.1e}")
+            print(f"{step:9d}  {loss(params):14.6g}  {shown(difference):>15}")
         if step < args.iterations:
             value, grads = loss_and_backprop(x, y, params)
             losses.append(value)  # the loss before this step
