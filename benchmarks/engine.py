@@ -125,8 +125,10 @@ def large_reverse(table: Table, n: int, repeats: int) -> None:
 def numeric_gradient(table: Table, n: int, repeats: int) -> None:
     graph, x, at, names = scalar_problem(rosenbrock_scalars, n)
     exact = np.array([dk.gradient(graph, at=at).gradient[k] for k in names])
-    ours = np.array([dk.gradient(graph, at=at, method="numeric").gradient[k] for k in names])
-    calls = {"diffkit": lambda: dk.gradient(graph, at=at, method="numeric")}
+    # numdifftools' central differences are Richardson-extrapolated by default: diffkit's like for like is
+    # scheme="richardson" (4n evaluations), judged at equal or better accuracy.
+    ours = np.array([dk.gradient(graph, at=at, method="numeric", scheme="richardson").gradient[k] for k in names])
+    calls = {"diffkit": lambda: dk.gradient(graph, at=at, method="numeric", scheme="richardson")}
     if numdifftools is not None:
         gradient = numdifftools.Gradient(rosenbrock_vector, method="central")
         theirs = gradient(x)
@@ -139,7 +141,7 @@ def numeric_gradient(table: Table, n: int, repeats: int) -> None:
         their_error = float(np.max(np.abs(theirs - exact)))
         met = times["diffkit"] <= peer and our_error <= their_error
         print(f"  numeric errors: diffkit {our_error:.1e}, numdifftools {their_error:.1e}")
-    table.row(f"numeric gradient (central), Rosenbrock, n = {n}", "numdifftools Gradient", peer, times["diffkit"],
+    table.row(f"numeric gradient (richardson), Rosenbrock, n = {n}", "numdifftools Gradient", peer, times["diffkit"],
               "<= 1.0x", met)
 
 
