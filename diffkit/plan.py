@@ -113,13 +113,17 @@ class Plan:
 
     def peak_live(self) -> int:
         """The most slots alive at once when each is released after its last use (forward mode's working set)."""
+        return self.memo(("peak live",), self._peak_live)
+
+    def _peak_live(self) -> int:
         last = self.last_use()
+        variables = set(self.variables.values())  # (a set: `in dict.values()` made this quadratic)
         live = len(self.variables) + len(self.constants)
         peak = live
         for index, step in enumerate(self.steps):
             live += 1
             peak = max(peak, live)
-            live -= sum(1 for a in set(step.args) if last[a] == index and a not in self.variables.values())
+            live -= sum(1 for a in set(step.args) if last[a] == index and a not in variables)
         return peak
 
     def last_use(self) -> list[int]:

@@ -29,6 +29,7 @@ from .plan import Plan
 
 # Below this many steps a plan runs step by step: a wave's NumPy calls cost more than a few Python steps.
 MIN_STEPS = 64
+MIN_WIDTH = 8  # steps per wave, on average, below which waves cost more than they save
 _SUM = "sum of terms"  # the n-ary sum a flattened chain of additions becomes
 
 
@@ -64,8 +65,12 @@ class BackwardWave:
 
 
 def applies(plan: Plan) -> bool:
-    """Can (and should) this plan run as waves? Elementwise primitives only, and enough steps to be worth it."""
-    return not plan.tensor and len(plan.steps) >= MIN_STEPS
+    """Can (and should) this plan run as waves? Elementwise primitives only, enough steps, and waves wide
+    enough on average that a gathered NumPy call does the work of several Python steps (a deep chain of
+    one-node levels runs faster step by step)."""
+    if plan.tensor or len(plan.steps) < MIN_STEPS:
+        return False
+    return len(plan.steps) >= MIN_WIDTH * len(plan.memo(("waves",), lambda: compile_waves(plan)).forward)
 
 
 def compile_waves(plan: Plan) -> Waves:

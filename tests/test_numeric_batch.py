@@ -66,12 +66,15 @@ def test_reported_memory_is_what_the_batch_holds(n, points):
     assert 0.75 * peak <= computed.cost.memory_bytes <= 1.1 * peak
 
 
-def test_many_points_are_not_batched(monkeypatch):
+def test_many_points_and_few_variables_are_not_batched(monkeypatch):
     calls = []
     real = numeric._evaluate_together
     monkeypatch.setattr(numeric, "_evaluate_together", lambda *args: calls.append(1) or real(*args))
-    graph = rosenbrock_graph(5)
+    graph = rosenbrock_graph(numeric.BATCH_VARIABLES)
     dk.gradient(graph, at=point(graph, points=numeric.BATCH_POINTS + 1), method="numeric")
     assert not calls
     dk.gradient(graph, at=point(graph, points=numeric.BATCH_POINTS), method="numeric")
+    assert calls == [1]
+    few = rosenbrock_graph(numeric.BATCH_VARIABLES - 1)
+    dk.gradient(few, at=point(few), method="numeric")
     assert calls == [1]

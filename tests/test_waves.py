@@ -29,13 +29,13 @@ def rosenbrock(*x):
 
 
 def mixed(*x):
-    """Fan-out, shared subexpressions, every kind of elementwise primitive, a chain that is not a pure sum."""
+    """Fan-out, shared subexpressions, every kind of elementwise primitive, terms that are not products."""
     fn = dk.functions
     total = fn.sin(x[0]) * fn.exp(-x[1] ** 2)
     for i in range(2, len(x)):
         shared = fn.tanh(x[i] * x[i - 1])
-        total = total - shared * fn.log(1.0 + x[i] ** 2) + fn.sqrt(shared**2 + 1.0) / (2.0 + fn.cos(x[i - 2]))
-        total = fn.maximum(total, -1e3) + fn.sigmoid(shared) * fn.softplus(x[i])
+        term = fn.sqrt(shared**2 + 1.0) / (2.0 + fn.cos(x[i - 2])) - shared * fn.log(1.0 + x[i] ** 2)
+        total = total + fn.maximum(term, -0.5) + fn.sigmoid(shared) * fn.softplus(x[i]) - x[i] ** 3
     return total
 
 

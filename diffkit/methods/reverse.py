@@ -163,7 +163,7 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     # its work: the count depends on the graph, the shapes and wrt only.
     key = (tuple(bound), tuple(value.shape for value in bound.values()), wrt)
     meter = counted_once(plan, "reverse", key)
-    if not meter.counting and waves.applies(plan) and all(np.ndim(v) == 0 for v in bound.values()):
+    if not meter.counting and all(np.ndim(v) == 0 for v in bound.values()) and waves.applies(plan):
         # Seen before, so its cost is known: many scalar nodes at one point run as waves (same figures).
         return _jacobian_by_waves(plan, bound, wrt, meter, key)
     values = record(plan, bound, meter)
