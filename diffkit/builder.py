@@ -73,7 +73,7 @@ class GraphBuilder:
         while True:
             node = f"{kind}{self._counters[kind]}"
             self._counters[kind] += 1
-            if node not in self._reserved and node not in self.nx:
+            if node not in self._reserved and node not in self.nx._node:
                 return node
 
     def variable(self, name: str) -> str:

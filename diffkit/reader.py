@@ -30,7 +30,9 @@ _BINARY = {"|": 1, "&": 2, "<<": 3, ">>": 3, "+": 4, "-": 4, "*": 5, "/": 5, "//
            "**": 7, "^": 7}
 _UNARY = 6  # binds tighter than * and looser than ** on its right: -x**2 is -(x**2)
 _POWER = 7  # right-associative
-_PRIMITIVE = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow"}
+_PRIMITIVE = {symbol: PRIMITIVES[name] for symbol, name in
+              {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow"}.items()}
+_NEG = PRIMITIVES["neg"]
 _COMPARISONS = frozenset({"<", ">", "<=", ">=", "==", "!="})
 _KEYWORDS = frozenset(keyword.kwlist)
 _OPENING = {")": "(", "]": "[", "}": "{"}
@@ -351,7 +353,7 @@ class _Reader:
                     if tag == LITERAL:  # a negative literal is a constant, not an operation
                         node = self.builder.constant(-self.builder.value_of(node))
                     else:
-                        node = self.builder.apply(PRIMITIVES["neg"], node)
+                        node = self.builder.apply(_NEG, node)
                 values.append((node, start, end, None))
             else:
                 self.defer(f"operator {symbol!r} is not supported", start, end)
@@ -359,14 +361,14 @@ class _Reader:
             return
         right, _, end, _ = values.pop()
         left, left_start, _, _ = values.pop()
-        name = _PRIMITIVE.get(symbol)
-        if name is None:
+        primitive = _PRIMITIVE.get(symbol)
+        if primitive is None:
             self.defer(f"operator {symbol!r} is not supported (use + - * / ** or ^)", left_start, end)
             node = None
         elif left is None or right is None:
             node = None
         else:
-            node = self.builder.apply(PRIMITIVES[name], left, right)
+            node = self.builder.apply(primitive, left, right)
         values.append((node, left_start, end, None))
 
     def reduce_to_frame(self) -> _Frame | None:
