@@ -2,7 +2,8 @@
 
 ``values`` holds operands read so far, each ``(node, start, end, tag)``: its graph node (None once an error is
 pending), its span in the text, and a tag: ``LITERAL`` for a number as written (``-3`` is then the constant
--3, not an operation), a ``_Name`` for a bare name (which ``(sin)(x)`` may still call), or None. ``ops`` holds
+-3, not an operation), ``BARE`` or a ``_Name`` for a name as written (which ``(sin)(x)`` may still call), or
+None. ``ops`` holds
 pending operators ``(precedence, symbol, start)`` and open brackets (``_Frame``, precedence 0). Nodes are added
 in the order of a post-order walk of the expression tree, which fixes the node ids.
 
@@ -25,7 +26,8 @@ from .tokens import BLANKS, has_leading_zeros, number_value, tokenize
 MAX_NAME = 255  # characters in a variable name
 MAX_NESTING = 4_000  # brackets, signs and powers open at once (Python's own parser stopped at ~3,000)
 
-LITERAL = 1
+LITERAL = 1  # the tag of a number as written
+BARE = 2  # the tag of a variable or constant as written
 _BINARY = {"|": 1, "&": 2, "<<": 3, ">>": 3, "+": 4, "-": 4, "*": 5, "/": 5, "//": 5, "%": 5, "@": 5,
            "**": 7, "^": 7}
 _UNARY = 6  # binds tighter than * and looser than ** on its right: -x**2 is -(x**2)
@@ -39,12 +41,13 @@ _OPENING = {")": "(", "]": "[", "}": "{"}
 
 
 class _Name:
-    """A bare name read as an operand: ``(sin)(x)`` is still a call of it, so its pending error can go."""
+    """The tag of a bare name whose use as an operand is an error (``sin``): ``(sin)(x)`` may still call it, and
+    then its pending error (the index in ``_Reader.pending``) goes."""
 
-    __slots__ = ("name", "start", "error")
+    __slots__ = ("error",)
 
-    def __init__(self, name: str, start: int, error: int | None):
-        self.name, self.start, self.error = name, start, error
+    def __init__(self, error: int):
+        self.error = error
 
 
 class _Frame:
@@ -137,6 +140,7 @@ class _Reader:
 
     def run(self) -> str:
         b = self.builder
+        apply = b.apply
         tokens = tokenize(self.source)
         count = len(tokens)
         values: list[tuple] = []
@@ -184,7 +188,7 @@ class _Reader:
                         continue
                     node = variables.get(tok)
                     if node is not None:
-                        values.append((node, start, pos, None))
+                        values.append((node, start, pos, BARE))
                     else:
                         values.append(self.name(tok, start, pos, variables))
                     expect = False
@@ -238,7 +242,15 @@ class _Reader:
                     if top.__class__ is _Frame:
                         break
                     if top[0] > precedence or (top[0] == precedence and precedence != _POWER):
-                        self.reduce(ops.pop())
+                        ops.pop()
+                        primitive = _PRIMITIVE.get(top[1]) if top[0] != _UNARY else None
+                        if primitive is not None and values[-1][0] is not None and values[-2][0] is not None:
+                            # the common case inline (a long sum spends its time here): left op right
+                            right = values.pop()
+                            left = values[-1]
+                            values[-1] = (apply(primitive, left[0], right[0]), left[1], right[2], None)
+                        else:
+                            self.reduce(top)
                     else:
                         break
                 ops.append((precedence, tok, start))
@@ -257,13 +269,16 @@ class _Reader:
                     continue
                 node, _, _, tag = values[-1]
                 values[-1] = (node, frame.start, pos, tag)  # a group spans its brackets, as an operand
-                if tag.__class__ is _Name and _next(tokens, i) == "(":  # (sin)(x): a call of the name after all
+                if _is_name(tag) and _next(tokens, i) == "(":
+                    # (sin)(x): a call of the bracketed name after all, and not the error a bare sin would be
                     values.pop()
-                    if tag.error is not None:
+                    if tag.__class__ is _Name:
                         self.pending[tag.error] = None
+                    group = self.source[frame.start:pos]
+                    name = group.strip("()" + "".join(BLANKS))
                     opening = pos + _blank(tokens, i)
                     i += 1 if tokens[i] == "(" else 2
-                    ops.append(_Frame(tag.name, tag.start, opening, len(values), context))
+                    ops.append(_Frame(name, frame.start + group.index(name), opening, len(values), context))
                     ops[-1].call_start = frame.start
                     pos = context = opening + 1
                     at_argument = True
@@ -299,7 +314,7 @@ class _Reader:
                 raise self.not_part("conditional expression", context, pos)
             elif tok == "for" and ops and any(o.__class__ is _Frame for o in ops):
                 raise self.not_part("generator", context, pos)
-            elif tok == ":=" and values[-1][3].__class__ is _Name and ops and ops[-1].__class__ is _Frame:
+            elif tok == ":=" and _is_name(values[-1][3]) and ops and ops[-1].__class__ is _Frame:
                 raise self.not_part("assignment expression", values[-1][1], pos)
             elif tok in _OPENING:
                 raise self.closing_error(tok, start, pos)
@@ -328,7 +343,7 @@ class _Reader:
 
     def name(self, name: str, start: int, end: int, variables: dict[str, str]) -> tuple:
         if name in CONSTANTS:
-            return (self.builder.constant(CONSTANTS[name]), start, end, _Name(name, start, None))
+            return (self.builder.constant(CONSTANTS[name]), start, end, BARE)
         if name in FUNCTIONS:
             message = f"{name!r} is a function; call it like {name}(x)"
         elif name.startswith("__"):
@@ -337,8 +352,8 @@ class _Reader:
             message = f"variable name is {len(name):,} characters long; the limit is {MAX_NAME}"
         else:
             node = variables[name] = self.builder.variable(name)
-            return (node, start, end, _Name(name, start, None))
-        return (None, start, end, _Name(name, start, self.defer(message, start, end)))
+            return (node, start, end, BARE)
+        return (None, start, end, _Name(self.defer(message, start, end)))
 
     def reduce(self, op: tuple) -> None:
         """Apply a pending operator to the operands on top of ``values``."""
@@ -452,6 +467,10 @@ class _Reader:
             raise min(pending)[3]
         (node, _, _, _), = self.values
         return node
+
+
+def _is_name(tag) -> bool:
+    return tag == BARE or tag.__class__ is _Name
 
 
 def _blank(tokens: list[str], i: int) -> int:

@@ -1,6 +1,7 @@
 """The parser: what it reads, what it refuses, and how it says so."""
 
 import math
+import sys
 
 import pytest
 
@@ -197,3 +198,20 @@ def test_a_long_flat_expression_parses():
 def test_non_string_is_refused():
     with pytest.raises(dk.ParseError):
         dk.parse(42)
+
+
+def test_reading_does_not_recurse():
+    """With the recursion limit a fixed margin above the caller's depth, deep and long text still reads:
+    the reader's call depth does not grow with the nesting (a recursive parser would hit the limit)."""
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    texts = ["(" * 3_000 + "x" + ")" * 3_000, "-" * 3_000 + "x", "x**" * 3_000 + "x",
+             "sin(" * 2_000 + "x" + ")" * 2_000, "+".join(["x"] * 20_000)]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 60)
+    try:
+        graphs = [dk.parse(text) for text in texts]
+    finally:
+        sys.setrecursionlimit(limit)
+    assert [len(g.nx) for g in graphs] == [1, 3_001, 3_001, 2_001, 20_000]

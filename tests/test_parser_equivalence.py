@@ -83,6 +83,7 @@ CHOSEN_GRAPHS = (
     " \t x + 1 \x0b", "\x0cx", "x\n", "1_0.5e1_0 * x", "9" * 300 + "*x", "0x" + "f" * 200, "5.*x", "x*.5",
     "v0 + v1 * c0 + sin(v2)", "x + x + x", "sin(x)*sin(x)", "e**x + pi", "0*x + 0.0*y - -0.0",
     "log(x1) + x1*x2 - sin(x2)", "sqrt(1 + x**2) / (2 + cos(y))", "+x - -y", "tan(0.5*sin(theta_0)) + x10 - x2",
+    "x + (sin)(x)", "((x))", "x + (x)",
 )
 CHOSEN_ERRORS = (
     "x.real", "x[0]", "lambda: 1", "x if y else z", "x < y", "x // y", "x % y", "[x for x in y]", "{x: 1}",
@@ -91,7 +92,8 @@ CHOSEN_ERRORS = (
     "2x", "2 x + 1", "2.5x**2", "sin(x)cos(x)", "2(x+1)", "(x+1)(x-1)", "x(y+1)", "sn(x) + 1", "x + expp(y)",
     "asinh(x)", "sec(x)", "sin(x, y)", "maximum(x)", "max()", "x)", "(x]", "x +* y", "007", "x & y", "~x",
     "not x", "x and y", "x is y", "x in y", "(x := 1)", "await x", "(yield)", "sin.__globals__", "x" * 300,
-    "-sin", "sn(x) +", "x // sn(y)", "sn(y) // x", "(x)(y)", "(sin)(x, y)", "sin(x)(1)",
+    "-sin", "sn(x) +", "x // sn(y)", "sn(y) // x", "(x)(y)", "(sin)(x, y)", "sin(x)(1)", "x + (x)(y)",
+    "x + (pi)(y)", "x*(x := 1)", "x + ( x )( y )",
 )
 
 
