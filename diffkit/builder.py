@@ -126,13 +126,14 @@ class GraphBuilder:
         key = (primitive.name, args, frozen)
         node = self._keys.get(key)
         if node is None:
-            node = self._keys[key] = self._new_id("v")
+            node = self._new_id("v")
             # operators are labelled by their symbol, except negation, whose "-" would read as subtraction
             label = primitive.name if primitive.name == "neg" else (primitive.infix or primitive.name)
             attributes = {"op": primitive.name, "label": label, "args": args}
             if frozen:
                 attributes["params"] = frozen
             self._add_application(node, attributes, args)
+            self._keys[key] = node
         return node
 
     def _add_application(self, node: str, attributes: dict, args: tuple[str, ...]) -> None:
@@ -142,8 +143,11 @@ class GraphBuilder:
         took about 80% of parsing a long sum (a 500,000-term expression adds 500,000 nodes one at a time).
         """
         graph = self.nx
-        graph._node[node] = attributes
         succ, pred = graph._succ, graph._pred
+        for arg in args:
+            if arg not in succ:  # add_edge would have added a bare node for it, silently
+                raise ConversionError(f"argument {arg!r} is not a node of the graph")
+        graph._node[node] = attributes
         succ[node] = {}
         incoming = pred[node] = {}
         for position, arg in enumerate(args):
@@ -154,7 +158,9 @@ class GraphBuilder:
                 edge = {"positions": (position,)}
                 succ[arg][node] = edge
                 incoming[arg] = edge
-        graph.__networkx_cache__.clear()  # what add_edge does too: cached views of the old graph are stale
+        cache = getattr(graph, "__networkx_cache__", None)  # networkx >= 3.3 caches conversions of a graph
+        if cache:
+            cache.clear()  # as add_edge does: they describe the graph before this node
 
     def _shortcut(self, name: str, args: tuple[str, ...]) -> str | None:
         """Constant folding and algebraic identities; None when the node must really be built."""
