@@ -37,7 +37,8 @@ _PRIMITIVE = {symbol: PRIMITIVES[name] for symbol, name in
 _NEG = PRIMITIVES["neg"]
 _COMPARISONS = frozenset({"<", ">", "<=", ">=", "==", "!="})
 _KEYWORDS = frozenset(keyword.kwlist)
-_OPENING = {")": "(", "]": "[", "}": "{"}
+_OPENING = {")": "(", "]": "[", "}": "{"}  # closing bracket -> its opening one
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
 
 
 class _Name:
@@ -98,25 +99,9 @@ class _Reader:
     def not_part(self, what: str, start: int, end: int | None = None) -> ParseError:
         return self.error(f"{what} is not part of the expression language", start, end)
 
-    def closing(self, tokens: list[str], i: int, pos: int, opening: str) -> int | None:
-        """Where the bracket opened just before tokens[i] closes (the end offset), or None if it never does."""
-        closes = {"(": ")", "[": "]", "{": "}"}
-        depth = 1
-        while i < len(tokens):
-            tok = tokens[i]
-            pos += len(tok)
-            i += 1
-            if tok in closes:
-                depth += 1
-            elif tok in _OPENING:
-                depth -= 1
-                if depth == 0:
-                    return pos
-        return None
-
     def display(self, tokens: list[str], i: int, pos: int, start: int, opening: str) -> ParseError:
         """``[...]`` or ``{...}`` where an operand belongs: a list, set, dict or comprehension, refused."""
-        end = self.closing(tokens, i, pos, opening)
+        end = _closing_end(tokens, i, pos)
         if end is None:
             return self.syntax(f"{opening!r} was never closed", start)
         depth, kind = 0, "list" if opening == "[" else "set"
@@ -302,7 +287,7 @@ class _Reader:
                     raise self.not_part("attribute access", values[-1][1], end)
                 raise self.unexpected(tok, start, pos)
             elif tok == "[":
-                end = self.closing(tokens, i, pos, "[")
+                end = _closing_end(tokens, i, pos)
                 if end is None:
                     raise self.syntax("'[' was never closed", start)
                 raise self.not_part("indexing", values[-1][1], end)
@@ -467,6 +452,22 @@ class _Reader:
             raise min(pending)[3]
         (node, _, _, _), = self.values
         return node
+
+
+def _closing_end(tokens: list[str], i: int, pos: int) -> int | None:
+    """Where the bracket opened just before tokens[i] (at offset pos) closes, as an end offset; None if never."""
+    depth = 1
+    while i < len(tokens):
+        tok = tokens[i]
+        pos += len(tok)
+        i += 1
+        if tok in _CLOSING:
+            depth += 1
+        elif tok in _OPENING:
+            depth -= 1
+            if depth == 0:
+                return pos
+    return None
 
 
 def _is_name(tag) -> bool:
