@@ -18,9 +18,11 @@ import numpy as np
 import sympy as sp
 
 from . import domain
+from .binding import as_float_array, batch_shape
 from .convert import as_graph
 from .errors import BindingError, MethodError
-from .graph import Graph, as_float_array, as_result
+from .evaluation import as_result
+from .graph import Graph
 from .keywords import checked_keywords, suggestion
 from .methods import forward, numeric, reverse, symbolic
 from .names import by_name, keyed, symbols_given, variable_name
@@ -85,7 +87,21 @@ def _parameters(function) -> frozenset[str]:
     return frozenset(inspect.signature(function).parameters)
 
 
-class _Request:
+# The transforms of Python functions (jax-style ``grad(f)(*args)``) build on this module, so they register
+# themselves here (``diffkit.transforms``) rather than this module importing them.
+_TRANSFORMS: dict[str, Callable] = {}
+
+
+def register_transforms(**transforms: Callable) -> None:
+    """Let ``grad``, ``value_and_grad`` and ``hessian`` hand a Python function to its transform."""
+    _TRANSFORMS.update(transforms)
+
+
+def _function_transform(name: str) -> Callable:
+    return _TRANSFORMS[name]
+
+
+class Request:
     """An expression bound to a point: the graph, the checked values, the variables and the batch shape."""
 
     def __init__(self, expr, at, wrt: str | Sequence[str] | None = None, checked_wrt: tuple | None = None):
@@ -100,12 +116,14 @@ class _Request:
         if self.tensor or not self.bound:
             self.batch_shape = ()
         else:
-            self.batch_shape = np.broadcast_shapes(*(a.shape for a in self.bound.values()))
+            self.batch_shape = batch_shape(self.bound)
 
     def finish(self, x):
         """A computed entry as returned to the user: the batch's shape, zeros for 'no dependence', our copy."""
         if x is None:
             return as_result(np.zeros(self.batch_shape))
+        if type(x) is np.float64 and not self.batch_shape and not self.tensor:  # one point: a float (per entry)
+            return float(x)
         if self.tensor:
             return as_result(np.asarray(x, dtype=np.float64))
         return as_result(np.broadcast_to(np.asarray(x, dtype=np.float64), self.batch_shape))
@@ -200,13 +218,13 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
         >>> r.gradient["x1"], round(r.gradient["x2"], 6), r.cost.backward_sweeps
         (5.5, 1.716338, 1)
     """
-    request = _Request(expr, at, wrt)
+    request = Request(expr, at, wrt)
     request.require_scalar("gradient")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
     return _gradient_result(request, method, computed)
 
 
-def _gradient_result(request: _Request, method: str, computed: Computed) -> Result:
+def _gradient_result(request: Request, method: str, computed: Computed) -> Result:
     """A gradient request's Result: {variable: derivative}, shaped like each variable (tensor graphs) or like the
     batch of points."""
     if request.tensor:
@@ -261,7 +279,7 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
         array([[2., 0.],
                [1., 0.]])
     """
-    request = _Request(exprs, at, wrt)
+    request = Request(exprs, at, wrt)
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
     if request.tensor:  # one {variable: block} per output, each block shaped output shape + variable shape
         blocks = [
@@ -319,12 +337,10 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, argnums=None, **op
                [2., 0.]])
     """
     if at is None and _is_python_function(expr):
-        from . import transforms  # transforms build on this module; only this dispatch looks back
-
-        return transforms.hessian(expr, argnums=_function_argnums(argnums, wrt, "hessian"), method=method,
-                                  **options)
+        return _function_transform("hessian")(expr, argnums=_function_argnums(argnums, wrt, "hessian"),
+                                              method=method, **options)
     _no_argnums(argnums, "hessian")
-    request = _Request(expr, at, wrt)
+    request = Request(expr, at, wrt)
     request.require_scalar("hessian")
     computed = _call(method, "hessian", request.graph, request.bound, request.wrt, **options)
     n = len(request.wrt)
@@ -334,7 +350,7 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, argnums=None, **op
     return request.result(method, "hessian", computed, _stack(request, computed.derivative, n, n))
 
 
-def _flat_hessian(request: _Request, blocks: list[list]) -> np.ndarray:
+def _flat_hessian(request: Request, blocks: list[list]) -> np.ndarray:
     """A tensor graph's Hessian as one matrix over all entries, each variable raveled, in ``wrt`` order."""
     return join_blocks(blocks, [request.shape_of(name) for name in request.wrt])
 
@@ -364,7 +380,7 @@ def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: st
         >>> round(derivative("2/sin(exp(-x))", order=2, at={"x": -4.499}, method="forward").derivative, 2)
         23553.41
     """
-    request = _Request(expr, at, wrt)
+    request = Request(expr, at, wrt)
     request.require_scalar("derivative")
     if request.tensor:
         raise MethodError("derivative (of order k in one variable) is for scalar expressions; a tensor graph "
@@ -393,7 +409,7 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
         >>> jvp("x*y", at={"x": 2.0, "y": 3.0}, tangents={"x": 1.0, "y": 1.0}).derivative
         5.0
     """
-    request = _Request(expr, at)
+    request = Request(expr, at)
     directions = _directions(request, tangents, "tangents")
     if method in ("forward", "numeric"):
         computed = _call(method, "jvp", request.graph, request.bound, directions, **options)
@@ -425,7 +441,7 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
         >>> vjp(["x*y", "x + y"], at={"x": 2.0, "y": 3.0}, cotangents=[1.0, 10.0]).derivative
         {'x': 13.0, 'y': 12.0}
     """
-    request = _Request(expr, at)
+    request = Request(expr, at)
     m = len(request.graph.outputs)
     if cotangents is None and m == 1:
         cotangents = [1.0]
@@ -498,7 +514,7 @@ def _names(wrt) -> tuple[str, ...]:
     return names
 
 
-def _matching(request: _Request, values: dict, what: str) -> dict:
+def _matching(request: Request, values: dict, what: str) -> dict:
     """Tangents/cotangents must broadcast against the batch of points, so each product stays per point. In a
     tensor graph a tangent has its variable's shape (cotangents are checked against the outputs' shapes by
     the method, which computes them)."""
@@ -521,7 +537,7 @@ def _matching(request: _Request, values: dict, what: str) -> dict:
     return values
 
 
-def _directions(request: _Request, tangents, what: str) -> dict:
+def _directions(request: Request, tangents, what: str) -> dict:
     if tangents is None:
         raise BindingError(f"give {what} as a dict {{variable: value}}")
     if not isinstance(tangents, Mapping):
@@ -536,7 +552,7 @@ def _directions(request: _Request, tangents, what: str) -> dict:
     return _matching(request, {k: as_float_array(v, k) for k, v in tangents.items()}, what)
 
 
-def _stack(request: _Request, rows: list[list], m: int, n: int) -> np.ndarray:
+def _stack(request: Request, rows: list[list], m: int, n: int) -> np.ndarray:
     out = np.zeros((m, n) + tuple(request.batch_shape))
     for i in range(m):
         for j in range(n):
@@ -589,9 +605,8 @@ def grad(expr, method: str = "reverse", wrt=None, argnums=None, **options) -> Ca
         (12.0, 1.0)
     """
     if _is_python_function(expr):
-        from . import transforms  # transforms build on this module; only this dispatch looks back
-
-        return transforms.grad(expr, argnums=_function_argnums(argnums, wrt, "grad"), method=method, **options)
+        return _function_transform("grad")(expr, argnums=_function_argnums(argnums, wrt, "grad"), method=method,
+                                           **options)
     _no_argnums(argnums, "grad")
     graph = as_graph(expr)
     _module(method)
@@ -620,10 +635,8 @@ def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn"
         (18.0, 12.0)
     """
     if _is_python_function(expr):
-        from . import transforms  # transforms build on this module; only this dispatch looks back
-
-        return transforms.value_and_grad(expr, argnums=_function_argnums(argnums, wrt, "value_and_grad"),
-                                         method=method, errors=errors, **options)
+        argnums = _function_argnums(argnums, wrt, "value_and_grad")
+        return _function_transform("value_and_grad")(expr, argnums=argnums, method=method, errors=errors, **options)
     _no_argnums(argnums, "value_and_grad")
     graph = as_graph(expr)
     names = _checked_wrt(graph, wrt)
@@ -632,7 +645,7 @@ def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn"
     function = _verb(method, "jacobian", errors, options)
 
     def value_and_gradient_at(at=None, **kwargs):
-        request = _Request(graph, _point(at, kwargs), wrt, checked_wrt=names)
+        request = Request(graph, _point(at, kwargs), wrt, checked_wrt=names)
         computed = _watched(function, method, errors, graph, request.bound, names, **options)
         result = _gradient_result(request, method, computed)
         value_and_gradient_at.cost = result.cost

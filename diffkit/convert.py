@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
+from .builder import GraphBuilder
 from .errors import ConversionError
-from .graph import Graph, GraphBuilder
+from .graph import Graph
 from .keywords import checked_keywords
 from .ops import PRIMITIVES, SYMPY_CLASSES
 from .parse import parse, parse_many

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from .graph import GraphBuilder
+from .builder import GraphBuilder
 from .ops import NUMPY, PRIMITIVES, Primitive
 from .text import html_table
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .graph import Graph, run_plan
+from .evaluation import run_plan
+from .graph import Graph
 
 EXACT = ("symbolic", "forward", "reverse")
 EXACT_AGREEMENT = 1e-8  # relative discrepancy under which two exact methods agree

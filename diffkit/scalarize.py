@@ -13,8 +13,10 @@ import numpy as np
 import sympy as sp
 
 from .errors import SwellError
-from .graph import Graph, run_plan, sympy_number
+from .evaluation import run_plan
+from .graph import Graph
 from .limits import limits
+from .views import sympy_number
 
 
 def entry_label(name: str, index: tuple[int, ...]) -> str:

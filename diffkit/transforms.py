@@ -24,7 +24,8 @@ import numpy as np
 
 from . import api
 from .errors import BindingError, ConversionError, MethodError
-from .graph import Graph, as_result
+from .evaluation import as_result
+from .graph import Graph
 from .keywords import checked_keywords
 from .trace import functions, trace
 
@@ -290,5 +291,8 @@ def _argument_names(f: Callable, positions: tuple[int, ...]) -> list[str]:
         names = [f"arg{p}" for p in positions]
     return names
 
+
+
+api.register_transforms(grad=grad, value_and_grad=value_and_grad, hessian=hessian)
 
 __all__ = ["grad", "hessian", "jacfwd", "jacrev", "value_and_grad"]

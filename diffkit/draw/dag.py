@@ -24,10 +24,12 @@ import numpy as np
 
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
-from ..graph import CONST, VAR, Graph, run_plan
+from ..evaluation import run_plan
+from ..graph import Graph
 from ..keywords import checked_keywords
 from ..methods.reverse import ADJOINT_PART, GRADIENT_NAMES
 from ..ops import NUMPY
+from ..plan import CONST, VAR
 from . import style
 from .layout import Layout, layered_layout
 

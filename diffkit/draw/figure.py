@@ -12,8 +12,6 @@ import io
 
 from matplotlib.figure import Figure as _MatplotlibFigure
 
-from . import style
-
 
 class Figure(_MatplotlibFigure):
     """A ``matplotlib.figure.Figure`` with a PNG for Jupyter's rich display; otherwise the same."""
@@ -21,7 +19,7 @@ class Figure(_MatplotlibFigure):
     def _repr_png_(self) -> bytes:
         """The picture as PNG bytes, as ``savefig(path.png)`` writes it."""
         buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=style.DPI)
+        self.savefig(buffer, format="png", dpi="figure")  # style.figure made it at style.DPI
         return buffer.getvalue()
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..errors import DiffkitError
-from ..graph import CONST, VAR, Graph, natural_key
+from ..graph import Graph
+from ..plan import CONST, VAR, natural_key
 
 MAX_NODES = 300  # the largest graph drawn: beyond this a diagram is unreadable anyway
 _SWEEPS = 8  # barycentric sweeps (alternately down and up)

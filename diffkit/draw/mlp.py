@@ -21,7 +21,6 @@ import numpy as np
 from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
 from . import style
-from .optimizers import _save
 
 if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
     from matplotlib.figure import Figure
@@ -159,7 +158,7 @@ def draw_mlp(net, path=None, max_neurons: int = 64, title: str | None = None) ->
         title = f"MLP {'-'.join(map(str, sizes))}: {net.parameter_count:,} parameters, loss {net.loss_name}"
     if title:
         fig.suptitle(title, fontsize=style.FONT_SIZE + 1)
-    _save(fig, path)
+    style.save_figure(fig, path)
     return fig
 
 

@@ -85,6 +85,7 @@ def figure(**options):
     """
     from .figure import Figure
 
+    options.setdefault("dpi", DPI)
     return Figure(**options)
 
 

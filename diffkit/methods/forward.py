@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cost import Meter
+from ..binding import points_of
+from ..cost import Meter, counted_once, remember
 from ..dual import _METER, Dual, forward_step, nbytes
 from ..errors import MethodError
-from ..graph import Plan, constant_value, points_of
+from ..evaluation import constant_value
 from ..limits import check_memory
+from ..plan import Plan
 from ..result import Computed, split_blocks
 
 
@@ -92,8 +94,10 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
     """All ∂outputᵢ/∂variableⱼ: one sweep per variable, or one batched sweep."""
     if graph.is_tensor:
         return _tensor_jacobian(graph, bound, wrt, batch)
-    meter = Meter("forward")
     plan = graph.plan
+    # A repeated request on the same shapes reuses the count of its work (it depends on the shapes only).
+    key = (tuple(bound), tuple(value.shape for value in bound.values()), wrt, batch)
+    meter = counted_once(plan, "forward", key)
     kept = len(plan.outputs) * len(wrt)
     _check_memory(plan, bound, len(wrt) if batch else 1, kept)
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
@@ -115,7 +119,7 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
                 meter.hold(nbytes(t))  # the column is kept until all sweeps are done
         if values is None:  # nothing to differentiate: still report the value
             values = sweep(plan, bound, {}, meter)[0]
-    return Computed(values, rows, meter.finish())
+    return Computed(values, rows, remember(plan, "forward", key, meter))
 
 
 def _tensor_jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool) -> Computed:

@@ -24,13 +24,15 @@ import numpy as np
 import sympy as sp
 
 from .. import domain
+from ..binding import points_of
 from ..cost import Meter
 from ..errors import DomainError, MethodError, SwellError
-from ..graph import Graph, points_of, sympy_symbol
+from ..graph import Graph
 from ..limits import check_memory, limits
 from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
+from ..views import sympy_symbol
 
 # Budgets live in dk.limits: symbolic_size (tree nodes of the derivatives), symbolic_depth (graph levels: SymPy
 # recurses per level, and its diff time grows faster than depth², ~10 s for a 300-level chain) and

@@ -22,7 +22,7 @@ from ..cost import format_bytes
 from ..draw import style
 from ..errors import BindingError
 from .families import COST, DAG, FAMILIES, SWEEPS, TREE, Family, Theory
-from .runner import FIT_METRICS, METRICS, StudyResult, check_metric, fit_exponent, metric
+from .runner import FIT_METRICS, METRICS, StudyResult, check_metric, fit_exponent, metric, register_picture
 
 if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
     from matplotlib.figure import Figure
@@ -423,3 +423,6 @@ def _target(res: StudyResult, family: Family | None, symbol: str) -> list[str]:
 def _times(ratio: float) -> str:
     """A flop ratio: two decimals, whole numbers past 100."""
     return f"{ratio:.2f}" if ratio < 100 else f"{ratio:,.0f}"
+
+
+register_picture(plot)  # a StudyResult in a notebook shows this plot

@@ -1,7 +1,8 @@
 """Running a study: every method on every size of a family, its costs counted and timed, under a budget.
 
     >>> from diffkit import studies
-    >>> res = studies.run("gradient_vs_inputs", sizes=[16, 32, 64, 128], repeats=3, progress=False)
+    >>> res = studies.run("gradient_vs_inputs", sizes=[16, 32, 64, 128], methods=["forward", "reverse"], repeats=1,
+    ...                   budget_seconds=None, progress=False)   # no time guard: the same rows on every machine
     >>> round(res.fit("flops")["reverse"], 1)            # ≈ 1: reverse mode's cost grows like the function's
     1.0
     >>> res.to_csv("cost.csv")
@@ -18,7 +19,7 @@ import csv
 import json
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,8 @@ import numpy as np
 
 from .. import api
 from ..errors import BindingError, ResourceError, SwellError
-from ..graph import Graph, run_plan
+from ..evaluation import run_plan
+from ..graph import Graph
 from ..progress import bar as progress_bar
 from .families import Family, Problem, family_of
 
@@ -139,9 +141,17 @@ class StudyResult:
 
     def _repr_png_(self) -> bytes | None:
         """Jupyter shows a study as its plot (``studies.plot``); None (the text repr) when it has no rows."""
-        from .plot import plot  # plot builds on this module: imported when a notebook asks
+        picture = _PICTURE.get("plot")
+        return picture(self)._repr_png_() if self.rows and picture is not None else None
 
-        return plot(self)._repr_png_() if self.rows else None
+
+# How a notebook shows a StudyResult: ``studies.plot`` builds on this module, so it registers its plot here.
+_PICTURE: dict[str, Callable] = {}
+
+
+def register_picture(plot: Callable) -> None:
+    """Let ``StudyResult._repr_png_`` draw ``plot(result)`` (called by ``diffkit.studies.plot``)."""
+    _PICTURE["plot"] = plot
 
 
 def fit_exponent(sizes: Sequence[float], values: Sequence[float]) -> float | None:

@@ -1,0 +1,102 @@
+"""Graphs, Results, Costs, MLPs, optimizers and histories pickle, copy and deep-copy at any time — before and
+after first use — and come back equal: what multiprocessing and distributed runs need."""
+
+import copy
+import dataclasses
+import pickle
+
+import numpy as np
+import pytest
+
+import diffkit as dk
+from diffkit.optim import OPTIMIZERS
+
+ROUND_TRIPS = {
+    "pickle": lambda obj: pickle.loads(pickle.dumps(obj)),
+    "copy": copy.copy,
+    "deepcopy": copy.deepcopy,
+}
+AT = {"x": 0.7, "y": -1.3}
+
+
+def same_graph(a: dk.Graph, b: dk.Graph) -> None:
+    assert a.outputs == b.outputs and a.output_names == b.output_names and a.variables == b.variables
+    assert sorted(a.nx.nodes) == sorted(b.nx.nodes) and sorted(a.nx.edges) == sorted(b.nx.edges)
+    for node in a.nx.nodes:
+        left, right = a.nx.nodes[node], b.nx.nodes[node]
+        assert left.keys() == right.keys()
+        for key in left:
+            assert np.array_equal(left[key], right[key]) if key == "value" else left[key] == right[key]
+    assert a.data.keys() == b.data.keys() and all(np.array_equal(a.data[k], b.data[k]) for k in a.data)
+
+
+def same_figures(a: dk.Cost, b: dk.Cost) -> None:
+    """Every figure of two costs but the time taken."""
+    assert dataclasses.replace(a, seconds=0.0) == dataclasses.replace(b, seconds=0.0)
+
+
+def same_result(a: dk.Result, b: dk.Result) -> None:
+    assert (a.method, a.kind, a.variables, a.outputs) == (b.method, b.kind, b.variables, b.outputs)
+    np.testing.assert_array_equal(a.value, b.value)
+    for name in a.variables:
+        np.testing.assert_array_equal(a.gradient[name], b.gradient[name])
+    same_figures(a.cost, b.cost)
+
+
+@pytest.mark.parametrize("trip", ROUND_TRIPS)
+@pytest.mark.parametrize("used", [False, True], ids=["fresh", "after use"])
+def test_graphs(trip, used):
+    graph = dk.parse("x*y + sin(x)/y")
+    if used:  # the first evaluation compiles and caches the plan (which holds the rules' functions)
+        graph.evaluate(AT)
+        dk.gradient(graph, at=AT)
+    back = ROUND_TRIPS[trip](graph)
+    same_graph(graph, back)
+    assert back.evaluate(AT) == graph.evaluate(AT)
+    assert dk.gradient(back, at=AT).gradient == dk.gradient(graph, at=AT).gradient
+
+
+@pytest.mark.parametrize("trip", ROUND_TRIPS)
+def test_gradient_graphs_and_graphs_with_data(trip):
+    emitted = dk.gradient_graph("x**3 * y")
+    emitted.evaluate(AT)
+    same_graph(emitted, ROUND_TRIPS[trip](emitted))
+    fixed = dk.trace(lambda w, X: dk.functions.sum(w * X)).with_data(X=np.arange(3.0))
+    fixed.evaluate({"w": np.ones(3)})
+    back = ROUND_TRIPS[trip](fixed)
+    same_graph(fixed, back)
+    assert back.evaluate({"w": np.ones(3)}) == 3.0
+
+
+@pytest.mark.parametrize("trip", ROUND_TRIPS)
+@pytest.mark.parametrize("method", dk.METHODS)
+def test_results_and_costs(trip, method):
+    result = dk.gradient("x*y + sin(x)/y", at=AT, method=method)
+    back = ROUND_TRIPS[trip](result)
+    same_result(result, back)
+    assert back.cost == result.cost  # the same object's figures, its time included
+
+
+@pytest.mark.parametrize("trip", ROUND_TRIPS)
+def test_mlps_after_training(trip):
+    X, y = dk.datasets.xor()
+    net = dk.nn.MLP([2, 4, 1], activation="tanh", output="sigmoid", seed=0)
+    history = dk.nn.train(net, X, y, dk.optim.Adam(lr=0.1), epochs=3)
+    back = ROUND_TRIPS[trip](net)
+    assert back.loss(X, y) == net.loss(X, y)
+    same_result(back.gradient(X, y), net.gradient(X, y))
+    copied = ROUND_TRIPS[trip](history)
+    assert copied.loss == history.loss and copied.steps == history.steps
+
+
+@pytest.mark.parametrize("trip", ROUND_TRIPS)
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizers_mid_run(trip, name):
+    """An optimizer pickled between steps carries its state (moments, step count) and steps the same."""
+    optimizer = dk.optim.by_name(name, lr=0.05)
+    params, grads = {"w": np.array([1.0, -2.0])}, {"w": np.array([0.5, 0.25])}
+    hessian = np.eye(2) * 3.0 if optimizer.needs_hessian else None
+    params = optimizer.step(params, grads, hessian=hessian)
+    back = ROUND_TRIPS[trip](optimizer)
+    ours, theirs = optimizer.step(params, grads, hessian=hessian), back.step(params, grads, hessian=hessian)
+    np.testing.assert_array_equal(ours["w"], theirs["w"])
