@@ -235,11 +235,16 @@ def vjp(graph: Graph, bound: dict, cotangents: list, wrt: tuple[str, ...]) -> Co
     return Computed([values[s] for s in plan.outputs], dict(zip(wrt, adjoints, strict=True)), meter.finish())
 
 
+ADJOINT_PART = "adjoint"  # node attribute of the nodes a gradient graph adds to the original's
+GRADIENT_NAMES = "gradient_names"  # graph attribute: the names of a gradient graph's gradient outputs
+
+
 def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int = 0) -> Graph:
     """The gradient of one output as a new Graph: the backward sweep run on graph handles.
 
-    The new graph shares the original's nodes (its forward values) and adds the adjoint computation; its
-    outputs are ∂y/∂v for each variable v in ``wrt`` (all variables by default), in that order.
+    The new graph shares the original's nodes (its forward values) and adds the adjoint computation (those nodes
+    carry the attribute ``adjoint=True``, so that a diagram can tell the two parts apart); its outputs are ∂y/∂v
+    for each variable v in ``wrt`` (all variables by default), in that order.
     """
     wrt = tuple(graph.variables if wrt is None else wrt)
     plan = graph.plan
@@ -254,6 +259,10 @@ def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int
         outputs.append(adjoint.node if adjoint is not None else builder.constant(0.0))
     out_name = graph.output_names[output]
     names = [f"d{out_name}/d{name}" for name in wrt]
+    for node in builder.nx.nodes:  # tell the pictures which nodes the backward sweep added
+        if node not in graph.nx:
+            builder.nx.nodes[node][ADJOINT_PART] = True
+    builder.nx.graph[GRADIENT_NAMES] = tuple(names)
     return builder.finish(outputs, names, graph.variables, graph.data)
 
 
