@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 from . import domain
-from .binding import as_float_array
+from .binding import as_float_array, batch_shape
 from .convert import as_graph
 from .errors import BindingError, MethodError
 from .evaluation import as_result
@@ -116,12 +116,14 @@ class Request:
         if self.tensor or not self.bound:
             self.batch_shape = ()
         else:
-            self.batch_shape = np.broadcast_shapes(*(a.shape for a in self.bound.values()))
+            self.batch_shape = batch_shape(self.bound)
 
     def finish(self, x):
         """A computed entry as returned to the user: the batch's shape, zeros for 'no dependence', our copy."""
         if x is None:
             return as_result(np.zeros(self.batch_shape))
+        if type(x) is np.float64 and not self.batch_shape and not self.tensor:  # one point: a float (per entry)
+            return float(x)
         if self.tensor:
             return as_result(np.asarray(x, dtype=np.float64))
         return as_result(np.broadcast_to(np.asarray(x, dtype=np.float64), self.batch_shape))

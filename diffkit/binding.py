@@ -45,7 +45,8 @@ def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.n
                 f"give the variable values as a dict like {{{', '.join(repr(v) + ': ...' for v in variables)}}}"
             )
     missing = [v for v in variables if v not in at]
-    unknown = [k for k in at if k not in variables]
+    known_names = set(variables)  # (a set: with a thousand variables a tuple's `in` made this quadratic)
+    unknown = [k for k in at if k not in known_names]
     if missing:
         extra = f" (given instead: {', '.join(map(str, unknown))} — a misspelling?)" if unknown else ""
         raise BindingError(f"no value given for variable(s) {', '.join(missing)}{extra}{_constant_note(unknown)}")
@@ -58,7 +59,7 @@ def bind(variables: Sequence[str], at, broadcast: bool = True) -> dict[str, np.n
         bound[name] = as_float_array(at[name], name)
     try:
         if broadcast:
-            np.broadcast_shapes(*(a.shape for a in bound.values()))
+            batch_shape(bound)
     except ValueError:
         shapes = ", ".join(f"{n}: {a.shape}" for n, a in bound.items())
         raise BindingError(f"the values' shapes do not broadcast together ({shapes})") from None
@@ -70,6 +71,8 @@ def as_float_array(value, name: str) -> np.ndarray:
     and results are copied before they are returned (``as_result``), so they never alias a user's array."""
     if type(value) is np.ndarray and value.dtype == np.float64:  # the common case, checked first: it is per call
         return value
+    if type(value) is float:  # a Python float: one point (per variable, per call: worth its own line)
+        return np.array(value)
     if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray) and value.dtype == bool):
         raise BindingError(f"value of {name!r} is a boolean; give a number or an array of numbers")
     try:
@@ -81,6 +84,14 @@ def as_float_array(value, name: str) -> np.ndarray:
     if array.dtype.kind not in "iuf":
         raise BindingError(f"value of {name!r} is not numeric (got {type(value).__name__})")
     return array.astype(np.float64, copy=True) if array.dtype != np.float64 else array
+
+
+def batch_shape(bound: Mapping[str, np.ndarray]) -> tuple[int, ...]:
+    """The shape the values broadcast to (ValueError when they do not); each distinct shape looked at once."""
+    shapes = {a.shape for a in bound.values()}
+    if len(shapes) <= 1:
+        return shapes.pop() if shapes else ()
+    return np.broadcast_shapes(*shapes)
 
 
 def points_of(bound: Mapping[str, np.ndarray], tensor: bool = False) -> int:

@@ -66,14 +66,14 @@ class GraphBuilder:
         return (data["op"], data["args"], data.get("params", ()))
 
     def _new_id(self, kind: str) -> str:
-        if self.nx.number_of_nodes() >= limits.graph_nodes:
+        if len(self.nx._node) >= limits.graph_nodes:
             raise ResourceError(
                 f"the graph reached {limits.graph_nodes:,} nodes (dk.limits.graph_nodes); build a smaller one"
             )
         while True:
             node = f"{kind}{self._counters[kind]}"
             self._counters[kind] += 1
-            if node not in self._reserved and node not in self.nx:
+            if node not in self._reserved and node not in self.nx._node:
                 return node
 
     def variable(self, name: str) -> str:
@@ -118,25 +118,49 @@ class GraphBuilder:
     def apply(self, primitive: Primitive, *args: str, **params) -> str:
         if len(args) != primitive.arity:
             raise ConversionError(f"{primitive.name} takes {primitive.arity} argument(s), got {len(args)}")
-        frozen = freeze_params(primitive, params)
+        frozen = freeze_params(primitive, params) if params else ()
         if self.simplify and not primitive.tensor:
             shortcut = self._shortcut(primitive.name, args)
             if shortcut is not None:
                 return shortcut
-        key = (primitive.name, tuple(args), frozen)
-        if key not in self._keys:
+        key = (primitive.name, args, frozen)
+        node = self._keys.get(key)
+        if node is None:
             node = self._new_id("v")
             # operators are labelled by their symbol, except negation, whose "-" would read as subtraction
             label = primitive.name if primitive.name == "neg" else (primitive.infix or primitive.name)
-            attributes = {"params": frozen} if frozen else {}
-            self.nx.add_node(node, op=primitive.name, label=label, args=tuple(args), **attributes)
-            for position, arg in enumerate(args):
-                if self.nx.has_edge(arg, node):
-                    self.nx.edges[arg, node]["positions"] += (position,)
-                else:
-                    self.nx.add_edge(arg, node, positions=(position,))
+            attributes = {"op": primitive.name, "label": label, "args": args}
+            if frozen:
+                attributes["params"] = frozen
+            self._add_application(node, attributes, args)
             self._keys[key] = node
-        return self._keys[key]
+        return node
+
+    def _add_application(self, node: str, attributes: dict, args: tuple[str, ...]) -> None:
+        """The new node and its edges, written into the DiGraph's own dicts.
+
+        Same result as ``add_node`` and ``add_edge``, which check and copy their arguments on every call: that
+        took about 80% of parsing a long sum (a 500,000-term expression adds 500,000 nodes one at a time).
+        """
+        graph = self.nx
+        succ, pred = graph._succ, graph._pred
+        for arg in args:
+            if arg not in succ:  # add_edge would have added a bare node for it, silently
+                raise ConversionError(f"argument {arg!r} is not a node of the graph")
+        graph._node[node] = attributes
+        succ[node] = {}
+        incoming = pred[node] = {}
+        for position, arg in enumerate(args):
+            edge = incoming.get(arg)
+            if edge is not None:  # x*x: one edge that remembers both positions
+                edge["positions"] += (position,)
+            else:
+                edge = {"positions": (position,)}
+                succ[arg][node] = edge
+                incoming[arg] = edge
+        cache = getattr(graph, "__networkx_cache__", None)  # networkx >= 3.3 caches conversions of a graph
+        if cache:
+            cache.clear()  # as add_edge does: they describe the graph before this node
 
     def _shortcut(self, name: str, args: tuple[str, ...]) -> str | None:
         """Constant folding and algebraic identities; None when the node must really be built."""

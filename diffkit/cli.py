@@ -278,7 +278,7 @@ def _study(args) -> str:
 
 def _train(args) -> str:
     from . import nn, optim
-    from .errors import BindingError
+    from .errors import BindingError, ResourceError
 
     recipe = _RECIPES.get(args.dataset, _Recipe())
     newton = args.optimizer == "newton"
@@ -289,14 +289,24 @@ def _train(args) -> str:
     batch = recipe.batch_size
     if not (np.isfinite(lr) and lr > 0):
         raise BindingError(f"--lr must be a positive number, got {lr}")
+    # The flags are checked before the data is loaded: the library would say "seed=", not "--seed".
+    if args.seed < 0:
+        raise BindingError(f"--seed must be a whole number >= 0, got {args.seed}")
+    if epochs < 1:
+        raise BindingError(f"--epochs must be a positive whole number, got {epochs}")
     data = _load(args.dataset, args.seed)
     X, y = data[:2]
     validation = data[2:] if len(data) == 4 else None  # digits: a train and a test set
     net = nn.MLP(**_network(recipe, X, y), seed=args.seed)
     hyper = {"damping": 0.1 if args.damping is None else args.damping} if newton else {}
     optimizer = optim.by_name(args.optimizer, lr=lr, **hyper)
-    history = nn.train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch, validation=validation,
-                       seed=args.seed, progress=sys.stderr.isatty())
+    try:
+        history = nn.train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch, validation=validation,
+                           seed=args.seed, progress=sys.stderr.isatty())
+    except nn.DivergenceError as exc:  # its advice, in the flag's words
+        raise nn.DivergenceError(str(exc).replace(" lr=", " --lr "), exc.epoch, exc.batch, exc.loss) from None
+    except ResourceError as exc:
+        raise ResourceError(str(exc).replace(f"{epochs:,} epochs", f"--epochs {epochs:,}")) from None
     if args.json:
         return _json({"network": str(net), "optimizer": str(optimizer), "epochs": epochs, "steps": history.steps,
                            "loss": history.loss, "accuracy": history.accuracy, "val_loss": history.val_loss,

@@ -26,6 +26,7 @@ import numpy as np
 
 from .errors import BindingError, DiffkitError
 from .keywords import suggestion
+from .limits import check_memory
 
 __all__ = ["DATASETS", "xor", "encoder", "sine", "moons", "spirals", "digits", "load", "one_hot"]
 
@@ -47,6 +48,12 @@ def _real(value, name: str, low: float = 0.0, high: float = math.inf, open_low: 
     return float(value)
 
 
+def _room(what: str, entries: int, copies: int, advice: str = "ask for fewer samples") -> None:
+    """Refuse a dataset whose arrays (``copies`` float64 arrays of ``entries`` each, the temporaries included)
+    exceed ``dk.limits.memory_bytes``, before allocating them: a bare MemoryError otherwise, or swapping."""
+    check_memory(what, 8.0 * entries * copies, f"{advice}, or raise dk.limits.memory_bytes")
+
+
 def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(_int(seed, "seed", 0))
 
@@ -65,6 +72,7 @@ def encoder(n: int = 8) -> tuple[np.ndarray, np.ndarray]:
     hidden layer learns a binary-like code for the n inputs (3 bits suffice for 8).
     """
     n = _int(n, "n", 1)
+    _room(f"encoder(n={n:,})", n * n, 2)
     return np.eye(n), np.eye(n)
 
 
@@ -76,6 +84,7 @@ def sine(n: int = 200, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, n
     n = _int(n, "n", 1)
     noise = _real(noise, "noise")
     rng = _rng(seed)
+    _room(f"sine(n={n:,})", n, 4)
     X = np.linspace(-np.pi, np.pi, n).reshape(n, 1)
     y = np.sin(X)
     if noise > 0:
@@ -92,6 +101,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, 
     n = _int(n, "n", 1)
     noise = _real(noise, "noise")
     rng = _rng(seed)
+    _room(f"moons(n={n:,})", 2 * n, 5)
     n_upper = n // 2
     n_lower = n - n_upper
     t_upper = np.linspace(0.0, np.pi, n_upper)
@@ -118,6 +128,7 @@ def spirals(
     noise = _real(noise, "noise")
     classes = _int(classes, "classes", 2)
     rng = _rng(seed)
+    _room(f"spirals(n={n:,})", 2 * n, 5)
     points, labels = [], []
     for c in range(classes):
         m = n // classes + (c < n % classes)
@@ -207,6 +218,8 @@ def one_hot(labels, classes: int | None = None) -> np.ndarray:
     classes = needed if classes is None else _int(classes, "classes", 1)
     if needed > classes:
         raise BindingError(f"labels must be below classes={classes}, got label {needed - 1}")
+    _room(f"one_hot of {array.size:,} labels into {classes:,} classes", array.size * classes, 1,
+          "give classes= the number of classes, or fewer labels at a time")
     out = np.zeros((array.size, classes))
     out[np.arange(array.size), array] = 1.0
     return out

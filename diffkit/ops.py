@@ -441,9 +441,37 @@ class PrimitiveArithmetic:
         return self._apply_primitive("abs", self)
 
 
+_NAMESPACES: list[tuple[SimpleNamespace, Callable[[Primitive], Callable]]] = []
+
+
 def namespace(implementation_of: Callable[[Primitive], Callable]) -> SimpleNamespace:
-    """A math namespace with one function per primitive name, as the partial rules expect."""
-    return SimpleNamespace(**{p.name: implementation_of(p) for p in PRIMITIVES_LIST})
+    """A math namespace with one function per primitive name, as the partial rules expect; it gains a function
+    for every primitive registered later (``register``)."""
+    space = SimpleNamespace(**{p.name: implementation_of(p) for p in PRIMITIVES_LIST})
+    _NAMESPACES.append((space, implementation_of))
+    return space
+
+
+def register(primitive: Primitive) -> Primitive:
+    """Add a primitive to the table at run time — one entry, and every table derived from it follows: the
+    parser's function names, SymPy's classes, and the math namespaces (NumPy, SymPy, dual numbers, graph
+    handles), so it parses, traces, draws and differentiates four ways like a built-in one."""
+    if not isinstance(primitive, Primitive):
+        raise TypeError(f"register takes a Primitive, got {type(primitive).__name__}")
+    taken = [name for name in (primitive.name, *primitive.aliases) if name in PRIMITIVES or name in FUNCTIONS]
+    if taken:
+        raise ValueError(f"a primitive named {taken[0]!r} exists already")
+    PRIMITIVES_LIST.append(primitive)
+    PRIMITIVES[primitive.name] = primitive
+    if not primitive.tensor:
+        ELEMENTWISE_LIST.append(primitive)
+        if primitive.infix is None:
+            FUNCTIONS.update({name: primitive for name in (primitive.name, *primitive.aliases)})
+    if isinstance(primitive.sympy, type):
+        SYMPY_CLASSES[primitive.sympy] = primitive.name
+    for space, implementation_of in _NAMESPACES:
+        setattr(space, primitive.name, implementation_of(primitive))
+    return primitive
 
 
 NUMPY = namespace(lambda p: p.numpy)

@@ -39,12 +39,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import BindingError, MethodError
 from .keywords import checked_keywords, suggestion
+from .names import VariableDict, keyed, symbols_given
+from .names import by_name as variables_by_name
 
 __all__ = [
     "GD", "OPTIMIZERS", "SGD", "AdaGrad", "Adam", "AdamW", "Constant", "Cosine", "InverseTime", "Momentum",
@@ -613,11 +615,12 @@ class Trajectory:
     converged: bool
     steps: int
     optimizer: str
+    symbols: dict = field(default_factory=dict, repr=False, compare=False)  # {name: Symbol} the user keyed by
 
     @property
-    def final(self) -> dict:
-        """The last point, {variable: value}."""
-        return {name: float(x) for name, x in zip(self.variables, self.points[-1], strict=True)}
+    def final(self) -> VariableDict:
+        """The last point, {variable: value}, keyed as ``start`` named the variables (names or SymPy Symbols)."""
+        return keyed({name: float(x) for name, x in zip(self.variables, self.points[-1], strict=True)}, self.symbols)
 
     @property
     def final_value(self) -> float:
@@ -664,6 +667,8 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
         raise BindingError("minimize: the expression has no variables to optimize")
     if not isinstance(start, Mapping):
         raise BindingError(f"minimize: give start as a dict {{variable: value}} for {', '.join(variables)}")
+    symbols = symbols_given(start)
+    start = variables_by_name(start, "minimize: start")  # a SymPy Symbol stands for its name, as in every verb
     missing = [v for v in variables if v not in start]
     unknown = [k for k in start if k not in variables]
     if missing or unknown:
@@ -711,4 +716,5 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
         converged=bool(converged),
         steps=taken,
         optimizer=optimizer.name,
+        symbols=symbols,
     )

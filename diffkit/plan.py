@@ -73,6 +73,12 @@ class Plan:
             isinstance(value, np.ndarray) for _, value in self.constants)
         object.__setattr__(self, "tensor", tensor)
 
+    def memo(self, key: tuple, make):
+        """What ``make()`` returns, worked out once per plan and ``key`` (an analysis, a strategy's tables)."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
     def active(self, wrt: Iterable[str]) -> list[bool]:
         """For each slot: does it depend on one of the variables in ``wrt``? Only these need derivatives."""
         key = ("active", tuple(wrt))
@@ -107,13 +113,17 @@ class Plan:
 
     def peak_live(self) -> int:
         """The most slots alive at once when each is released after its last use (forward mode's working set)."""
+        return self.memo(("peak live",), self._peak_live)
+
+    def _peak_live(self) -> int:
         last = self.last_use()
+        variables = set(self.variables.values())  # (a set: `in dict.values()` made this quadratic)
         live = len(self.variables) + len(self.constants)
         peak = live
         for index, step in enumerate(self.steps):
             live += 1
             peak = max(peak, live)
-            live -= sum(1 for a in set(step.args) if last[a] == index and a not in self.variables.values())
+            live -= sum(1 for a in set(step.args) if last[a] == index and a not in variables)
         return peak
 
     def last_use(self) -> list[int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -18,7 +17,7 @@ from .builder import GraphBuilder, freeze_params
 from .errors import ConversionError
 from .graph import Graph
 from .keywords import checked_keywords
-from .ops import PRIMITIVES, PRIMITIVES_LIST, Primitive, PrimitiveArithmetic
+from .ops import PRIMITIVES, Primitive, PrimitiveArithmetic, namespace
 
 # NumPy's names for operations diffkit calls otherwise (the rest — sin, exp, maximum, ... — share their names).
 _NUMPY_NAMES = {"subtract": "sub", "multiply": "mul", "true_divide": "div", "divide": "div", "power": "pow",
@@ -137,7 +136,7 @@ def _user_function(primitive: Primitive) -> Callable:
 
 
 # The functions users call in traced code (dk.sin, dk.exp, ...); also the namespace for partial rules on handles.
-functions = SimpleNamespace(**{p.name: _user_function(p) for p in PRIMITIVES_LIST})
+functions = namespace(_user_function)
 
 
 @checked_keywords

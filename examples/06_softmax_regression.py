@@ -21,6 +21,12 @@ ACTIVATIONS = {
 }
 
 
+
+def shown(difference: float, bound: float = 1e-12) -> str:
+    """A discrepancy as printed: its value above ``bound``, else only that it is below, since the digits of a
+    rounding-level difference change with the machine's math library, CPU and BLAS."""
+    return f"{difference:.1e}" if difference >= bound else f"< {bound:.0e}"
+
 def softmax_rows(z):
     shifted = np.exp(z - z.max(axis=1, keepdims=True))  # shifting by the row's maximum avoids overflow
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -35,7 +41,7 @@ def compare_with_diffkit(title, loss_graph, at, by_formula):
         differences = {name: dk.discrepancy(by_formula[name], result[name]) for name in by_formula}
         worst = max(worst, *differences.values())
         cost = result.cost
-        listed = ", ".join(f"{name} {difference:.1e}" for name, difference in differences.items())
+        listed = ", ".join(f"{name} {shown(difference)}" for name, difference in differences.items())
         print(f"  {method:8} max rel. difference: {listed}   "
               f"({cost.forward_sweeps} fwd + {cost.backward_sweeps} bwd sweeps, {cost.total_operations} ops)")
     return worst
@@ -88,7 +94,7 @@ def main(argv=None):
         f"two layers, sigma = {args.activation}: grad_W2 = sigma(X W1)^T (S - I_y), "
         "grad_W1 = X^T ((S - I_y) W2^T * sigma'(X W1))", two_layer, {"W1": W1, "W2": W2}, formula))
 
-    print(f"\nmax discrepancy between the formulas and diffkit: {worst:.2e}")
+    print(f"\nmax discrepancy between the formulas and diffkit: {shown(worst)}")
     if worst > 1e-10:
         raise SystemExit(f"the lecture's formulas and diffkit's gradients differ by {worst:.2e}")
 

@@ -457,6 +457,22 @@ def test_compare_prints_a_table_and_finds_the_largest_discrepancy():
     assert c.discrepancies[("forward", "reverse")] < 1e-15
 
 
+def test_the_largest_discrepancy_names_the_same_pair_whatever_the_last_bits():
+    # Two exact methods an ulp apart against the numeric one: the tie goes to the first pair in method order, so
+    # the table does not name another pair on a machine whose math library rounds differently.
+    c = dk.compare(LECTURE_3, at=AT_3)
+    numeric_pairs = [pair for pair in c.discrepancies if "numeric" in pair]
+    first, later = numeric_pairs[0], numeric_pairs[-1]
+    for nudge in (-1e-16, 0.0, 1e-16):
+        c.discrepancies = {pair: 1e-9 if pair == first else 1e-9 + nudge if pair == later else 1e-16
+                           for pair in c.discrepancies}
+        assert c.largest_discrepancy == (first, 1e-9)
+    c.discrepancies = {pair: 1e-9 if pair == first else 2e-9 if pair == later else 1e-16 for pair in c.discrepancies}
+    assert c.largest_discrepancy == (later, 2e-9)  # a real difference is still found
+    c.discrepancies = {**c.discrepancies, later: float("nan")}
+    assert c.largest_discrepancy[0] == later  # a method that gave nan disagrees most
+
+
 # --- regressions: each of these was once wrong -------------------------------------------------------------------
 
 

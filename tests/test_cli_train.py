@@ -75,3 +75,44 @@ def test_many_classes_get_one_output_each(capsys, monkeypatch):
     assert main(["train", "three_spirals", "--epochs", "2", "--json"]) == 0  # no recipe: the defaults
     network = json.loads(capsys.readouterr().out)["network"]
     assert network.startswith("MLP(2-16-3,") and "loss='cross_entropy'" in network
+
+
+# --- bad flags: one line, exit status 2, before any data is loaded or any training runs -------------------------
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--seed", "-1"], "--seed must be a whole number >= 0, got -1"),
+    (["--epochs", "0"], "--epochs must be a positive whole number, got 0"),
+    (["--epochs", "-5"], "--epochs must be a positive whole number, got -5"),
+    (["--lr", "nan"], "--lr must be a positive number, got nan"),
+    (["--lr", "0"], "--lr must be a positive number, got 0.0"),
+    (["--optimizer", "newton", "--damping", "-1"], "Newton: damping must be a finite number >= 0, got -1.0"),
+    (["--optimizer", "newton", "--damping", "inf"], "Newton: damping must be a finite number >= 0, got inf"),
+])
+def test_bad_flags_get_one_line_and_exit_status_2(flags, message, capsys):
+    assert main(["train", "xor", *flags]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"diffkit: error: {message}\n" and captured.out == ""
+
+
+@pytest.mark.parametrize("flags", [["--seed", "0"], ["--epochs", "1"], ["--optimizer", "newton", "--damping", "0"]])
+def test_the_flags_next_to_the_bad_ones_train(flags, capsys):
+    assert main(["train", "xor", "--epochs", "1", *flags, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 1
+
+
+def test_a_billion_epochs_are_refused_with_the_estimate_and_the_budget(capsys):
+    assert main(["train", "xor", "--epochs", "1000000000"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("diffkit: error: training for --epochs 1,000,000,000 (1,000,000,000 steps) would hold about "
+                   "89.41 GiB of arrays, over the budget of 2.00 GiB (dk.limits.memory_bytes); train for fewer "
+                   "epochs (a History keeps a few numbers per epoch), or in several calls of train\n")
+
+
+def test_a_diverging_run_says_where_and_suggests_a_smaller_lr_flag(capsys):
+    assert main(["train", "sine", "--optimizer", "gd", "--lr", "10"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("diffkit: warning: ") and "overflow" in err[0]  # what overflowed, as it happened
+    assert err[-1].startswith("diffkit: error: training diverged at the end of epoch ")
+    assert err[-1].endswith("the loss over all training data became inf; the learning rate is probably too large "
+                            "for this problem: try a smaller one, e.g. --lr 1 (now 10), or scale the inputs")

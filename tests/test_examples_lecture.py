@@ -2,7 +2,6 @@
 with status 1 otherwise), prints the key numbers and writes its pictures only when given --out."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +28,8 @@ CASES = [
       "largest relative discrepancy"],
      ["product_of_sums_adjoints.png", "product_of_sums_sweeps.png"]),
     ("02_chain_of_modules.py", [],
-     ["b = exp(a)        89.927159", "df/dx = product of the local derivatives = -80.3930566", "23553.40995679",
-      "-3986901.2137979", "1506469482.3052"],
+     ["b = exp(a)        89.927159", "df/dx = product of the local derivatives = -80.3930566", " 23553.40996 ",
+      " -3986901.214 ", " 1506469482 ", "-80.39354979 "],
      ["chain_adjoints.png", "chain_tangents.png"]),
     ("03_forward_reverse_trace.py", [],
      ["11.652071", "5.500000", "1.716338", "0.283662", "sum of the messages = 5.5, x1's adjoint = 5.5",
@@ -63,8 +62,7 @@ def test_example_runs_and_reproduces_the_lecture(tmp_path, script, options, expe
 def test_softmax_formulas_hold_for_another_activation():
     # Example 6's formulas against diffkit's reverse and forward mode, with another activation.
     output = run("06_softmax_regression.py", "--activation", "tanh", "--samples", "4")
-    worst = float(re.search(r"max discrepancy between the formulas and diffkit: (\S+)", output).group(1))
-    assert worst < 1e-12
+    assert "max discrepancy between the formulas and diffkit: < 1e-12" in output  # printed as a bound, not digits
 
 
 def test_without_out_nothing_is_written(tmp_path):

@@ -2,8 +2,9 @@
 
 The property, for every input: ``dk.parse`` returns a ``dk.Graph`` or raises ``dk.ParseError``; nothing else
 escapes (a RecursionError, MemoryError, UnicodeError, ... is a diffkit bug), and while it runs no audit event
-fires except the ``compile`` that ``ast.parse`` itself raises (filename ``<unknown>``) and ``builtins.id``
-(the converter keys ast nodes by ``id()``). Any ``exec``, ``import``, ``open``, ``os.system``,
+fires except the two the former ast-based parser raised, still allowed here: the ``compile`` of ``ast.parse``
+(filename ``<unknown>``) and ``builtins.id``. diffkit's own reader raises neither; a test below checks that
+Python's compiler is never called at all. Any ``exec``, ``import``, ``open``, ``os.system``,
 ``subprocess.Popen``, ``ctypes.dlopen``, ``socket.connect``, ``code.__new__``, ... would mean user text reached
 something other than the whitelist.
 
@@ -481,6 +482,22 @@ def test_variable_name_with_over_4300_digits_is_usable_or_refused():
         assert graph.evaluate({name: 2.0}) == 2.0
     except dk.DiffkitError:
         pass  # so would a diffkit error; a plain ValueError (what happened once) is the bug
+
+
+def test_pythons_compiler_is_never_called():
+    """diffkit reads text with a parser of its own: no compile event, for valid text or any refusal."""
+    texts = [*SEEDS, "sn(x) + [", "x.real", "lambda: 1", "2x", "(" * 5_000 + "x", "+".join(["x"] * 5_000)]
+    _Audit.seen, _Audit.compiles = [], 0
+    _Audit.armed = True
+    try:
+        for text in texts:
+            try:
+                dk.parse(text)
+            except dk.ParseError:
+                pass
+    finally:
+        _Audit.armed = False
+    assert _Audit.seen == [] and _Audit.compiles == 0
 
 
 def test_quoted_text_is_refused_before_pythons_parser_runs():

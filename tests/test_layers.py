@@ -30,8 +30,8 @@ def test_an_upward_import_breaks_the_contract(tmp_path):
     shutil.copytree(ROOT / "diffkit", tmp_path / "diffkit", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     graph = tmp_path / "diffkit" / "graph.py"
-    graph.write_text(graph.read_text() + "\n\ndef _upward():\n    from .api import gradient  # a lazy import counts too\n"
-                     "    return gradient\n")
+    upward = "\n\ndef _upward():\n    from .api import gradient  # a lazy import counts too\n    return gradient\n"
+    graph.write_text(graph.read_text() + upward)
     run = lint_imports(tmp_path)
     assert run.returncode != 0
     assert "diffkit.graph is not allowed to import diffkit.api" in run.stdout

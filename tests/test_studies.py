@@ -292,3 +292,25 @@ def test_exponential_swell_is_reported_as_a_growth_factor_not_a_power():
     factor = (sizes[-1] / sizes[0]) ** (1 / 4)
     assert f"×{factor:.2f} per step" in tree and "exponential" in tree and "k^" not in tree
     assert "k^1.00" in text  # AD's operations still get a power law
+
+
+def test_plotting_a_study_without_rows_says_there_is_nothing_to_plot():
+    with pytest.raises(BindingError, match="nothing to plot: this StudyResult"):
+        studies.plot(studies.StudyResult([], "gradient_vs_inputs"))
+
+
+@pytest.mark.parametrize("figsize", [(6.0, 4.0), (10.0, 5.2), (14.0, 6.0)])
+def test_the_legend_covers_no_data_at_any_size(gradient_study, figsize):
+    """Measured on the drawn picture: the legend's box holds no point of any plotted line, and it stays inside
+    the figure."""
+    fig = studies.plot(gradient_study, figsize=figsize)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert legend is not None
+    box = legend.get_window_extent()
+    points = [point for line in ax.get_lines() for point in ax.transData.transform(line.get_xydata())]
+    assert points, "the plot has no data points to check"
+    covered = [p for p in points if box.x0 <= p[0] <= box.x1 and box.y0 <= p[1] <= box.y1]
+    assert not covered, f"the legend covers {len(covered)} data points at figsize {figsize}"
+    assert box.x1 <= fig.bbox.x1 + 1 and box.x0 >= fig.bbox.x0 - 1 and box.y0 >= fig.bbox.y0 - 1

@@ -49,6 +49,21 @@ def test_compare_and_check_gradient_take_symbol_keys():
     assert check.ok
 
 
+def test_minimize_takes_symbol_keys_in_start():
+    bowl = (x - 1) ** 2 + 2 * (y + 2) ** 2
+    by_symbol = dk.optim.minimize(bowl, {x: 0.0, y: 0.0}, dk.optim.GD(lr=0.1), steps=200)
+    by_name = dk.optim.minimize(bowl, {"x": 0.0, "y": 0.0}, dk.optim.GD(lr=0.1), steps=200)
+    np.testing.assert_array_equal(by_symbol.points, by_name.points)  # the same run, whichever the spelling
+    assert by_symbol.converged and list(by_symbol.final) == [x, y] and list(by_name.final) == ["x", "y"]
+    assert by_symbol.final[x] == pytest.approx(1.0) and by_symbol.final["y"] == pytest.approx(-2.0)
+    mixed = dk.optim.minimize("(x - 1)**2 + 2*(y + 2)**2", {x: 0.0, "y": 0.0}, dk.optim.GD(lr=0.1), steps=200)
+    np.testing.assert_array_equal(mixed.points, by_name.points)
+    with pytest.raises(dk.BindingError, match="minimize: start names the variable 'x' twice"):
+        dk.optim.minimize(bowl, {x: 0.0, "x": 1.0, y: 0.0}, dk.optim.GD(lr=0.1))
+    with pytest.raises(dk.BindingError, match="missing y"):
+        dk.optim.minimize(bowl, {x: 0.0}, dk.optim.GD(lr=0.1))
+
+
 def test_a_variable_named_twice_is_refused():
     with pytest.raises(dk.BindingError, match="twice"):
         dk.gradient(x * y, at={x: 1.0, "x": 2.0, y: 1.0})

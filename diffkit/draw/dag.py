@@ -27,6 +27,7 @@ from ..errors import BindingError, MethodError
 from ..evaluation import run_plan
 from ..graph import Graph
 from ..keywords import checked_keywords
+from ..methods.reverse import ADJOINT_PART, GRADIENT_NAMES
 from ..ops import NUMPY
 from ..plan import CONST, VAR
 from . import style
@@ -52,6 +53,7 @@ _LEGEND_ROW = 0.22  # a row of the legend of node colours
 _KEY_ROW = 0.2  # a row of the key to the numbers
 _KEY_GAP = 0.35  # between the key's entries
 _PLAIN_GREY = "#333333"
+_ADJOINT_BORDER = {"edgecolor": style.ADJOINT_COLOR, "linestyle": "--", "linewidth": 1.4}
 _POSITION_GREY = "#777777"
 
 
@@ -176,11 +178,29 @@ def checked_variable(graph: Graph, wrt, what: str = "show='tangents'") -> str:
 
 
 def role(graph: Graph, node: str) -> str:
-    """"output", "variable", "constant" or "operation": the key of the node's colour in style.NODE_COLORS."""
+    """"output", "variable", "constant", "operation" or "adjoint" (an operation a gradient graph added): the key
+    of the node's colour in style.NODE_COLORS."""
     if node in graph.outputs:
         return "output"
     op = graph.nx.nodes[node]["op"]
+    if op not in (VAR, CONST) and is_adjoint(graph, node):
+        return "adjoint"
     return {VAR: "variable", CONST: "constant"}.get(op, "operation")
+
+
+def is_adjoint(graph: Graph, node: str) -> bool:
+    """Whether the node belongs to the adjoint computation reverse mode added (``dk.gradient_graph``)."""
+    return bool(graph.nx.nodes[node].get(ADJOINT_PART))
+
+
+def adjoint_nodes(graph: Graph) -> list[str]:
+    return [node for node in graph.plan.nodes if is_adjoint(graph, node)]
+
+
+def gradient_outputs(graph: Graph) -> set[str]:
+    """The output nodes that are a gradient graph's gradients (by the names ``dk.gradient_graph`` gave them)."""
+    names = set(graph.nx.graph.get(GRADIENT_NAMES, ()))
+    return {node for name, node in zip(graph.output_names, graph.outputs, strict=True) if name in names}
 
 
 def node_label(data: Mapping) -> str:
@@ -226,6 +246,22 @@ def default_title(graph: Graph) -> str:
                       for name, node in zip(graph.output_names, graph.outputs, strict=True))
 
 
+def _gradient_titles(graph: Graph, scene: Scene) -> None:
+    """A gradient graph's titles: the original function above, the gradient it computes below."""
+    pairs = list(zip(graph.output_names, graph.outputs, strict=True))
+    gradient = gradient_outputs(graph)
+    original = [(name, node) for name, node in pairs if node not in gradient]
+    derived = [(name, node) for name, node in pairs if node in gradient]
+    limit = max(30, 110 // max(len(derived), 1))
+    gradient = ";  ".join(f"{name} = {graph.expression(node, limit=limit)}" for name, node in derived)
+    if original:
+        scene.title = ";  ".join(f"{name} = {graph.expression(node, limit=110)}" for name, node in original)
+        scene.subtitle = f"extended by reverse mode's gradient (dashed): {gradient}"
+    else:
+        scene.title = gradient
+        scene.subtitle = "reverse mode's gradient graph (adjoint computation dashed)"
+
+
 def forward_values(graph: Graph, bound: Mapping) -> list:
     with np.errstate(all="ignore"):
         return run_plan(graph.plan, bound)
@@ -236,6 +272,8 @@ def annotated(graph: Graph, at, show: str | None, wrt, precision: int) -> Scene:
     plan = graph.plan
     lines = {node: [label_line(graph, node)] for node in plan.nodes}
     scene = Scene(lines, title=default_title(graph))
+    if adjoint_nodes(graph):
+        _gradient_titles(graph, scene)
     if show is None:
         return scene
     if show == "tangents":
@@ -483,6 +521,9 @@ def role_entries(graph: Graph) -> list[tuple[str, dict]]:
     roles = {role(graph, n) for n in graph.plan.nodes}
     entries = [(key, {"facecolor": style.NODE_COLORS[key], "edgecolor": style.EDGE_COLOR})
                for key in ("variable", "constant", "operation", "output") if key in roles]
+    if adjoint_nodes(graph):
+        entries.append(("adjoint computation (reverse mode)", {"facecolor": style.NODE_COLORS["adjoint"],
+                                                               **_ADJOINT_BORDER}))
     if _fanout(graph):
         entries.append(("fan-out: adjoints sum over paths",
                         {"facecolor": "white", "edgecolor": style.FANOUT_COLOR, "linewidth": 2}))
@@ -522,18 +563,22 @@ def render(ax, graph: Graph, layout: Layout, geometry: Geometry, scene: Scene, l
     fanout = _fanout(graph)
     _draw_edges(ax, graph, layout, geometry, scene)
     names = _output_names(graph)
+    gradient = gradient_outputs(graph)
     for node in graph.plan.nodes:
         cx, cy = geometry.centre[node]
         w, h = geometry.size[node]
+        adjoint = is_adjoint(graph, node)
         border, width = style.EDGE_COLOR, 1.0
         if node in fanout:
             border, width = style.FANOUT_COLOR, 2.0
+        if adjoint:  # the part a node belongs to matters more in a gradient graph than its fan-out
+            border, width = _ADJOINT_BORDER["edgecolor"], _ADJOINT_BORDER["linewidth"]
         if node in scene.highlight:
             border, width = scene.highlight[node], 3.0
         ax.add_patch(FancyBboxPatch(
             (cx - w / 2, cy - h / 2), w, h, boxstyle=f"round,pad=0,rounding_size={0.07 * s}",
             facecolor=style.NODE_COLORS[role(graph, node)], edgecolor=border, linewidth=width * s, zorder=3,
-            gid=f"node:{node}",
+            linestyle="--" if adjoint else "-", gid=f"node:{node}",
         ))
         for line, dy in zip(scene.lines[node], geometry.line_y[node], strict=False):
             if line is None or not line.text:
@@ -542,7 +587,8 @@ def render(ax, graph: Graph, layout: Layout, geometry: Geometry, scene: Scene, l
                     fontweight=line.weight, zorder=4, gid=f"{line.kind}:{node}", parse_math=False)
         if node in names:
             ax.text(cx + w / 2 + 0.1 * s, cy, names[node], ha="left", va="center", fontsize=style.FONT_SIZE * s,
-                    fontweight="bold", color=_PLAIN_GREY, zorder=4, gid=f"output:{node}", parse_math=False)
+                    fontweight="bold", color=style.ADJOINT_COLOR if node in gradient else _PLAIN_GREY, zorder=4,
+                    gid=f"output:{node}", parse_math=False)
     # title, subtitle, legend and key
     y = ymax - 0.06 * s
     for text, size, weight in ((scene.title, style.FONT_SIZE + 1, "bold"), (scene.subtitle, style.FONT_SIZE, "normal")):

@@ -6,6 +6,10 @@ a constant sits just left of its first consumer, and an output nothing else uses
 spanning several layers pass through invisible *dummy* points, one per layer crossed, and a few rounds of
 barycentric ordering (down and up sweeps, keeping the order with the fewest crossings) untangle the layers.
 
+A graph whose nodes are in two parts (a gradient graph: the original computation and the adjoint computation
+reverse mode added, marked ``adjoint`` on the node) keeps the parts apart within each layer: the original's nodes
+above, the adjoint's below, so each reads as its own band.
+
 Everything is deterministic: ties are broken by the nodes' ids in natural order (x2 before x10).
 """
 
@@ -103,7 +107,12 @@ def layered_layout(graph: Graph) -> Layout:
             layer_of[dummy] = layer
             members[layer].append(dummy)
         edges.append(Edge(arg, node, position, tuple(via)))
-    layers = _ordered([sorted(m, key=natural_key) for m in members], edges)
+    # the band of each node: 0 for the original computation, 1 for an adjoint one (a dummy: its edge's head)
+    band = {node: int(bool(sub.nodes[node].get("adjoint"))) for node in nodes}
+    for edge in edges:
+        for dummy in edge.via:
+            band[dummy] = band[edge.node]
+    layers = _ordered([sorted(m, key=lambda n: (band[n], natural_key(n))) for m in members], edges, band)
     return Layout(tuple(tuple(layer) for layer in layers), layer_of, tuple(edges), frozenset(dummies))
 
 
@@ -136,9 +145,9 @@ def _segments(edges) -> list[tuple[str, str]]:
     return pieces
 
 
-def _ordered(layers: list[list[str]], edges) -> list[list[str]]:
+def _ordered(layers: list[list[str]], edges, band: dict[str, int]) -> list[list[str]]:
     """Barycentric ordering: alternate down sweeps (order a layer by its arguments' places) and up sweeps (by
-    its consumers' places), keeping the best order seen."""
+    its consumers' places), keeping the best order seen; a layer's bands stay in order."""
     segments = _segments(edges)
     ups: dict[str, list[str]] = {}
     downs: dict[str, list[str]] = {}
@@ -157,17 +166,18 @@ def _ordered(layers: list[list[str]], edges) -> list[list[str]]:
             fixed = current[i - 1] if down else current[i + 1]
             place = {node: p for p, node in enumerate(fixed)}
             neighbours = ups if down else downs
-            current[i] = _by_barycenter(current[i], neighbours, place)
+            current[i] = _by_barycenter(current[i], neighbours, place, band)
         count = _total_crossings(current, segments)
         if count < best_count:
             best, best_count = [list(layer) for layer in current], count
     if best_count:
-        _transpose(best, segments)
+        _transpose(best, segments, band)
     return best
 
 
-def _transpose(layers: list[list[str]], segments, rounds: int = 4) -> None:
-    """Swap neighbours within a layer while that removes crossings with the adjacent layers (in place)."""
+def _transpose(layers: list[list[str]], segments, band: dict[str, int], rounds: int = 4) -> None:
+    """Swap neighbours within a layer (of one band) while that removes crossings with the adjacent layers (in
+    place)."""
     left: dict[str, list[str]] = {}
     right: dict[str, list[str]] = {}
     for a, b in segments:
@@ -179,6 +189,8 @@ def _transpose(layers: list[list[str]], segments, rounds: int = 4) -> None:
         for i, layer in enumerate(layers):
             for k in range(len(layer) - 1):
                 u, v = layer[k], layer[k + 1]
+                if band[u] != band[v]:
+                    continue
                 before = after = 0
                 for links, j in ((left, i - 1), (right, i + 1)):
                     if not 0 <= j < len(layers):
@@ -195,13 +207,13 @@ def _transpose(layers: list[list[str]], segments, rounds: int = 4) -> None:
             break
 
 
-def _by_barycenter(layer: list[str], neighbours: dict, place: dict) -> list[str]:
+def _by_barycenter(layer: list[str], neighbours: dict, place: dict, band: dict[str, int]) -> list[str]:
     def key(item):
         index, node = item
         linked = [place[n] for n in neighbours.get(node, ()) if n in place]
         # a node without neighbours in the fixed layer keeps its place
         centre = sum(linked) / len(linked) if linked else index * (len(place) / max(len(layer), 1))
-        return (centre, natural_key(node))
+        return (band[node], centre, natural_key(node))
 
     return [node for _, node in sorted(enumerate(layer), key=key)]
 

@@ -37,6 +37,7 @@ NODE_COLORS = {
     "constant": "#F2F2F2",  # constants: grey
     "operation": "#FFFFFF",  # primitive applications: white
     "output": "#FBE3D6",  # outputs: pale vermillion
+    "adjoint": "#FFF4D1",  # a gradient graph's adjoint computation: pale yellow, with a dashed vermillion border
 }
 EDGE_COLOR = "#555555"
 VALUE_COLOR = "#0072B2"  # forward values and tangents: forward mode's blue

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..backward import Adjoints
+from ..backward import backward as walk_backward
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
 from ..graph import Graph
 from ..keywords import checked_keywords
-from ..ops import NUMPY
-from ..tensor_ops import shape_of
 from . import style
 from .dag import (
     Geometry,
@@ -160,31 +160,27 @@ def sweep_frames(graph: Graph, at, wrt: tuple[str, ...], precision: int) -> list
     adjoints[output] = seed
     name = graph.output_names[0]
 
-    def adjoint_lines():
+    def adjoint_lines(adjoints: list):
         return {node: None if a is None else Line(f"adj = {style.fmt(a, precision)}", style.ADJOINT_COLOR,
                                                   style.FONT_SIZE, "adjoint")
                 for node, a in zip(plan.nodes, adjoints, strict=True)}
 
     out_node = plan.nodes[output]
-    frames.append(Frame(scene(shown, adjoint_lines(), f"backward sweep: seed adj = 1 at the output {name}",
+    frames.append(Frame(scene(shown, adjoint_lines(adjoints), f"backward sweep: seed adj = 1 at the output {name}",
                               {out_node: style.ADJOINT_COLOR}), "backward"))
     steps = []  # (step, adjoints after it, partials written, edges that carried something)
-    for step, targets, _ in plan.backward_program(wrt):
-        g = adjoints[step.out]
-        if g is None:
-            continue
+
+    def snapshot(step, current, passed):  # after each backward step of the engine's own walker
         args = [values[a] for a in step.args]
-        partials, hot = {}, {}
-        for i, a in targets:
-            key = (plan.nodes[a], step.node, i)
-            partials[key] = partial_text(step.primitive, i, values[step.out], args, precision)
-            contribution = _contribution(step, i, g, values[step.out], args, plan.tensor)
-            if contribution is None:
-                continue
-            hot[key] = style.ADJOINT_COLOR
-            adjoints[a] = contribution if adjoints[a] is None else adjoints[a] + contribution
-        receivers = ", ".join(dict.fromkeys(labels[plan.nodes[a]].text for _, a in targets)) or "nothing"
-        steps.append((step, adjoint_lines(), partials, hot, receivers))
+        partials = {(plan.nodes[a], step.node, i): partial_text(step.primitive, i, values[step.out], args, precision)
+                    for i, a in _targets[step.out]}
+        hot = {(plan.nodes[a], step.node, i): style.ADJOINT_COLOR for i, a in passed}
+        receivers = ", ".join(dict.fromkeys(labels[plan.nodes[a]].text for _, a in _targets[step.out])) or "nothing"
+        steps.append((step, adjoint_lines(current), partials, hot, receivers))
+
+    _targets = {step.out: targets for step, targets, _ in plan.backward_program(wrt)}
+    with np.errstate(all="ignore"):  # a picture shows nan where a value is nan; the methods warn about it
+        walk_backward(plan, values, {output: seed}, wrt, Adjoints(plan.tensor), keep_all=True, on_step=snapshot)
     edge_labels: dict = {}
     for b, (step, lines, partials, hot, receivers) in enumerate(steps, 1):
         edge_labels.update(partials)
@@ -192,22 +188,6 @@ def sweep_frames(graph: Graph, at, wrt: tuple[str, ...], precision: int) -> list
         frames.append(Frame(scene(shown, lines, text, {step.node: style.ADJOINT_COLOR}, hot, edge_labels),
                             "backward"))
     return frames
-
-
-def _contribution(step, i: int, g, out, args: list, tensor: bool):
-    """adjoint × ∂out/∂args[i] (the engine's rule; None for a structural zero), summed back to a broadcast
-    argument's shape in tensor graphs."""
-    primitive = step.primitive
-    with np.errstate(all="ignore"):
-        if primitive.tensor:
-            return primitive.vjp(NUMPY, g, out, args, i, **step.params)
-        partial = primitive.partials[i](NUMPY, out, *args)
-        if type(partial) is int and partial == 0:
-            return None
-        contribution = g * partial
-    if tensor and shape_of(contribution) != shape_of(args[i]):
-        contribution = NUMPY.sum_like(contribution, args[i])
-    return contribution
 
 
 def _expression(graph: Graph, node: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..binding import points_of
-from ..cost import Meter
+from ..cost import Meter, counted_once, remember
 from ..dual import _METER, Dual, forward_step, nbytes
 from ..errors import MethodError
 from ..evaluation import constant_value
@@ -94,8 +94,10 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
     """All ∂outputᵢ/∂variableⱼ: one sweep per variable, or one batched sweep."""
     if graph.is_tensor:
         return _tensor_jacobian(graph, bound, wrt, batch)
-    meter = Meter("forward")
     plan = graph.plan
+    # A repeated request on the same shapes reuses the count of its work (it depends on the shapes only).
+    key = (tuple(bound), tuple(value.shape for value in bound.values()), wrt, batch)
+    meter = counted_once(plan, "forward", key)
     kept = len(plan.outputs) * len(wrt)
     _check_memory(plan, bound, len(wrt) if batch else 1, kept)
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
@@ -117,7 +119,7 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
                 meter.hold(nbytes(t))  # the column is kept until all sweeps are done
         if values is None:  # nothing to differentiate: still report the value
             values = sweep(plan, bound, {}, meter)[0]
-    return Computed(values, rows, meter.finish())
+    return Computed(values, rows, remember(plan, "forward", key, meter))
 
 
 def _tensor_jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool) -> Computed:

@@ -58,22 +58,103 @@ def _evaluator(graph: Graph, meter: Meter):
     plan = graph.plan
 
     def count(step, out, args):
-        meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
+        work = step.primitive.work_of(out, args, step.params)
+        meter.op(step.primitive, work)
+        evaluate.profile[(step.primitive, work)] += 1
 
     def evaluate(bound: dict) -> list:
         # run_plan keeps every intermediate of an evaluation
         check_memory("a numeric evaluation", 8.0 * plan.size * points_of(bound), "differentiate fewer points at once")
         meter.evaluations += 1
+        evaluate.profile = Counter()
         values = run_plan(plan, bound, on_step=count)
         # An evaluation briefly holds its intermediates (run_plan keeps them all until it returns) and the
         # perturbed copy of one input. What the caller keeps of its outputs, the caller accounts for.
         transient = sum(np.asarray(values[step.out]).nbytes for step in plan.steps)
         transient += max((np.asarray(v).nbytes for v in bound.values()), default=0)
+        evaluate.transient = transient
         meter.hold(transient)
         meter.hold(-transient)
         return [values[s] for s in plan.outputs]
 
+    # The last evaluation's work, {(primitive, work): steps}, and the bytes it held: a batched evaluator meters
+    # each of its evaluations like this one (``_batched``).
+    evaluate.profile, evaluate.transient = Counter(), 0
     return evaluate
+
+
+def _batched(graph: Graph, f, bound: dict, wrt: tuple[str, ...], scheme: str, step, value: list,
+             error_estimate: bool, meter: Meter):
+    """An evaluator that answers the difference quotients' requests from one batched evaluation.
+
+    The points a gradient perturbs depend only on the point and the steps, never on f's values, so a dry run of
+    the quotients (on stand-in values) lists them; they are stacked along a new leading axis and evaluated
+    together (in chunks that fit in memory), since the primitives are elementwise. The returned evaluator then
+    hands out the results in the order they are asked for, metering each as a whole evaluation of its own — the
+    numeric method's work is 2n evaluations however they are run.
+    """
+    requests: list[tuple[str, np.ndarray]] = []  # (the variable perturbed, its perturbed value)
+
+    with np.errstate(all="ignore"):
+        for name in wrt:
+            def dry_run(point: dict, name=name) -> list:
+                requests.append((name, point[name]))  # the quotients for `name` move `name` alone
+                return value
+
+            _first_derivatives(dry_run, bound, name, scheme, step, value, error_estimate, [])
+    profile = f.profile  # each evaluation does what the one at the point itself did
+    answers, peak = _evaluate_together(graph, bound, requests, value)
+    # Memory as it is really held: the batch's intermediates while it ran, then every answer until its
+    # quotient is formed.
+    meter.hold(peak)
+    meter.hold(-peak)
+    meter.hold(sum(_nbytes(answer) for answer in answers))
+    queue = iter(answers)
+
+    def replay(point: dict) -> list:
+        meter.evaluations += 1
+        for (primitive, work), count in profile.items():
+            meter.op(primitive, work, count)
+        answer = next(queue)
+        meter.hold(-_nbytes(answer))
+        return answer
+
+    return replay
+
+
+def _nbytes(outputs: list) -> int:
+    return sum(np.asarray(o).nbytes for o in outputs)
+
+
+def _evaluate_together(graph: Graph, bound: dict, requests: list[tuple[str, np.ndarray]],
+                       value: list) -> tuple[list, int]:
+    """Each request's outputs — the point with one variable moved — from evaluations of many requests at once,
+    stacked along a new leading axis in chunks of about ``CHUNK_BYTES`` of intermediates; and the peak bytes."""
+    plan = graph.plan
+    ndim = max((np.ndim(v) for v in bound.values()), default=0)
+    aligned = {name: np.reshape(v, (1,) * (ndim - np.ndim(v)) + np.shape(v)) for name, v in bound.items()}
+    chunk = max(1, CHUNK_BYTES // (8 * max(1, points_of(bound)) * max(plan.size, 1)))
+    answers: list[list] = []
+    moved_bytes = sum(np.asarray(moved).nbytes for _, moved in requests)  # held until the batch is done
+    peak = 0  # the most bytes held at once: a chunk's inputs and intermediates, and the answers so far
+    for start in range(0, len(requests), chunk):
+        part = requests[start:start + chunk]
+        stacked = {name: np.repeat(v[None], len(part), axis=0) for name, v in aligned.items()}
+        for k, (name, moved) in enumerate(part):
+            stacked[name][k] = np.reshape(moved, aligned[name].shape)
+        values = run_plan(plan, stacked, check=start == 0)
+        held = sum(np.asarray(values[step.out]).nbytes for step in plan.steps)
+        held += sum(a.nbytes for a in stacked.values()) + sum(_nbytes(answer) for answer in answers) + moved_bytes
+        peak = max(peak, held)
+        outs = [values[s] for s in plan.outputs]
+        answers.extend([o if np.ndim(o) == 0 else _one(o[k], np.shape(v)) for o, v in zip(outs, value, strict=True)]
+                       for k in range(len(part)))
+    return answers, peak
+
+
+def _one(entry, shape: tuple):
+    """One request's output from its row of the batch, shaped as an evaluation on its own gives it."""
+    return entry if not shape and np.ndim(entry) == 0 else np.reshape(entry, shape)
 
 
 def _check_scheme(graph: Graph, scheme: str) -> None:
@@ -164,6 +245,12 @@ def _shifted(bound: dict, name: str, delta) -> dict:
     return shifted
 
 
+# A numeric gradient in at least BATCH_VARIABLES variables at up to BATCH_POINTS points evaluates its perturbed
+# points together, in chunks whose intermediates take about CHUNK_BYTES.
+BATCH_VARIABLES = 8
+BATCH_POINTS = 64
+CHUNK_BYTES = 1 << 24
+
 CANCELLATION_DIGITS = 6  # fewer significant digits than this left in a difference: reported
 
 
@@ -239,6 +326,11 @@ def jacobian(
     meter.hold(sum(np.asarray(v).nbytes for v in value))  # kept: the value, for the result and the quotients
     if graph.is_tensor:
         return _tensor_jacobian(f, bound, wrt, scheme, step, value, error_estimate, meter)
+    # Many variables at a few points: the perturbed points as one batch (complex ones stay apart). At many
+    # points each evaluation is already one long NumPy call per node, and a batch would only hold more memory;
+    # with few variables there are too few evaluations for their Python overhead to matter.
+    if scheme != "complex" and len(wrt) >= BATCH_VARIABLES and points_of(bound) <= BATCH_POINTS:
+        f = _batched(graph, f, bound, wrt, scheme, step, value, error_estimate, meter)
     rows: list[list] = [[None] * len(wrt) for _ in value]
     errors: list[list] | None = [[None] * len(wrt) for _ in value] if error_estimate else None
     diagnostics: list[str] = []

@@ -5,11 +5,10 @@ v̄ = Σ over the nodes j that use it of v̄ⱼ · ∂vⱼ/∂v (the sum over al
 v̄ · ∂v/∂argᵢ to each argument — message passing with only local derivatives. Adjoints start fresh on every
 call, so calling twice gives the same answer.
 
-Run on graph handles instead of arrays (``gradient_graph``), the backward sweep *writes* its gradient as a new
-graph — the computation graph extended with the adjoint computation — built from the same partial rules:
-evaluate it, draw it, or differentiate it again. The numeric sweep (``backward``) keeps its own loop because it
-also meters operations and memory and releases spent adjoints; the emitting sweep lets the graph builder drop
-the multiplications by ±1 and the zeros instead.
+Both sweeps here run the one backward walker (``diffkit.backward``) with an algebra of their own: on NumPy
+arrays, metered (operations, memory) the first time a request is seen; on graph handles (``gradient_graph``),
+where the sweep *writes* its gradient as a new graph — the computation graph extended with the adjoint
+computation, built from the same partial rules: evaluate it, draw it, or differentiate it again.
 """
 
 from __future__ import annotations
@@ -18,7 +17,9 @@ import math
 
 import numpy as np
 
-from .. import domain
+from .. import waves
+from ..backward import Adjoints
+from ..backward import backward as walk_backward
 from ..binding import points_of
 from ..builder import GraphBuilder
 from ..cost import Meter, counted_once, record_partial, remember
@@ -27,10 +28,9 @@ from ..errors import MethodError
 from ..evaluation import constant_value, run_plan
 from ..graph import Graph
 from ..limits import check_memory
-from ..ops import NUMPY, is_constant
+from ..ops import NUMPY
 from ..plan import Plan
 from ..result import Computed
-from ..tensor_ops import shape_of
 from ..trace import Expr, functions
 
 
@@ -56,52 +56,65 @@ def backward(plan: Plan, values: list, seeds: dict[int, object], wrt: tuple[str,
 
     ``every_node=True`` keeps every node's adjoint and returns them all, by slot (for pictures of the sweep)."""
     meter.backward_sweeps += 1
-    counting = meter.counting  # memory bookkeeping is skipped entirely when the work is already known
-    held = _Held(meter)
-    adjoints: list = [None] * plan.size
-    for slot, seed in seeds.items():
-        adjoints[slot] = seed
-        if counting:
-            held.take(seed)
     # On dual numbers (forward-over-reverse) the rules run in dual arithmetic, which meters itself.
     dual = any(isinstance(v, Dual) for v in values) or any(isinstance(v, Dual) for v in seeds.values())
-    xp = DUAL if dual else meter.numpy
-    tensor = plan.tensor
-    watch = domain.current()
-    for step, targets, release in plan.backward_program(wrt):
-        g = adjoints[step.out]
-        if g is None:
-            continue
-        primitive = step.primitive
-        args = [values[a] for a in step.args]
-        out = values[step.out]
-        if watch is not None:
-            watch.where = primitive.derivative_label  # its derivative rule, and the adjoint products
-        for i, a in targets:
-            if primitive.tensor:
-                contribution = primitive.vjp(xp, g, out, args, i, **step.params)
-            else:
-                contribution = _elementwise_contribution(primitive, i, g, out, args, xp, meter, tensor)
-                if contribution is None:
-                    continue
-            if adjoints[a] is None:
-                adjoints[a] = contribution
-                if counting:
-                    held.take(contribution)
-            else:
-                previous = adjoints[a]
-                adjoints[a] = previous + contribution
-                if counting:
-                    meter.op("add", np.size(adjoints[a]))
-                    held.take(adjoints[a])
-                    held.drop(previous)
-        if release and not every_node:  # an intermediate's adjoint is spent once passed on
-            if counting:
-                held.drop(g)
-            adjoints[step.out] = None
-    if every_node:
-        return adjoints
-    return [adjoints[plan.variables[name]] if name in plan.variables else None for name in wrt]
+    rules = DUAL if dual else NUMPY
+    # A silent meter: this request's work is already known, so the sweep runs on plain arithmetic.
+    algebra = _MeteredAdjoints(plan.tensor, rules, meter) if meter.counting else Adjoints(plan.tensor, rules)
+    return walk_backward(plan, values, seeds, wrt, algebra, keep_all=every_node)
+
+
+class _MeteredAdjoints(Adjoints):
+    """NumPy (or dual) adjoints that report their work to a meter: each partial rule evaluated, each
+    multiplication, negation and accumulation, and the adjoint arrays held (each counted once)."""
+
+    def __init__(self, tensor: bool, rules, meter: Meter):
+        super().__init__(tensor, rules)
+        self.meter = meter
+        self.dual = rules is DUAL
+        self.held = _Held(meter)
+
+    def tensor_rules(self):
+        return DUAL if self.dual else self.meter.numpy  # tensor rules' matmuls and sums counted with their shapes
+
+    def formed(self, primitive, i: int, out) -> None:
+        if not self.dual:  # dual arithmetic meters itself
+            record_partial(self.meter, primitive, i, np.size(out))
+
+    def negate(self, g):
+        self.meter.op("neg", np.size(g))
+        return -g
+
+    def multiply(self, g, partial):
+        contribution = g * partial
+        self.meter.op("mul", np.size(contribution))
+        return contribution
+
+    def accumulate(self, previous, contribution):
+        total = previous + contribution
+        self.meter.op("add", np.size(total))
+        return total
+
+    def kept(self, adjoint) -> None:
+        self.held.take(adjoint)
+
+    def spent(self, adjoint) -> None:
+        self.held.drop(adjoint)
+
+
+class _EmittedAdjoints(Adjoints):
+    """Adjoints as graph handles: the sweep writes the gradient's computation into a graph builder (which drops
+    multiplications by ±1 and zeros itself). Shapes are unknown while emitting, so a tensor graph's
+    contributions are always summed back to their argument's shape (free when they already fit)."""
+
+    def __init__(self, tensor: bool):
+        super().__init__(tensor, functions)
+
+    def negate(self, g):
+        return g * -1  # as the builder writes it (a neg node)
+
+    def summed_back(self, contribution, arg):
+        return functions.sum_like(contribution, arg) if self.tensor else contribution
 
 
 class _Held:
@@ -142,47 +155,39 @@ def node_adjoints(graph: Graph, bound: dict, output: int = 0) -> tuple[list, lis
     return values, adjoints
 
 
-def _elementwise_contribution(primitive, i: int, g, out, args: list, xp, meter: Meter, tensor: bool):
-    """ḡ·∂ᵢ for an elementwise primitive, summed back to the argument's shape where it was broadcast (tensor
-    graphs); None when the partial is the structural 0 (no derivative flows there)."""
-    dual = xp is DUAL  # on dual numbers (forward-over-reverse) the rule runs, and is metered, in dual arithmetic
-    partial = primitive.partials[i](DUAL if dual else NUMPY, out, *args)
-    if is_constant(partial, 0):
-        return None
-    if meter.counting and not dual:
-        record_partial(meter, primitive, i, np.size(out))
-    if is_constant(partial, 1):  # structural ±1: no multiplication
-        contribution = g
-    elif is_constant(partial, -1):
-        contribution = -g
-        meter.op("neg", np.size(g))
-    else:
-        contribution = g * partial
-        meter.op("mul", np.size(contribution))
-    return _summed_back(contribution, args[i], xp, tensor)
-
-
-def _summed_back(contribution, arg, xp, tensor: bool):
-    """In a tensor graph, a contribution to an argument that was broadcast is summed back to its shape."""
-    if tensor and shape_of(contribution) != shape_of(arg):
-        return xp.sum_like(contribution, arg)
-    return contribution
-
-
 def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     """All ∂outputᵢ/∂variableⱼ: one recorded forward sweep, then one backward sweep per output (per output
     entry in a tensor graph, whose Jacobian blocks are shaped output shape + variable shape)."""
     plan = graph.plan
     # A repeated request on the same shapes (a training step, an optimizer's iterations) reuses the count of
     # its work: the count depends on the graph, the shapes and wrt only.
-    key = (tuple((name, np.shape(value)) for name, value in bound.items()), wrt)
+    key = (tuple(bound), tuple(value.shape for value in bound.values()), wrt)
     meter = counted_once(plan, "reverse", key)
+    if not meter.counting and all(np.ndim(v) == 0 for v in bound.values()) and waves.applies(plan):
+        # Seen before, so its cost is known: many scalar nodes at one point run as waves (same figures).
+        return _jacobian_by_waves(plan, bound, wrt, meter, key)
     values = record(plan, bound, meter)
     if plan.tensor:
         rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs]
     else:
         rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
     meter.details["tape values"] = plan.size
+    return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
+
+
+def _jacobian_by_waves(plan: Plan, bound: dict, wrt: tuple[str, ...], meter: Meter, key: tuple) -> Computed:
+    """The Jacobian of a graph of scalar nodes at one point: one forward and one backward sweep per output, each
+    a few NumPy calls over waves of steps (``diffkit.waves``)."""
+    tables = plan.memo(("waves",), lambda: waves.compile_waves(plan))
+    program = plan.memo(("backward waves", wrt), lambda: waves.backward_waves(tables, plan.active(wrt)))
+    active = plan.active(wrt)
+    slots = [plan.variables.get(name) for name in wrt]
+    live = [slot is not None and active[slot] for slot in slots]
+    values = waves.run_forward(tables, np.array([bound[name] for name in plan.variables], dtype=np.float64))
+    rows = []
+    for out in plan.outputs:
+        adjoints = waves.run_backward(tables, program, values, out)
+        rows.append([adjoints[slot] if alive else None for slot, alive in zip(slots, live, strict=True)])
     return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
 
 
@@ -230,42 +235,34 @@ def vjp(graph: Graph, bound: dict, cotangents: list, wrt: tuple[str, ...]) -> Co
     return Computed([values[s] for s in plan.outputs], dict(zip(wrt, adjoints, strict=True)), meter.finish())
 
 
+ADJOINT_PART = "adjoint"  # node attribute of the nodes a gradient graph adds to the original's
+GRADIENT_NAMES = "gradient_names"  # graph attribute: the names of a gradient graph's gradient outputs
+
+
 def gradient_graph(graph: Graph, wrt: tuple[str, ...] | None = None, output: int = 0) -> Graph:
     """The gradient of one output as a new Graph: the backward sweep run on graph handles.
 
-    The new graph shares the original's nodes (its forward values) and adds the adjoint computation; its
-    outputs are ∂y/∂v for each variable v in ``wrt`` (all variables by default), in that order.
+    The new graph shares the original's nodes (its forward values) and adds the adjoint computation (those nodes
+    carry the attribute ``adjoint=True``, so that a diagram can tell the two parts apart); its outputs are ∂y/∂v
+    for each variable v in ``wrt`` (all variables by default), in that order.
     """
     wrt = tuple(graph.variables if wrt is None else wrt)
     plan = graph.plan
     builder = GraphBuilder(simplify=True, base=graph)
-    handle = {node: Expr(builder, node) for node in plan.nodes}
-    target = plan.outputs[output]
-    adjoints: dict[int, Expr] = {target: Expr(builder, builder.constant(1.0))}
-    for step, targets, _ in plan.backward_program(wrt):
-        g = adjoints.get(step.out)
-        if g is None:
-            continue
-        args = [handle[plan.nodes[a]] for a in step.args]
-        out = handle[step.node]
-        for i, a in targets:
-            if step.primitive.tensor:
-                contribution = step.primitive.vjp(functions, g, out, args, i, **step.params)
-            else:
-                partial = step.primitive.partials[i](functions, out, *args)
-                if is_constant(partial, 0):
-                    continue
-                contribution = g * partial
-                if plan.tensor:  # shapes are not known while emitting: sum back to the argument's (free if equal)
-                    contribution = functions.sum_like(contribution, args[i])
-            adjoints[a] = contribution if a not in adjoints else adjoints[a] + contribution
+    handles = [Expr(builder, node) for node in plan.nodes]
+    seed = {plan.outputs[output]: Expr(builder, builder.constant(1.0))}
+    adjoints = walk_backward(plan, handles, seed, wrt, _EmittedAdjoints(plan.tensor), keep_all=True)
     outputs = []
     for name in wrt:
         slot = plan.variables.get(name)
-        adjoint = adjoints.get(slot) if slot is not None else None
+        adjoint = adjoints[slot] if slot is not None else None
         outputs.append(adjoint.node if adjoint is not None else builder.constant(0.0))
     out_name = graph.output_names[output]
     names = [f"d{out_name}/d{name}" for name in wrt]
+    for node in builder.nx.nodes:  # tell the pictures which nodes the backward sweep added
+        if node not in graph.nx:
+            builder.nx.nodes[node][ADJOINT_PART] = True
+    builder.nx.graph[GRADIENT_NAMES] = tuple(names)
     return builder.finish(outputs, names, graph.variables, graph.data)
 
 

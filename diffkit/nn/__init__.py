@@ -11,6 +11,6 @@
 from .activations import ACTIVATIONS, OUTPUTS
 from .losses import LOSSES
 from .mlp import MLP
-from .train import History, train
+from .train import DivergenceError, History, train
 
-__all__ = ["ACTIVATIONS", "LOSSES", "MLP", "OUTPUTS", "History", "train"]
+__all__ = ["ACTIVATIONS", "LOSSES", "MLP", "OUTPUTS", "DivergenceError", "History", "train"]

@@ -15,12 +15,13 @@ from .. import api
 from ..binding import as_float_array
 from ..errors import BindingError
 from ..graph import Graph
+from ..limits import check_memory
 from ..result import Result
 from ..trace import functions as fn
 from ..trace import trace
 from . import init as initializers
 from .activations import ACTIVATIONS, OUTPUTS, choose
-from .losses import LOSSES
+from .losses import LOSSES, check_targets, class_labels
 
 
 class MLP:
@@ -45,6 +46,7 @@ class MLP:
         seed: int | None = 0,
     ):
         self.sizes = _check_sizes(sizes)
+        seed = check_seed(seed)
         self.activation = activation
         choose(ACTIVATIONS, activation, "activation")
         self.loss_name = loss
@@ -56,10 +58,13 @@ class MLP:
             raise BindingError(f"loss {loss!r} is computed from logits and implies output={implied!r}, "
                                f"not {output!r}")
         self.output = output
+        if not isinstance(bias, bool | np.bool_):
+            raise BindingError(f"bias must be True or False, got {bias!r}")
         self.bias = bool(bias)
         self.l1 = _non_negative(l1, "l1")
         self.l2 = _non_negative(l2, "l2")
         self.init = init or ("kaiming" if activation == "relu" else "xavier")
+        _check_parameter_memory(self.sizes, self.bias)  # before drawing: MLP([2, 10**6, 10**6]) is 8 TB
         rng = np.random.default_rng(seed)
         self._params: dict[str, np.ndarray] = {}
         for k, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=True), start=1):
@@ -156,6 +161,11 @@ class MLP:
         X = as_float_array(X, "X")
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             raise BindingError(f"X must have shape (samples, {self.sizes[0]}), got {X.shape}")
+        bad = ~np.isfinite(X)
+        if bad.any():  # nan in, nan out: every loss and gradient after it would be nan without a word
+            row, column = np.argwhere(bad)[0]
+            raise BindingError(f"X holds {X[row, column]} (row {row}, column {column}): inputs must be finite "
+                               "numbers; drop or fill the missing ones")
         return X
 
     def targets(self, y, samples: int) -> np.ndarray:
@@ -165,17 +175,22 @@ class MLP:
         if self.loss_name == "cross_entropy":
             y_array = np.asarray(y)
             if y_array.ndim == 1:
-                labels = _labels(y_array, width)
-                if labels.shape[0] != samples:
-                    raise BindingError(f"y has {labels.shape[0]} labels for {samples} samples")
-                return np.eye(width)[labels]
+                count = y_array.shape[0]
+                if count != samples:
+                    raise BindingError(f"y has {count} label{'s' * (count != 1)} for {samples} samples: give one "
+                                       "label per row of X")
+                return np.eye(width)[class_labels(y_array, width)]
         Y = as_float_array(y, "y")
         if Y.ndim == 1 and width == 1:
             Y = Y[:, None]
+        if Y.ndim >= 1 and Y.shape[0] != samples:
+            raise BindingError(f"y has {Y.shape[0]} row{'s' * (Y.shape[0] != 1)} for {samples} samples: give one "
+                               "target per row of X")
         if Y.shape != (samples, width):
             raise BindingError(f"y must have shape ({samples}, {width})"
                                + (f" or ({samples},)" if width == 1 or self.loss_name == "cross_entropy" else "")
                                + f", got {Y.shape}")
+        check_targets(self.loss_name, Y)
         return Y
 
     def _point(self, X, y) -> dict:
@@ -236,7 +251,8 @@ class MLP:
         predicted = self.predict(X)
         if self.output == "softmax":
             y_array = np.asarray(y)
-            labels = _labels(y_array, self.sizes[-1]) if y_array.ndim == 1 else np.argmax(y_array, axis=1)
+            labels = (class_labels(y_array, self.sizes[-1]) if y_array.ndim == 1
+                      else np.argmax(self.targets(y_array, predicted.shape[0]), axis=1))
             return float(np.mean(predicted == labels))
         truth = (self.targets(y, predicted.shape[0]) > 0.5).astype(np.int64)
         truth = truth[:, 0] if truth.shape[1] == 1 else truth
@@ -249,26 +265,36 @@ class MLP:
 
 
 def _check_sizes(sizes) -> tuple[int, ...]:
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+        sizes = sizes.tolist()
     if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
         raise BindingError(f"sizes must list at least an input and an output width, e.g. [2, 3, 1]; got {sizes!r}")
     for s in sizes:
         if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1:
-            raise BindingError(f"layer widths must be positive integers, got {s!r} in {list(sizes)}")
+            raise BindingError(f"layer widths must be positive integers (e.g. [2, 3, 1]), got {s!r} in {list(sizes)}")
     return tuple(int(s) for s in sizes)
+
+
+def check_seed(seed, name: str = "seed") -> int | None:
+    """A seed for ``np.random.default_rng``: None (fresh entropy) or a whole number >= 0 (not a bool, which
+    NumPy would take as 0 or 1 without a word)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise BindingError(f"{name} must be a whole number >= 0 (or None for a fresh random one), got {seed!r}")
+    return int(seed)
+
+
+def _check_parameter_memory(sizes: tuple[int, ...], bias: bool) -> None:
+    """Refuse a network whose weights alone exceed ``dk.limits.memory_bytes``, before allocating them (training
+    needs several times this for gradients and optimizer state; this checks the least it could need)."""
+    count = sum((n_in + bias) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+    check_memory(f"MLP({'-'.join(map(str, sizes))}) with {count:,} parameters", 8.0 * count,
+                 "use narrower or fewer layers, or raise the budget (dk.limits.memory_bytes = ...) if the machine "
+                 "has the memory")
 
 
 def _non_negative(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
         raise BindingError(f"{name} must be a non-negative number, got {value!r}")
     return float(value)
-
-
-def _labels(y: np.ndarray, classes: int) -> np.ndarray:
-    """Class labels checked: whole numbers in 0..classes-1."""
-    if y.dtype.kind not in "iuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
-        raise BindingError("class labels must be whole numbers")
-    labels = y.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise BindingError(f"class labels must lie in 0..{classes - 1} (the network has {classes} outputs), "
-                           f"got {labels.min()}..{labels.max()}")
-    return labels

@@ -8,11 +8,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import BindingError
+from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
+from ..limits import check_memory
 from ..optim import Optimizer
 from ..progress import bar as progress_bar
-from .mlp import MLP
+from .mlp import MLP, check_seed
+
+# What one epoch adds to a History: a float in a list (a pointer, 8 bytes, and the float object, 24) per series.
+_BYTES_PER_RECORD = 32
+
+
+class DivergenceError(DiffkitError, ArithmeticError):
+    """Training stopped because the loss (or a gradient, or a parameter) became nan or infinite.
+
+    ``epoch`` and ``batch``: where (1-based; ``batch`` is None when the loss over all the data at an epoch's end
+    was the first non-finite number); ``loss``: the value met. The network keeps its last finite parameters.
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int | None, loss: float):
+        super().__init__(message)
+        self.epoch, self.batch, self.loss = epoch, batch, loss
 
 
 @dataclass
@@ -56,39 +72,59 @@ def train(
     ``batch_size=None`` is full-batch gradient descent; smaller batches make it stochastic (SGD), drawn in a
     seeded random order each epoch. ``method`` chooses how gradients are computed (backprop by default; the
     others are for demonstrating what they cost). Newton's method gets the loss's Hessian from diffkit too.
+
+    The data is checked before the first step (finite, as many targets as samples, at least one sample); when
+    the loss, a gradient or a parameter becomes nan or infinite, training stops with a ``DivergenceError`` that
+    says at which epoch and batch, and the network keeps its last finite parameters.
     """
     if not isinstance(net, MLP):
         raise BindingError(f"train needs an nn.MLP, got {type(net).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise BindingError(f"optimizer must be one of diffkit.optim's optimizers, got {type(optimizer).__name__}")
     epochs = _count(epochs, "epochs")
+    seed = check_seed(seed)
     X = net._inputs(X)
     samples = X.shape[0]
+    if samples == 0:  # no batches: the loop would divide by zero, or train on nothing without a word
+        raise BindingError(f"X has no samples (shape {X.shape}): training needs at least one row")
     Y = net.targets(y, samples)  # checked here, once, so a bad label fails before any training
     batch_size = samples if batch_size is None else min(_count(batch_size, "batch_size"), samples)
     if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
             raise BindingError("validation must be a pair (X_val, y_val)")
         X_val = net._inputs(validation[0])
+        if X_val.shape[0] == 0:
+            raise BindingError("the validation X has no samples: give at least one row, or validation=None")
         Y_val = net.targets(validation[1], X_val.shape[0])
     classifier = net.output != "linear"
+    batches = -(-samples // batch_size)
+    series = 2 + classifier + (validation is not None) * (1 + classifier)  # loss, seconds, accuracy, val_...
+    check_memory(f"training for {epochs:,} epochs ({epochs * batches:,} steps)",
+                 float(epochs) * series * _BYTES_PER_RECORD,
+                 "train for fewer epochs (a History keeps a few numbers per epoch), or in several calls of train")
     rng = np.random.default_rng(seed)
     history = History()
     optimizer.reset()
     bar = progress_bar(range(epochs), progress=progress, desc="training", unit="epoch", leave=False)
-    for _ in bar:
+    for epoch in bar:
         started = time.perf_counter()
         order = rng.permutation(samples) if shuffle else np.arange(samples)
-        for start in range(0, samples, batch_size):
+        for number, start in enumerate(range(0, samples, batch_size), start=1):
             batch = order[start:start + batch_size]
             # The network's own arrays go to the optimizer, which never modifies what it is given and returns
             # fresh ones: no copies either way.
-            grads = net.gradient(X[batch], Y[batch], method=method, **options).gradient
+            result = net.gradient(X[batch], Y[batch], method=method, **options)
+            grads = result.gradient
+            where = (epoch + 1, number, batches)
+            _finite(float(result.value), grads, where, optimizer, "the gradient of {name}")
             hessian = net.hessian(X[batch], Y[batch], **options).hessian if optimizer.needs_hessian else None
-            net._take(optimizer.step(net._params, grads, hessian=hessian))
+            stepped = optimizer.step(net._params, grads, hessian=hessian)
+            _finite(float(result.value), stepped, where, optimizer, "parameter {name}, after the optimizer's step,")
+            net._take(stepped)
             history.steps += 1
         history.seconds.append(time.perf_counter() - started)
         history.loss.append(net.loss(X, Y))
+        _finite(history.loss[-1], {}, (epoch + 1, None, batches), optimizer, "")
         if classifier:
             history.accuracy.append(net.accuracy(X, Y))
         if validation is not None:
@@ -97,6 +133,24 @@ def train(
                 history.val_accuracy.append(net.accuracy(X_val, Y_val))
         bar.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)  # drawn at the bar's own rate
     return history
+
+
+def _finite(loss: float, arrays: dict, where: tuple, optimizer: Optimizer, what: str) -> None:
+    """Stop training at the first nan or infinity: in the loss, or in ``arrays`` (gradients or new parameters;
+    ``what`` names them, with ``{name}`` for the array's name)."""
+    bad = next((name for name, a in arrays.items() if not np.all(np.isfinite(a))), None)
+    if np.isfinite(loss) and bad is None:
+        return
+    epoch, batch, batches = where
+    at = f"epoch {epoch}, batch {batch} of {batches}" if batch is not None else f"the end of epoch {epoch}"
+    over = " of the batch" if batch is not None else " over all training data"
+    found = (f"the loss{over} became {loss}" if not np.isfinite(loss)
+             else f"{what.format(name=bad)} became nan or infinite (the loss was {loss:.6g})")
+    damping = ", or more damping" if optimizer.needs_hessian else ""  # Newton's steps blow up near singular H
+    raise DivergenceError(
+        f"training diverged at {at}: {found}; the learning rate is probably too large for this problem: try a "
+        f"smaller one, e.g. lr={optimizer.lr / 10:g} (now {optimizer.lr:g}){damping}, or scale the inputs",
+        epoch, batch, loss)
 
 
 def _count(value, name: str) -> int:

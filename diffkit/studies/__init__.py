@@ -1,10 +1,9 @@
 """Cost-scaling studies: how each method's cost grows with the number of inputs, the shape of a Jacobian, the
 depth of an expression, the width and depth of an MLP, and for Hessians.
 
-    >>> import diffkit as dk
     >>> from diffkit import studies
-    >>> res = studies.run("gradient_vs_inputs", sizes=[16, 32, 64, 128], methods=dk.METHODS, repeats=3,
-    ...                   seed=0, budget_seconds=30, progress=False)
+    >>> res = studies.run("gradient_vs_inputs", sizes=[16, 32, 64, 128], methods=["numeric", "forward", "reverse"],
+    ...                   repeats=1, seed=0, budget_seconds=None, progress=False)   # methods=dk.METHODS: all four
     >>> exponents = res.fit("flops")          # {method: exponent}: reverse ≈ 1, forward and numeric ≈ 2
     >>> round(exponents["reverse"], 1), round(exponents["forward"], 1)
     (1.0, 2.0)

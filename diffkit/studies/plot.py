@@ -136,25 +136,32 @@ def _short(reason: str, limit: int = 95) -> str:
 
 
 def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, title: str | None = None,
-         xscale: str = "log") -> Figure:
+         xscale: str = "log", figsize: tuple[float, float] = (10.0, 5.2)) -> Figure:
     """A log-log picture of figure ``y`` against the size: one line per method with its fitted exponent in the
     legend, dashed theory references, ✕ where a method was cut off (with a note why).
 
     ``y``: "flops", "seconds", "memory_bytes", "operations", "sweeps" or "expression_size" (the symbolic
     derivative's tree size and its DAG size after CSE, against the other methods' operations). ``theory``: draw
     the family's predictions (exact ones as they are, growth laws scaled to the point at the largest size).
-    ``xscale="linear"`` shows exponential growth (the logistic map's swell) as a straight line.
+    ``xscale="linear"`` shows exponential growth (the logistic map's swell) as a straight line. ``figsize``:
+    (width, height) in inches; the legend stays beside the axes at any size.
+
+    Raises BindingError for a StudyResult without rows (nothing to plot).
     """
     from matplotlib.lines import Line2D
 
     if not isinstance(res, StudyResult):
         raise BindingError(f"plot takes a StudyResult (from studies.run or studies.load), got {type(res).__name__}")
     check_metric(y, METRICS)
+    if not res.rows:
+        raise BindingError(f"nothing to plot: this StudyResult ({res.family}) has no rows, so there is no size "
+                           "and no method to draw; run the study with studies.run(family, sizes=[...]) (or load "
+                           "a saved one with studies.load) first")
     if xscale not in ("log", "linear"):
         raise BindingError(f"xscale must be 'log' or 'linear', got {xscale!r}")
     family = _family(res)
     symbol = family.symbol if family else "n"
-    fig = style.figure(figsize=(10.0, 5.2), dpi=style.DPI)
+    fig = style.figure(figsize=_checked_figsize(figsize), dpi=style.DPI)
     ax = fig.add_subplot()
     plotted: list[float] = []
     for s in _series(res, y):
@@ -182,18 +189,56 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
     if theory and any(isinstance(h, Line2D) and h.get_linestyle() == "--" for h in ax.get_lines()):
         handles.append(Line2D([], [], color="#555555", lw=1.1, ls="--"))
         labels.append("theory (=: exact; ∝: scaled to\nthe point at the largest size)")
+    legend = None
     if handles:  # beside the axes: cost curves fill every corner of a log-log plot sooner or later
-        ax.legend(handles, labels, fontsize=style.SMALL_FONT_SIZE, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                  frameon=False, title=f"fitted slope of log y against log {symbol}",
-                  title_fontsize=style.SMALL_FONT_SIZE, alignment="left", borderaxespad=0.0)
+        legend = ax.legend(handles, labels, fontsize=style.SMALL_FONT_SIZE, loc="upper right",
+                           bbox_to_anchor=(1.0 - _EDGE, 0.92), bbox_transform=fig.transFigure, frameon=False,
+                            title=f"fitted slope of log y against log {symbol}",
+                            title_fontsize=style.SMALL_FONT_SIZE, alignment="left", borderaxespad=0.0)
     head = title or (f"{family.title} ({res.variant})" if family else f"{res.family} ({res.variant})")
     ax.set_title(head, fontsize=style.FONT_SIZE + 1, loc="left")
     line = 0.034
     for i, note in enumerate(notes):
         fig.text(0.015, 0.02 + line * (len(notes) - 1 - i), note, fontsize=style.SMALL_FONT_SIZE, color="#333333")
     fig.subplots_adjust(left=0.08, right=0.67, top=0.92, bottom=0.11 + line * len(notes))
+    if legend is not None:
+        fit_beside(fig, ax, legend)
     _save(fig, path)
     return fig
+
+
+_EDGE = 0.01  # the legend's distance from the figure's right side, as a fraction of its width
+_GAP_INCHES = 0.25  # between the axes (their tick labels included) and the legend
+
+
+def fit_beside(fig: Figure, ax, legend) -> None:
+    """Make room for the legend on the right: measure its width (with Agg's renderer, as the saved picture will
+    be drawn) and end the axes that far from the figure's side, so no label reaches into the data whatever the
+    figure's size. The axes keep at least a third of the width; a legend wider than the rest is shrunk to fit."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    own = fig.canvas
+    renderer = FigureCanvasAgg(fig).get_renderer()  # (this attaches an Agg canvas: the figure's own goes back)
+    fig.set_canvas(own)
+    width_inches = fig.get_size_inches()[0]
+    legend_width = legend.get_window_extent(renderer).width / fig.dpi / width_inches
+    right = 1.0 - _EDGE - legend_width - _GAP_INCHES / width_inches
+    if right < 0.4:  # too narrow a figure: a smaller font, measured again
+        for text in (*legend.get_texts(), legend.get_title()):
+            text.set_fontsize(text.get_fontsize() * 0.8)
+        legend_width = legend.get_window_extent(renderer).width / fig.dpi / width_inches
+        right = max(1.0 - _EDGE - legend_width - _GAP_INCHES / width_inches, 0.4)
+    fig.subplots_adjust(right=right)
+
+
+def _checked_figsize(figsize) -> tuple[float, float]:
+    try:
+        width, height = (float(v) for v in figsize)
+    except (TypeError, ValueError):
+        width = height = math.nan
+    if not (math.isfinite(width) and math.isfinite(height) and width >= 4 and height >= 2.5):
+        raise BindingError(f"figsize must be (width, height) in inches, at least (4, 2.5), got {figsize!r}")
+    return width, height
 
 
 def _draw_theory(ax, res: StudyResult, s: _Series, predicted: Theory, xs, vs, color: str) -> bool:

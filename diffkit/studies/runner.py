@@ -1,7 +1,8 @@
 """Running a study: every method on every size of a family, its costs counted and timed, under a budget.
 
     >>> from diffkit import studies
-    >>> res = studies.run("gradient_vs_inputs", sizes=[16, 32, 64, 128], repeats=3, progress=False)
+    >>> res = studies.run("gradient_vs_inputs", sizes=[16, 32, 64, 128], methods=["forward", "reverse"], repeats=1,
+    ...                   budget_seconds=None, progress=False)   # no time guard: the same rows on every machine
     >>> round(res.fit("flops")["reverse"], 1)            # ≈ 1: reverse mode's cost grows like the function's
     1.0
     >>> res.to_csv("cost.csv")
