@@ -61,6 +61,14 @@ def at(where: str) -> None:
         watch.where = where
 
 
+def flag(where: str, kind: str) -> None:
+    """Report a floating-point event NumPy did not signal (one computed outside NumPy, as SymPy's constants)."""
+    watch = _CURRENT.get()
+    if watch is not None:
+        key = (where, kind)
+        watch.events[key] = watch.events.get(key, 0) + 1
+
+
 @contextmanager
 def watching():
     """Run a request with NumPy's floating-point signals sent to a Watch (underflow ignored: it is harmless)."""

@@ -27,6 +27,7 @@ from types import SimpleNamespace
 import numpy as np
 import sympy as sp
 
+from . import domain
 from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive, is_constant  # noqa: F401 (re-exported)
 from .tensor_ops import TENSOR_PRIMITIVES
 
@@ -139,6 +140,133 @@ def _pow_base_partial(xp, out, a, b):
     return b * a ** (b - 1)
 
 
+# SymPy computes integer powers of exact numbers exactly: 9**9**9 is a 369-million-digit integer, computed in C
+# where no time budget can interrupt it, and 2**2**2**2**2**2 exhausts memory. No exact number past this many
+# bits is built: its size is estimated first (bits ≈ exponent·log2|base|), and past it the power is computed in
+# float64, as the other methods compute it.
+MAX_EXACT_BITS = 10_000
+_FLOAT_MAX = sp.Integer(int(np.finfo(np.float64).max))
+
+
+class Opaque(sp.Dummy):
+    """A float constant SymPy must not fold: inf, nan, or a zero divisor, as the float methods hold them.
+
+    SymPy's own ∞ and nan absorb what they touch (oo + x is oo, whose derivative is 0; x/0 is zoo·x), where the
+    float methods give inf + x the derivative 1 and x/0 NumPy's ±inf. As a symbol, the constant differentiates
+    as they do; the compiled derivative takes its ``value`` as an argument, so NumPy computes with it (and
+    reports what it does). Each is its own symbol, so inf/inf stays nan, not 1.
+    """
+
+    def __new__(cls, value: float):
+        name = "inf" if value > 0 else "zero" if value == 0 else "nan"  # printed _inf, _zero, _nan
+        constant = super().__new__(cls, name, **({"positive": True} if value > 0 else {"real": True}))
+        constant.value = value
+        return constant
+
+
+def float_number(value: float) -> sp.Expr:
+    """A float as SymPy sees it: a Float, or an Opaque constant (±inf, nan)."""
+    if math.isfinite(value):
+        return sp.Float(value)
+    return -Opaque(math.inf) if value == -math.inf else Opaque(value)
+
+
+def _number_value(expr: sp.Expr) -> float | None:
+    """The float of a number SymPy holds (an exact or Float number, pi, e, ±Opaque), None for anything else."""
+    if isinstance(expr, Opaque):
+        return expr.value
+    if expr.is_Mul and len(expr.args) == 2 and expr.args[0] == -1 and isinstance(expr.args[1], Opaque):
+        return -expr.args[1].value
+    if (expr.is_Number or expr.is_NumberSymbol) and expr.is_finite:
+        return _as_float(expr)
+    return None
+
+
+def sympy_apply(primitive: Primitive, args: list) -> sp.Expr:
+    """An elementwise primitive's SymPy rule, with the float methods' values where SymPy's differ.
+
+    On numbers, SymPy folds what NumPy flags: 1/0 to zoo, log(0) to zoo, sqrt(-1) to I. There the value is
+    NumPy's (±inf, nan), an Opaque constant, and NumPy's signal is reported as the float methods report it
+    (``div: division by zero``). A zero divisor of a non-number stays opaque (x/0 is NumPy's x/0 when
+    compiled). Exact numbers stay bounded (``bounded``).
+    """
+    numbers = [_number_value(a) for a in args]
+    if all(n is not None for n in numbers):
+        events: list[str] = []
+        with np.errstate(all="call", under="ignore", call=lambda kind, flag: events.append(kind)):
+            value = float(primitive.numpy(*[np.float64(n) for n in numbers]))
+        if events:
+            for kind in dict.fromkeys(events):
+                domain.flag(primitive.name, kind)
+            return float_number(value)
+    elif primitive.name == "div" and numbers[1] == 0:
+        args = [args[0], Opaque(0.0)]
+    return bounded(primitive.sympy(*args), primitive.name)
+
+
+def _exact_bits(number: sp.Rational) -> float:
+    """Bits of an exact number's numerator or denominator, whichever is longer."""
+    return float(max(int(number.p).bit_length(), int(number.q).bit_length()))
+
+
+def _as_float(number: sp.Expr) -> float:
+    """A SymPy number as a float: ±inf when it is too large for one."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
+
+
+def sympy_power(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a**b for SymPy, never building an exact number past MAX_EXACT_BITS (see ``bounded``).
+
+    Two powers would build one: a power of exact numbers (2**65536), and a power of a product with an exact
+    coefficient, which SymPy distributes ((3·x)**10**6 = 3**10**6 · x**10**6). Past the bound, the first is
+    NumPy's float64 power (inf on overflow, reported as pow's, as the float methods report it), the second
+    takes the coefficient as a SymPy Float (53 bits, any exponent; one past a float is reported when compiled).
+    """
+    if not b.is_Number or b in (sp.oo, -sp.oo, sp.nan, sp.zoo):
+        return a**b
+    coefficient, rest = a.as_coeff_Mul()
+    if not coefficient.is_Rational or abs(coefficient) in (0, 1):
+        return a**b
+    try:
+        bits = _exact_bits(coefficient) * abs(float(b))
+    except OverflowError:  # an exponent too large for a float
+        bits = math.inf
+    if bits <= MAX_EXACT_BITS:
+        return bounded(a**b, "pow")
+    if rest != 1:
+        return (sp.Float(coefficient) * rest) ** b
+    base, exponent = _as_float(coefficient), _number_value(b)
+    with np.errstate(all="ignore"):
+        value = float(np.power(np.float64(base), np.float64(exponent)))
+    if math.isnan(value):
+        domain.flag("pow", "invalid value")
+    elif math.isinf(value) and math.isfinite(base):
+        domain.flag("pow", "overflow")
+    return float_number(value)
+
+
+def bounded(expr: sp.Expr, name: str) -> sp.Expr:
+    """A primitive's SymPy result, a number past a float's range or MAX_EXACT_BITS as its float.
+
+    An exact number a float cannot hold (10**400) is inf for the float methods, which report the primitive
+    that made it as overflowing; here it becomes an ``Opaque`` inf with the same report. Only powers grow exact
+    numbers fast (guarded before they compute, in ``sympy_power``); sums and products of bounded numbers are
+    at most twice as long, so checking each result keeps every exact number of a graph bounded.
+    """
+    if expr.is_Float and expr.is_finite and math.isinf(float(expr)):  # 1e300*1e300: a Float past a float's range
+        domain.flag(name, "overflow")
+        return float_number(float(expr))
+    if not expr.is_Rational or (_exact_bits(expr) <= MAX_EXACT_BITS and abs(expr) <= _FLOAT_MAX):
+        return expr
+    value = _as_float(expr)
+    if math.isinf(value):
+        domain.flag(name, "overflow")
+    return float_number(value)
+
+
 def _split_tie(first_wins: bool):
     """Partial of maximum/minimum: 1 where this argument wins, 0 where it loses, ½ at a tie."""
     if first_wins:
@@ -162,7 +290,7 @@ PRIMITIVES_LIST: list[Primitive] = [
     ),
     Primitive("neg", 1, np.negative, lambda a: -a, (lambda xp, o, a: -1,), _A, "-"),
     Primitive(
-        "pow", 2, np.power, lambda a, b: a**b,
+        "pow", 2, np.power, sympy_power,
         (_pow_base_partial, lambda xp, o, a, b: o * xp.log(a)), _T, "**",
         doc="a**b; the partial in b is only formed when b depends on a variable.",
     ),

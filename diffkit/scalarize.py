@@ -16,6 +16,7 @@ from .errors import SwellError
 from .evaluation import run_plan
 from .graph import Graph
 from .limits import limits
+from .ops import sympy_apply
 from .views import sympy_number
 
 
@@ -38,6 +39,12 @@ def check_size(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> None:
             f"{limits.symbolic_entries:,} and {limits.symbolic_variables:,} (dk.limits.symbolic_entries, "
             "dk.limits.symbolic_variables); the symbolic method is for small networks: use method='reverse'"
         )
+
+
+def _bounded_rule(primitive):
+    """An elementwise primitive's SymPy rule with the float methods' values where SymPy's differ
+    (``ops.sympy_apply``: 1/0, log(0), exact numbers past a float)."""
+    return lambda *args: sympy_apply(primitive, list(args))
 
 
 def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
@@ -67,7 +74,10 @@ def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
         if step.primitive.tensor:
             out = step.primitive.sympy(*args, **step.params)
         else:
-            out = np.frompyfunc(step.primitive.sympy, step.primitive.arity, 1)(*args)
+            # on object arrays the ufunc does no float arithmetic of its own: a signal it sees is one the rule
+            # already reported (NumPy's status flags outlive the rule's own errstate)
+            with np.errstate(all="ignore"):
+                out = np.frompyfunc(_bounded_rule(step.primitive), step.primitive.arity, 1)(*args)
         slots[step.out] = np.asarray(out, dtype=object)
     # symbols in the order of ``wrt``, each variable's entries in C order
     ordered = {label: symbols[label] for name in wrt for index in np.ndindex(bound[name].shape)

@@ -13,7 +13,7 @@ import networkx as nx
 import sympy as sp
 
 from .errors import ConversionError
-from .ops import PRIMITIVES, SYMPY_CONSTANTS
+from .ops import PRIMITIVES, SYMPY_CONSTANTS, float_number, sympy_apply
 from .plan import CONST, VAR, ancestors_of_all
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def to_sympy(graph: Graph):
         elif data["op"] == CONST:
             exprs[node] = sympy_number(data["value"])
         else:
-            exprs[node] = PRIMITIVES[data["op"]].sympy(*[exprs[a] for a in data["args"]])
+            exprs[node] = sympy_apply(PRIMITIVES[data["op"]], [exprs[a] for a in data["args"]])
     result = [exprs[o] for o in graph.outputs]
     return result[0] if graph.is_scalar_output else result
 
@@ -134,9 +134,9 @@ def sympy_symbol(name: str) -> sp.Symbol:
 
 
 def sympy_number(value: float) -> sp.Expr:
-    """A constant as SymPy sees it: integers exact, pi and e symbolic, others as floats."""
+    """A constant as SymPy sees it: integers exact, pi and e symbolic, others (inf too) as floats."""
     if value in SYMPY_CONSTANTS:
         return SYMPY_CONSTANTS[value]
     if float(value).is_integer() and abs(value) < 2**53:
         return sp.Integer(int(value))
-    return sp.Float(value)
+    return float_number(float(value))

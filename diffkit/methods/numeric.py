@@ -169,12 +169,65 @@ def _check_scheme(graph: Graph, scheme: str) -> None:
             )
 
 
-def _off_branch_to_nan(derivative, real_part, value):
+_BRANCH_RTOL = 1e-10  # Re f(x + ih) must equal f(x) this closely (it does to O(h²): 1e-40 at the default step)
+
+
+def _off_branch_to_nan(derivative, real_part, value, step):
     """Complex-step derivatives are only meaningful where f is real and analytic: off the real domain (log of a
-    negative number, a branch cut) Im f(x + ih)/h is a huge made-up number, so there the answer is nan."""
+    negative number, a branch cut) Im f(x + ih)/h is a huge made-up number, so there the answer is nan.
+
+    The test is that Re f(x + ih) is f(x). A step the user chose can fail it with f real and analytic, by
+    its O(h²) truncation (a step of 1e-3): that is refused, not answered with a silent nan.
+    """
     with np.errstate(invalid="ignore"):
-        valid = np.isfinite(value) & np.isclose(real_part, value, rtol=1e-10, atol=1e-300)
-    return np.where(valid, derivative, np.nan)
+        close = np.isclose(real_part, value, rtol=_BRANCH_RTOL, atol=1e-300)
+        finite = np.isfinite(value)
+        if step is not None and np.any(finite & ~close & np.isfinite(real_part)):
+            deviation = float(np.max(np.abs(real_part - value)[finite & ~close] /
+                                     np.maximum(np.abs(value[finite & ~close]), 1e-300)))
+            raise MethodError(
+                f"complex step={step:g} is too large for this function: Re f(x + ih) differs from f(x) by "
+                f"{deviation:.1e} (relative), past the {_BRANCH_RTOL:g} that tells an analytic point from one "
+                f"off the real branch (it grows as h²); use a tiny step such as {COMPLEX_STEP:g} (the default: "
+                "leave step= out)"
+            )
+    return np.where(finite & close, derivative, np.nan)
+
+
+def _check_complex_precision(imaginary, step) -> None:
+    """Refuse a complex step so small that Im f(x + ih) ≈ h·f'(x) is a subnormal number (fewer than 53 bits)."""
+    magnitude = np.abs(imaginary)
+    if np.any((magnitude > 0) & (magnitude < np.finfo(np.float64).tiny)):
+        raise MethodError(
+            f"complex step={step:g} is too small: Im f(x + ih) ≈ h·f'(x) falls below {np.finfo(np.float64).tiny:.1e}, "
+            f"where floats lose precision, so the derivative would be inexact; use a step such as {COMPLEX_STEP:g} "
+            "(the default: leave step= out)"
+        )
+
+
+def _check_step_against(x: np.ndarray, h, name: str, power: float) -> None:
+    """Refuse a step that vanishes against a value (x + h == x): the difference would be 0, the derivative 0.
+
+    Also a step mostly rounded away (x + h - x differs from h by more than half of it): the quotient divides
+    by h a difference taken over another step, and the derivative is off by that factor.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        taken = np.broadcast_to((x + h) - x, np.broadcast_shapes(x.shape, np.shape(h)))
+        bad = np.isfinite(x) & (np.abs(taken - h) > 0.5 * np.abs(h))
+    if np.any(bad):
+        index = tuple(np.argwhere(bad)[0])
+        value = float(np.broadcast_to(x, bad.shape)[index])
+        step = float(np.broadcast_to(h, bad.shape)[index])
+        sensible = float(automatic_step(np.float64(value), power))
+        what = (f"vanishes against {name}={value:g}: in float64 {name} + step == {name}, so the difference is 0 "
+                "and the derivative a silent 0" if taken[index] == 0 else
+                f"is mostly rounded away against {name}={value:g}: in float64 ({name} + step) - {name} is "
+                f"{float(taken[index]):g}, so the quotient would be off by that factor")
+        raise MethodError(
+            f"step={step:g} {what}; use a step of about {sensible:.1e} for {name}={value:g} "
+            "(the automatic step: leave step= out)"
+        )
 
 
 def check_step(step) -> None:
@@ -223,11 +276,16 @@ def _first_derivatives(f, bound: dict, name: str, scheme: str, step, value, erro
     """∂outputs/∂name for every output (a list), and an error estimate per output (or None)."""
     x = bound[name]
     if scheme == "complex":
-        h = COMPLEX_STEP if step is None else step
+        h = COMPLEX_STEP if step is None else float(step)  # a float32 step would make the evaluation complex64
         outs = f(_shifted(bound, name, 1j * h))
-        derivs = [_off_branch_to_nan(np.imag(o) / h, np.real(o), v) for o, v in zip(outs, value, strict=True)]
+        for o in outs:
+            _check_complex_precision(np.imag(o), h)
+        derivs = [_off_branch_to_nan(np.imag(o) / h, np.real(o), v, step)
+                  for o, v in zip(outs, value, strict=True)]
         return derivs, [np.abs(d) * EPS for d in derivs] if error_estimate else None
     h = automatic_step(x, _STEP_POWER[scheme]) if step is None else np.float64(step)
+    if step is not None:
+        _check_step_against(x, h, name, _STEP_POWER[scheme])
     if scheme == "forward":
         plus = f(_shifted(bound, name, h))
         _cancellation(plus, value, name, diagnostics)
@@ -355,6 +413,8 @@ def jvp(graph: Graph, bound: dict, tangents: dict, step=None) -> Computed:
         h = EPS ** (1 / 3) * scale / np.where(length > 0, length, 1.0)
     else:
         h = np.float64(step)
+        for k, direction in directions.items():
+            _check_step_against(bound[k], h * direction, k, 1 / 3)
     plus = f({k: bound[k] + h * directions[k] if k in directions else bound[k] for k in bound})
     minus = f({k: bound[k] - h * directions[k] if k in directions else bound[k] for k in bound})
     meter.details["scheme"] = "central"
@@ -398,6 +458,9 @@ def _second_differences(f, bound: dict, wrt: tuple[str, ...], step) -> list[list
     (value,) = f(bound)
     n = len(wrt)
     h = {name: automatic_step(bound[name], 1 / 4) if step is None else np.float64(step) for name in wrt}
+    if step is not None:
+        for name in wrt:
+            _check_step_against(bound[name], h[name], name, 1 / 4)
     rows: list[list] = [[None] * n for _ in range(n)]
     for i, a in enumerate(wrt):
         (plus,) = f(_shifted(bound, a, h[a]))

@@ -13,7 +13,9 @@ the points evaluated); the time to differentiate and compile is reported separat
 
 from __future__ import annotations
 
+import contextvars
 import ctypes
+import math
 import sys
 import threading
 import time
@@ -29,7 +31,8 @@ from ..cost import Meter
 from ..errors import DomainError, MethodError, SwellError
 from ..graph import Graph
 from ..limits import check_memory, limits
-from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES
+from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Opaque, float_number
+from ..plan import CONST, VAR
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
 from ..views import sympy_symbol
@@ -59,6 +62,55 @@ def tree_size(expr: sp.Basic) -> int:
             stack.append((node, True))
             stack.extend((a, False) for a in node.args if a not in sizes)
     return sizes[expr]
+
+
+# Written-out sizes past this are not counted further (they only need to be reported as past the budget); the
+# cap keeps the sums small integers where a chain of shared nodes doubles them at every level.
+_SIZE_CAP = 10**18
+
+
+def written_out_size(graph: Graph) -> int:
+    """Nodes of the graph's outputs written out as trees (SymPy's form), in one pass over the graph.
+
+    A node's size is one plus its arguments' sizes, so a node reached along k paths counts k times: sixty
+    steps of the logistic map x = r·x·(1-x), a few hundred graph nodes, write out to ~10^18 tree nodes. A part
+    that depends on no variable counts as one node (SymPy folds constants). Capped at ``_SIZE_CAP``.
+    """
+    sizes: dict[str, int] = {}
+    varying: set[str] = set()
+    for node in graph.plan.nodes:  # in topological order
+        data = graph.nx.nodes[node]
+        if data["op"] == VAR:
+            varying.add(node)
+        args = data.get("args", ()) if data["op"] not in (VAR, CONST) else ()
+        if any(a in varying for a in args):
+            varying.add(node)
+            sizes[node] = min(_SIZE_CAP, 1 + sum(sizes[a] for a in args))
+        else:
+            sizes[node] = 1
+    return min(_SIZE_CAP, sum(sizes[o] for o in graph.outputs))
+
+
+def _check_written_out(graph: Graph, max_size: int, meter: Meter) -> None:
+    """Refuse, in one pass over the graph, an expression whose written-out tree is past the size budget.
+
+    SymPy would spend tens of seconds differentiating such a graph before its derivative's size could be
+    measured (the derivative holds the expression's shared parts written out too).
+    """
+    size = written_out_size(graph)
+    if size > max_size:
+        meter.details["expression tree size"] = size  # the cut-off row's figure
+        shown = f"more than {_SIZE_CAP:.0e}" if size >= _SIZE_CAP else f"{size:,}"
+        nodes = len(graph.plan.nodes)
+        shared = f" (its graph has {nodes:,}: a tree repeats shared subexpressions)" if size > nodes else ""
+        error = SwellError(
+            f"written out as a tree (as SymPy holds it), the expression has {shown} nodes{shared}, past the "
+            f"symbolic size budget of {max_size:,} (dk.limits.symbolic_size, or pass max_size=); use "
+            "method='reverse' or 'forward', which work on the graph",
+            size=size, limit=max_size,
+        )
+        error.cost = meter.finish()
+        raise error
 
 
 def dag_size(exprs) -> int:
@@ -137,11 +189,14 @@ def _deep(work, seconds: float):
     exceptions in (a garbage-collector callback, a ``__del__``) is swallowed, and SymPy would run on to the end.
     """
     outcome: dict = {}
+    # the worker runs in the caller's context, so that numbers SymPy's side computes in floats (a power past
+    # ops.MAX_EXACT_BITS) are reported to the caller's domain watch
+    context = contextvars.copy_context()
 
     def target():
         try:
             try:
-                outcome["value"] = work()
+                outcome["value"] = context.run(work)
             except RecursionError:
                 outcome["error"] = SwellError("the expression is nested too deeply for SymPy")
             except _OutOfTime:
@@ -216,7 +271,9 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
         )
     started = time.perf_counter()
     # SymPy folds 1/0 to complex infinity (zoo), which has no NumPy spelling; on the real line it is nan.
-    exprs = [e.xreplace({sp.zoo: sp.nan}) for e in values + derivs]
+    exprs = [_float_sized(e).xreplace({sp.zoo: sp.nan}) for e in values + derivs]
+    # the Opaque constants (inf, nan, a zero divisor) are arguments: NumPy computes with them, and reports it
+    opaque = sorted(set().union(*(e.atoms(Opaque) for e in exprs)), key=lambda c: c.dummy_index)
     replacements, reduced = sp.cse(exprs)
     reduced_exprs = [r for _, r in replacements] + reduced
     # The same expressions as the tree size (the derivatives), each distinct subexpression once: what CSE shares.
@@ -224,18 +281,36 @@ def _compile(meter: Meter, symbols: dict, values: list, derivs: list, max_size: 
     meter.details["CSE temporaries"] = len(replacements)
     try:
         function = sp.lambdify(
-            list(symbols.values()), reduced, modules=SYMPY_NUMPY_MODULES, dummify=True,
+            [*symbols.values(), *opaque], reduced, modules=SYMPY_NUMPY_MODULES, dummify=True,
             cse=lambda exprs: (replacements, reduced),
         )
     except Exception as exc:  # SymPy's printers raise many types; the user needs one clear message
         raise MethodError(f"SymPy could not compile the derivative to NumPy code: {exc}") from None
     meter.details["compile seconds"] = round(time.perf_counter() - started, 6)
-    return function, reduced_exprs, len(values)
+    return function, reduced_exprs, len(values), [np.float64(c.value) for c in opaque]
+
+
+def _float_sized(expr: sp.Expr) -> sp.Expr:
+    """The expression with its numbers past a float's range as Opaque ±inf, each reported as an overflow.
+
+    The graph's own numbers are kept within range as they are built (``ops.sympy_apply``), but SymPy's calculus
+    makes new ones: the coefficient 10**600 of d²/dx² x**(10**300), the Float 3.0**10**6 of a distributed
+    power. NumPy code cannot hold them (an exact integer raises OverflowError, a Float reads as inf silently).
+    """
+    huge = {}
+    for number in expr.atoms(sp.Float, sp.Rational):
+        if number.is_finite and abs(number) > _FLOAT_MAX:
+            huge[number] = float_number(math.inf if number > 0 else -math.inf)
+            domain.flag(f"SymPy's constant {sp.Float(number, 3)}", "overflow")
+    return expr.xreplace(huge) if huge else expr
+
+
+_FLOAT_MAX = sp.Float(np.finfo(np.float64).max)
 
 
 def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     """Evaluate the compiled expressions at the points (in the caller's thread, where the domain watch is)."""
-    function, reduced_exprs, n_values = compiled
+    function, reduced_exprs, n_values, constants = compiled
     points = points_of(bound)
     check_memory(
         "the compiled symbolic derivative", 8.0 * len(reduced_exprs) * points, "differentiate fewer points at once"
@@ -245,12 +320,12 @@ def _run(meter: Meter, compiled, symbols: dict, bound: dict):
     meter.hold(len(reduced_exprs) * points * 8)  # one float64 array per temporary and result
     domain.at("the compiled SymPy expression")
     try:
-        results = [_real(r) for r in function(*[bound[name] for name in symbols])]
-    except OverflowError:  # SymPy kept an exact integer such as 10**400, which has no float
+        results = [_real(r) for r in function(*[bound[name] for name in symbols], *constants)]
+    except OverflowError:  # a last resort: _float_sized replaces every number past a float it can see
         raise DomainError(
-            "symbolic method: SymPy computes with exact numbers, and the expression or its derivative holds one "
-            "too large for a float (past 1.8e308, e.g. 10**400); the float methods (numeric, forward, reverse) "
-            "overflow to inf there instead. Write a smaller constant, or rescale the expression"
+            "symbolic method: SymPy computes with exact numbers, and the compiled derivative holds one too large "
+            "for a float (past 1.8e308); the float methods (numeric, forward, reverse) overflow to inf there "
+            "instead: use one of them, or rescale the expression"
         ) from None
     return results[:n_values], results[n_values:]
 
@@ -274,6 +349,7 @@ def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
     symbols = _symbols(graph)
     max_size = limits.symbolic_size if max_size is None else max_size
     seconds = limits.symbolic_seconds if seconds is None else seconds
+    _check_written_out(graph, max_size, meter)
 
     def work():
         exprs = graph.to_sympy()
