@@ -11,9 +11,10 @@ flattens each left-leaning chain of single-use additions into one n-ary sum, eva
 (``np.add.accumulate``), so it rounds exactly as the chain does; its terms then form a few wide levels.
 
 Waves are a strategy, not a method: they serve one point of scalar variables (every value a float64 scalar) in
-a graph of elementwise primitives, and they change no reported cost (the cost is counted from the step-by-step
-sweep the first time a request is seen). Only the order in which fan-out contributions are summed differs from
-the step-by-step sweep, by rounding.
+a graph of elementwise primitives, and they change no reported work figure (the cost is counted from the
+step-by-step sweep the first time a request is seen). Two things differ from that sweep: the order in which
+fan-out contributions are summed (by rounding), and the memory really held — three float vectors of the plan's
+size (values, adjoints, one scatter buffer), about 2.5× the counted figure, which the cost does not show yet.
 """
 
 from __future__ import annotations
