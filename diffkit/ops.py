@@ -163,6 +163,10 @@ class Opaque(sp.Dummy):
         constant.value = value
         return constant
 
+    def __reduce_ex__(self, protocol):
+        """Pickled and copied by value (a new, equally opaque constant), as ``__new__`` takes it."""
+        return type(self), (self.value,)
+
 
 def float_number(value: float) -> sp.Expr:
     """A float as SymPy sees it: a Float, or an Opaque constant (±inf, nan)."""
@@ -469,6 +473,8 @@ def register(primitive: Primitive) -> Primitive:
             FUNCTIONS.update({name: primitive for name in (primitive.name, *primitive.aliases)})
     if isinstance(primitive.sympy, type):
         SYMPY_CLASSES[primitive.sympy] = primitive.name
+        if getattr(sp, primitive.sympy.__name__, None) is not primitive.sympy:  # a class of the user's own:
+            SYMPY_NUMPY_MODULES[0][primitive.sympy.__name__] = primitive.numpy  # lambdify needs its NumPy name
     for space, implementation_of in _NAMESPACES:
         setattr(space, primitive.name, implementation_of(primitive))
     return primitive

@@ -38,6 +38,20 @@ SCRIPT = textwrap.dedent('''
     assert not table.failures and max(table.discrepancies.values()) < 1e-8
     figure = dk.draw(graph, at={"x": x, "y": y}, show="adjoints")
     assert "softsign" in {t.get_text() for t in figure.axes[0].texts}
+    # a SymPy counterpart that is a class of the user's own (an sp.Function with eval and fdiff), as RealCbrt is
+    class Square(sp.Function):
+        @classmethod
+        def eval(cls, a):
+            return a**2 if a.is_Number else None
+
+        def fdiff(self, argindex=1):
+            return 2 * self.args[0]
+
+    register(Primitive("square", 1, np.square, Square, (lambda xp, out, a: 2.0 * a,), ARITHMETIC))
+    for method in dk.METHODS:
+        got = dk.gradient("square(x) * y", at={"x": x, "y": y}, method=method).gradient
+        assert abs(got["x"] - 2 * x * y) < 1e-8 and abs(got["y"] - x * x) < 1e-8, (method, got)
+    assert dk.from_sympy(Square(sp.Symbol("x")) * 2).evaluate({"x": 3.0}) == 18.0  # read back as the primitive
     print("ok")
 ''')
 

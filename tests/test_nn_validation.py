@@ -285,3 +285,11 @@ def limits():
     saved = dk.limits.memory_bytes
     yield dk.limits
     dk.limits.memory_bytes = saved
+
+
+def test_targets_that_are_not_a_table_of_numbers_are_refused():
+    from diffkit.nn.losses import check_targets
+
+    for target in ([[0.0, 1.0], [1.0]], [["a"], ["b"]]):
+        with pytest.raises(dk.BindingError, match="not numbers in rows of equal length"):
+            check_targets("mse", target)

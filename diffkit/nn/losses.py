@@ -27,7 +27,11 @@ _ROW_SUM_TOLERANCE = 1e-6
 def check_targets(loss: str, target) -> None:
     """Refuse targets ``loss`` would turn into a wrong number: non-finite entries for every loss, values outside
     [0, 1] for binary cross-entropy, rows that are not distributions for cross-entropy (2-D targets)."""
-    Y = np.asarray(target, dtype=float)
+    try:
+        Y = np.asarray(target, dtype=float)
+    except (TypeError, ValueError) as exc:  # ragged lists, strings: not a table of numbers
+        raise BindingError(f"the targets y are not numbers in rows of equal length ({exc}); give a NumPy array "
+                           "of floats") from None
     bad = ~np.isfinite(Y)
     if bad.any():
         where, row = _first(bad)
