@@ -94,6 +94,7 @@ class Table:
         peer_text = f"{peer_s * 1e3:10.2f}" if peer_s else "         -"
         verdict = {True: "met", False: "MISSED", None: "no peer"}[met]
         self.rows.append(f"{measure:<46} {peer:<22} {peer_text} {ours_s * 1e3:10.2f} {ratio}  {target:<12} {verdict}")
+        print(f"  measured: {self.rows[-1]}", flush=True)  # as it goes: the large sizes take minutes
         if met is False:
             self.missed.append(f"{measure}: {target}")
 
@@ -124,10 +125,12 @@ def large_reverse(table: Table, n: int, repeats: int) -> None:
 
 def numeric_gradient(table: Table, n: int, repeats: int) -> None:
     graph, x, at, names = scalar_problem(rosenbrock_scalars, n)
-    exact = np.array([dk.gradient(graph, at=at).gradient[k] for k in names])
+    exact_gradient = dk.gradient(graph, at=at).gradient
+    exact = np.array([exact_gradient[k] for k in names])
     # numdifftools' central differences are Richardson-extrapolated by default: diffkit's like for like is
     # scheme="richardson" (4n evaluations), judged at equal or better accuracy.
-    ours = np.array([dk.gradient(graph, at=at, method="numeric", scheme="richardson").gradient[k] for k in names])
+    numeric = dk.gradient(graph, at=at, method="numeric", scheme="richardson").gradient
+    ours = np.array([numeric[k] for k in names])
     calls = {"diffkit": lambda: dk.gradient(graph, at=at, method="numeric", scheme="richardson")}
     if numdifftools is not None:
         gradient = numdifftools.Gradient(rosenbrock_vector, method="central")
@@ -193,9 +196,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed rounds per measure (default 7)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (n = 200, 10^4), 3 rounds")
+    parser.add_argument("--n", type=int, help="the size of the peer comparisons (default 1000)")
+    parser.add_argument("--large", type=int, help="the size of the absolute reverse-mode target (default 10^5)")
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
     n, large = (200, 10**4) if args.quick else (1000, 10**5)
+    n, large = args.n or n, args.large or large
     print(f"diffkit {dk.__version__}, numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, "
           f"{os.cpu_count()} CPUs; autograd {'yes' if autograd else 'not installed'}, numdifftools "
           f"{'yes' if numdifftools else 'not installed'}")
