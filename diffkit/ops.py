@@ -145,7 +145,7 @@ def _pow_base_partial(xp, out, a, b):
 # bits is built: its size is estimated first (bits ≈ exponent·log2|base|), and past it the power is computed in
 # float64, as the other methods compute it.
 MAX_EXACT_BITS = 10_000
-_FLOAT_MAX = sp.Integer(int(np.finfo(np.float64).max))
+FLOAT_MAX = sp.Integer(int(np.finfo(np.float64).max))
 
 
 class Opaque(sp.Dummy):
@@ -263,7 +263,7 @@ def bounded(expr: sp.Expr, name: str) -> sp.Expr:
     if expr.is_Float and expr.is_finite and math.isinf(float(expr)):  # 1e300*1e300: a Float past a float's range
         domain.flag(name, "overflow")
         return float_number(float(expr))
-    if not expr.is_Rational or (_exact_bits(expr) <= MAX_EXACT_BITS and abs(expr) <= _FLOAT_MAX):
+    if not expr.is_Rational or (_exact_bits(expr) <= MAX_EXACT_BITS and abs(expr) <= FLOAT_MAX):
         return expr
     value = _as_float(expr)
     if math.isinf(value):

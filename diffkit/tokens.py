@@ -34,16 +34,6 @@ def tokenize(text: str) -> list[str]:
     return TOKEN.findall(text)
 
 
-def is_number(token: str) -> bool:
-    first = token[0]
-    return first.isdigit() or (first == "." and len(token) > 1 and token[1].isdigit())
-
-
-def is_name(token: str) -> bool:
-    first = token[0]
-    return first.isalpha() or first == "_"
-
-
 def has_leading_zeros(token: str) -> bool:
     """``007``: Python refuses leading zeros in a decimal integer (they once meant octal)."""
     return bool(_LEADING_ZEROS.fullmatch(token))

@@ -57,29 +57,29 @@ def _evaluator(graph: Graph, meter: Meter):
     """f(bound) -> output values, counting each whole evaluation and its operations."""
     plan = graph.plan
 
+    profile: Counter = Counter()  # the first evaluation's work, {(primitive, work): steps}
+
     def count(step, out, args):
         work = step.primitive.work_of(out, args, step.params)
         meter.op(step.primitive, work)
-        evaluate.profile[(step.primitive, work)] += 1
+        if meter.evaluations == 1:  # recorded once: every evaluation at these shapes does the same work
+            profile[(step.primitive, work)] += 1
 
     def evaluate(bound: dict) -> list:
         # run_plan keeps every intermediate of an evaluation
         check_memory("a numeric evaluation", 8.0 * plan.size * points_of(bound), "differentiate fewer points at once")
         meter.evaluations += 1
-        evaluate.profile = Counter()
         values = run_plan(plan, bound, on_step=count)
         # An evaluation briefly holds its intermediates (run_plan keeps them all until it returns) and the
         # perturbed copy of one input. What the caller keeps of its outputs, the caller accounts for.
         transient = sum(np.asarray(values[step.out]).nbytes for step in plan.steps)
         transient += max((np.asarray(v).nbytes for v in bound.values()), default=0)
-        evaluate.transient = transient
         meter.hold(transient)
         meter.hold(-transient)
         return [values[s] for s in plan.outputs]
 
-    # The last evaluation's work, {(primitive, work): steps}, and the bytes it held: a batched evaluator meters
-    # each of its evaluations like this one (``_batched``).
-    evaluate.profile, evaluate.transient = Counter(), 0
+    # A batched evaluator meters each of its evaluations like the first one (``_batched``).
+    evaluate.profile = profile
     return evaluate
 
 

@@ -31,7 +31,7 @@ from ..cost import Meter
 from ..errors import DomainError, MethodError, SwellError
 from ..graph import Graph
 from ..limits import check_memory, limits
-from ..ops import SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Opaque, float_number
+from ..ops import FLOAT_MAX, SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Opaque, float_number
 from ..plan import CONST, VAR
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
@@ -299,13 +299,11 @@ def _float_sized(expr: sp.Expr) -> sp.Expr:
     """
     huge = {}
     for number in expr.atoms(sp.Float, sp.Rational):
-        if number.is_finite and abs(number) > _FLOAT_MAX:
+        if number.is_finite and abs(number) > FLOAT_MAX:
             huge[number] = float_number(math.inf if number > 0 else -math.inf)
             domain.flag(f"SymPy's constant {sp.Float(number, 3)}", "overflow")
     return expr.xreplace(huge) if huge else expr
 
-
-_FLOAT_MAX = sp.Float(np.finfo(np.float64).max)
 
 
 def _run(meter: Meter, compiled, symbols: dict, bound: dict):
