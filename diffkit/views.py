@@ -40,6 +40,13 @@ def to_sympy(graph: Graph):
             "this graph has tensor operations; its SymPy form needs concrete shapes "
             "(method='symbolic' writes it out entry by entry at the given point)"
         )
+    exprs = node_sympy(graph)
+    result = [exprs[o] for o in graph.outputs]
+    return result[0] if graph.is_scalar_output else result
+
+
+def node_sympy(graph: Graph) -> dict:
+    """Every node's SymPy expression, {node: expression}, in the plan's order (a scalar graph)."""
     exprs = {}
     symbols = {name: sympy_symbol(name) for name in graph.plan.variables}
     for node in graph.plan.nodes:
@@ -50,8 +57,7 @@ def to_sympy(graph: Graph):
             exprs[node] = sympy_number(data["value"])
         else:
             exprs[node] = sympy_apply(PRIMITIVES[data["op"]], [exprs[a] for a in data["args"]])
-    result = [exprs[o] for o in graph.outputs]
-    return result[0] if graph.is_scalar_output else result
+    return exprs
 
 
 def expression(graph: Graph, node: str | None = None, limit: int = 2000) -> str:

@@ -29,13 +29,14 @@ from .. import domain
 from ..binding import points_of
 from ..cost import Meter
 from ..errors import DomainError, MethodError, SwellError
+from ..evaluation import run_plan
 from ..graph import Graph
 from ..limits import check_memory, limits
 from ..ops import FLOAT_MAX, SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Opaque, float_number
 from ..plan import CONST, VAR
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
-from ..views import sympy_symbol
+from ..views import node_sympy, sympy_symbol
 
 # Budgets live in dk.limits: symbolic_size (tree nodes of the derivatives), symbolic_depth (graph levels: SymPy
 # recurses per level, and its diff time grows faster than depth², ~10 s for a 300-level chain) and
@@ -349,14 +350,99 @@ def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
     seconds = limits.symbolic_seconds if seconds is None else seconds
     _check_written_out(graph, max_size, meter)
 
+    cancelled: list[str] = []
+
     def work():
-        exprs = graph.to_sympy()
-        exprs = exprs if isinstance(exprs, list) else [exprs]
+        nodes = node_sympy(graph)
+        exprs = [nodes[o] for o in graph.outputs]
+        cancelled.extend(_cancelled(graph, nodes, exprs))
         derivs = _differentiate(meter, lambda: differentiate(exprs, symbols))
         return _compile(meter, symbols, exprs, derivs, max_size)
 
     values, derivs = _run(meter, _measured(meter, work, seconds), symbols, bound)
-    return values, derivs, meter
+    undefined = None
+    if cancelled:
+        values, undefined = _undefined_where_graph_is(graph, bound, values, cancelled, meter)
+    return values, derivs, meter, undefined
+
+
+def _nan_where(derivative, mask):
+    return derivative if mask is None or not np.any(mask) else np.where(mask, np.nan, derivative)
+
+
+# Primitives that cannot turn finite arguments into nan or ±inf other than by overflow, which SymPy's form
+# overflows alike; SymPy also flattens them ((x + y) + z is one Add), so their nodes have no expression of their own.
+_TOTAL = frozenset({"add", "sub", "mul", "neg"})
+
+
+def _cancelled(graph: Graph, nodes: dict, outputs: list) -> list[str]:
+    """The primitives SymPy's automatic simplification removed from the outputs (x/x is 1, log(x) - log(x) is 0).
+
+    Where the graph is undefined at a point (x/x at 0), the float methods give nan and a DomainWarning; SymPy's
+    simplified form would give a finite number silently. A node is cancelled when the expression that carries its
+    domain (1/b for a division, the node's own expression otherwise) is no subexpression of the outputs.
+    """
+    present = {e for output in outputs for e in sp.preorder_traversal(output)}
+    cancelled = []
+    for node in graph.plan.nodes:
+        data = graph.nx.nodes[node]
+        if data["op"] in (VAR, CONST) or data["op"] in _TOTAL:
+            continue
+        args = [nodes[a] for a in data["args"]]
+        if all(isinstance(a, sp.Number) for a in args):
+            continue  # folded to a number, with NumPy's value and report (ops.sympy_apply)
+        witness = sp.Pow(args[1], -1) if data["op"] == "div" else nodes[node]
+        if not witness.free_symbols:
+            continue  # a constant (1/sqrt(2·pi)): SymPy's value is exact, and zoo becomes nan when compiled
+        # SymPy moves signs and numeric factors out of a function (tanh(-a) is -tanh(a)): look for what is left
+        witness = witness.as_coeff_Mul()[1]
+        if witness not in present:
+            cancelled.append(data["op"])
+    return list(dict.fromkeys(cancelled))
+
+
+def _undefined_where_graph_is(graph: Graph, bound: dict, values: list, cancelled: list[str], meter: Meter):
+    """The outputs with nan where the graph itself is undefined but SymPy's simplified form is finite, and
+    ``undefined(i, variables)``: the points where output i's derivative in those variables is undefined.
+
+    The graph is evaluated once at the points (metered: it is part of this method's work when SymPy has cancelled
+    something) under the domain watch, which names the primitive that left its domain, as the other methods do.
+    A derivative is undefined where the output is and each variable it is taken in reaches a node that left its
+    domain (in x/x + y at x = 0 the derivative in x is nan, the one in y is 1, as reverse mode finds).
+    """
+    plan = graph.plan
+    meter.evaluations += 1
+
+    def count(step, out, args):
+        meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
+
+    computed = run_plan(plan, bound, on_step=count)
+    meter.details["graph evaluated"] = (f"SymPy cancelled {', '.join(cancelled)}: the graph is evaluated to find "
+                                        "where it is undefined")
+    left = {}  # variable -> points where a node it reaches left its domain (finite arguments, non-finite value)
+    for step in plan.steps:
+        out = np.asarray(computed[step.out], dtype=np.float64)
+        origin = ~np.isfinite(out)
+        for a in step.args:  # a node whose arguments are finite and value is not: where the trouble starts
+            origin = origin & np.isfinite(np.asarray(computed[a], dtype=np.float64))
+        if np.any(origin):
+            node = plan.nodes[step.out]
+            for variable in nx.ancestors(graph.nx, node) & set(plan.variables):
+                left[variable] = left.get(variable, False) | origin
+    masks = []
+    values = list(values)
+    for i, slot in enumerate(plan.outputs):
+        mask = ~np.isfinite(np.asarray(computed[slot], dtype=np.float64)) & np.isfinite(values[i])
+        values[i] = np.where(mask, computed[slot], values[i]) if np.any(mask) else values[i]
+        masks.append(mask)
+
+    def undefined(i: int, variables) -> np.ndarray:
+        reached = masks[i]
+        for v in variables:  # a mixed second derivative is undefined when both variables reach the trouble
+            reached = reached & left.get(v, False)
+        return reached
+
+    return values, undefined
 
 
 def _measured(meter: Meter, work, seconds: float):
@@ -423,11 +509,12 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | No
     """All ∂outputᵢ/∂variableⱼ, differentiated by SymPy and evaluated by the compiled expression."""
     if graph.is_tensor:
         return _tensor_jacobian(graph, bound, wrt, max_size, seconds)
-    values, flat, meter = _symbolic(
+    values, flat, meter, undefined = _symbolic(
         graph, bound, lambda exprs, s: [_drop_deltas(sp.diff(e, s[v])) for e in exprs for v in wrt], max_size, seconds
     )
     n = len(wrt)
-    rows = [list(flat[i * n : (i + 1) * n]) for i in range(len(values))]
+    rows = [[_nan_where(flat[i * n + j], undefined and undefined(i, [v])) for j, v in enumerate(wrt)]
+            for i in range(len(values))]
     return Computed(values, rows, meter.finish())
 
 
@@ -443,10 +530,10 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size: int | Non
         first = [sp.diff(exprs[0], s[v]) for v in wrt]
         return [_drop_deltas(sp.diff(first[i], s[wrt[j]])) for i, j in pairs]
 
-    values, flat, meter = _symbolic(graph, bound, second_derivatives, max_size, seconds)
+    values, flat, meter, undefined = _symbolic(graph, bound, second_derivatives, max_size, seconds)
     rows: list[list] = [[None] * n for _ in range(n)]
     for (i, j), d in zip(pairs, flat, strict=True):
-        rows[i][j] = rows[j][i] = d
+        rows[i][j] = rows[j][i] = _nan_where(d, undefined and undefined(0, [wrt[i], wrt[j]]))
     return Computed(values, rows, meter.finish())
 
 
@@ -467,7 +554,7 @@ def _tensor_hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size, s
 def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int | None = None,
                seconds: float | None = None) -> Computed:
     """dᵏf/dxᵏ by SymPy."""
-    values, (result,), meter = _symbolic(
+    values, (result,), meter, undefined = _symbolic(
         graph, bound, lambda exprs, s: [_drop_deltas(sp.diff(exprs[0], s[wrt], order))], max_size, seconds
     )
-    return Computed(values, result, meter.finish())
+    return Computed(values, _nan_where(result, undefined and undefined(0, [wrt])), meter.finish())
