@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from .builder import GraphBuilder
+from .limits import work_operations
 from .ops import NUMPY, PRIMITIVES, Primitive
 from .text import html_table
 
@@ -59,6 +60,12 @@ class Cost:
     def sweeps(self) -> int:
         """Passes over the graph in both directions."""
         return self.forward_sweeps + self.backward_sweeps
+
+    @property
+    def work_operations(self) -> float:
+        """The work done in the units ``dk.limits.work_operations`` bounds: flops plus a call's cost per
+        primitive application (what methods estimate before they start)."""
+        return work_operations(self.total_operations, self.flops)
 
     @property
     def total_operations(self) -> int:

@@ -25,6 +25,8 @@ class Limits:
             guard fired).
         symbolic_entries: scalar operations of a tensor graph written out entry by entry for SymPy.
         symbolic_variables: scalar entries a symbolic tensor gradient differentiates by.
+        work_operations: scalar operations one request may do, estimated before it starts (a primitive
+            application also counts ``CALL_OPERATIONS`` for its call); past it, ``ResourceError``.
     """
 
     memory_bytes: int = 2 * 1024**3  # arrays one request may hold (values, tape, tangents)
@@ -34,6 +36,7 @@ class Limits:
     symbolic_seconds: float = 60.0  # last-resort wall-clock guard for SymPy (sizes decide what is computed)
     symbolic_entries: int = 20_000  # scalar operations of a tensor graph written out entry by entry for SymPy
     symbolic_variables: int = 500  # scalar entries a symbolic tensor gradient differentiates by
+    work_operations: float = 3e9  # scalar operations one request may do (roughly 3-30 s of work)
 
 
 limits = Limits()
@@ -45,6 +48,27 @@ def check_memory(what: str, nbytes: float, advice: str) -> None:
         raise ResourceError(
             f"{what} would hold about {_gib(nbytes)} of arrays, over the budget of {_gib(limits.memory_bytes)} "
             f"(dk.limits.memory_bytes); {advice}"
+        )
+
+
+# What one primitive application costs beyond its elements, in scalar operations: a NumPy call from Python
+# takes about 5 µs, about what 5,000 elementwise operations take. Work on few points is dominated by it.
+CALL_OPERATIONS = 5000
+
+
+def work_operations(applications: float, flops: float) -> float:
+    """The work of ``applications`` primitive applications doing ``flops`` in all, in scalar operations (the
+    figure ``dk.limits.work_operations`` bounds; ``Cost.work_operations`` gives it for work done)."""
+    return float(flops) + CALL_OPERATIONS * float(applications)
+
+
+def check_work(what: str, operations: float, advice: str) -> None:
+    """Refuse a request whose estimated work exceeds the budget, before any of it is done."""
+    if operations > limits.work_operations:
+        raise ResourceError(
+            f"{what} would take about {operations:.2g} operations, over the budget of "
+            f"{limits.work_operations:.2g} (dk.limits.work_operations); {advice}, or raise "
+            "dk.limits.work_operations"
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import estimate
 from ..binding import points_of
 from ..cost import Meter, counted_once, remember
 from ..dual import _METER, Dual, forward_step, nbytes
@@ -100,6 +101,11 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
     meter = counted_once(plan, "forward", key)
     kept = len(plan.outputs) * len(wrt)
     _check_memory(plan, bound, len(wrt) if batch else 1, kept)
+    if meter.counting:
+        estimate.check(f"forward mode over {len(wrt)} variables",
+                       estimate.forward_jacobian_work(plan, bound, wrt, batch),
+                       estimate.reverse_alternative(plan, bound, wrt, len(plan.outputs), "the Jacobian"),
+                       "or differentiate by fewer variables")
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     rows: list[list] = [[None] * len(wrt) for _ in plan.outputs]
     if batch and wrt:
@@ -168,6 +174,7 @@ def node_tangents(graph, bound: dict, tangents: dict) -> tuple[list, list]:
 def jvp(graph, bound: dict, tangents: dict) -> Computed:
     """J·v in one sweep: forward mode's native product."""
     meter = Meter("forward")
+    _check_memory(graph.plan, bound, 1, len(graph.plan.outputs))
     values, out_tangents = sweep(graph.plan, bound, tangents, meter)
     return Computed(values, out_tangents, meter.finish())
 
@@ -200,6 +207,11 @@ def _strip(x):
 def derivative(graph, bound: dict, wrt: str, order: int) -> Computed:
     """dᵏf/dxᵏ in one sweep of k-fold nested duals (2ᵏ components each)."""
     meter = Meter("forward")
+    plan = graph.plan
+    _check_memory(plan, bound, 2**order - 1, 1)
+    estimate.check(f"forward mode's order-{order} dual numbers ({2**order} components each)",
+                   estimate.sweep_work(plan, (wrt,), order, estimate.elements_of(plan, bound)), None,
+                   "use a lower order or fewer points")
     levels = list(range(1, order + 1))
     values = dict(bound)
     values[wrt] = _nested_seed(bound[wrt], levels, lambda level: np.float64(1.0))
@@ -248,6 +260,11 @@ def hessian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Co
     meter = Meter("forward")
     n = len(wrt)
     _check_memory(graph.plan, bound, (2 * n + n * n) if batch else 3, n * n)
+    if not batch:
+        estimate.check(f"a forward-over-forward Hessian in {n} variables ({n * (n + 1) // 2} sweeps)",
+                       estimate.forward_hessian_work(graph.plan, bound, wrt),
+                       estimate.reverse_alternative(graph.plan, bound, wrt, n, "the Hessian"),
+                       "or use method='reverse'")
     rows: list[list] = [[None] * n for _ in range(n)]
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     value = None

@@ -1,0 +1,177 @@
+"""Work estimates made before a method starts: primitive applications, flops and bytes, from the plan.
+
+A step's cost in a sweep depends on its primitive, on which of its arguments carry tangents and on the order of
+the dual numbers flowing through it. That cost per element is measured once per (primitive, active arguments,
+order) by applying the step to one-element dual numbers under a meter, exactly as a sweep would, and cached;
+a request's estimate is then the sum over its steps times the points and the sweeps. Nested duals are
+probed dense (every component a number), which is what they become after a few steps of a real graph.
+
+Tensor graphs are estimated more roughly (every step counted over the largest input's size): their matmuls'
+work is not elementwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from .binding import points_of
+from .cost import Meter
+from .dual import _METER, Dual, dual_apply, forward_step
+from .limits import check_work, work_operations
+from .ops import PRIMITIVES
+from .plan import Plan
+
+
+@dataclass(frozen=True)
+class Work:
+    """Estimated work: primitive applications and flops as ``Cost`` counts them."""
+
+    applications: float
+    flops: float
+
+    @property
+    def operations(self) -> float:
+        return work_operations(self.applications, self.flops)
+
+    def __add__(self, other: Work) -> Work:
+        return Work(self.applications + other.applications, self.flops + other.flops)
+
+    def __mul__(self, factor: float) -> Work:
+        """The work done ``factor`` times (sweeps)."""
+        return Work(self.applications * factor, self.flops * factor)
+
+    def over(self, elements: float) -> Work:
+        """Per-element work done over ``elements`` elements at once (the applications stay as many)."""
+        return Work(self.applications, self.flops * elements)
+
+
+NONE = Work(0.0, 0.0)
+
+
+def _dense(level: int, value: float):
+    """A one-element nested dual of ``level`` levels with every component a number."""
+    if level == 0:
+        return np.float64(value)
+    return Dual(_dense(level - 1, value), _dense(level - 1, 0.3), level)
+
+
+@cache
+def step_cost(name: str, active: tuple[bool, ...], order: int) -> tuple[int, int]:
+    """(applications, flops per element) of one application of primitive ``name`` in a forward sweep whose
+    active arguments are dual numbers of ``order`` nested levels (order 0: plain values)."""
+    primitive = PRIMITIVES[name]
+    meter = Meter("estimate")
+    token = _METER.set(meter)
+    try:
+        with np.errstate(all="ignore"):
+            args = [_dense(order if a else 0, 0.5 + 0.1 * i) for i, a in enumerate(active)]
+            if order == 0 or not any(active):
+                forward_step(primitive, args, [None] * len(args), meter)
+            elif order == 1:
+                forward_step(primitive, [_dense(0, 0.5 + 0.1 * i) for i in range(len(active))],
+                             [np.float64(0.3) if a else None for a in active], meter)
+            else:
+                dual_apply(primitive, *args)
+    finally:
+        _METER.reset(token)
+    return meter.finish().total_operations, meter.finish().flops
+
+
+def sweep_work(plan: Plan, wrt: tuple[str, ...], order: int, elements: float) -> Work:
+    """One forward sweep whose tangents (duals of ``order`` levels) start at the variables in ``wrt``."""
+    return plan.memo(("sweep work", tuple(wrt), order), lambda: _sweep_work(plan, tuple(wrt), order)).over(elements)
+
+
+def _sweep_work(plan: Plan, wrt: tuple[str, ...], order: int) -> Work:
+    active = plan.active(wrt)
+    total = NONE
+    for step in plan.steps:
+        pattern = tuple(active[a] for a in step.args) if active[step.out] else (False,) * len(step.args)
+        total += _step(step, pattern, order if active[step.out] else 0)
+    return total
+
+
+def _step(step, pattern: tuple[bool, ...], order: int) -> Work:
+    if step.primitive.tensor:  # a tensor primitive's JVP rule: about one application per active argument
+        n = 1 + (sum(pattern) if order else 0)
+        return Work(n, n * step.primitive.flops)
+    return Work(*step_cost(step.primitive.name, pattern, order))
+
+
+def _dependencies(plan: Plan, wrt: tuple[str, ...]) -> list[tuple]:
+    """For each step: (step, how many variables of ``wrt`` it depends on, which arguments depend on any)."""
+    def make():
+        index = {name: k for k, name in enumerate(wrt)}
+        depends = [0] * plan.size
+        for name, slot in plan.variables.items():
+            if name in index:
+                depends[slot] = 1 << index[name]
+        rows = []
+        for step in plan.steps:
+            bits = 0
+            for a in step.args:
+                bits |= depends[a]
+            depends[step.out] = bits
+            rows.append((step, bits.bit_count(), tuple(depends[a] != 0 for a in step.args)))
+        return rows
+
+    return plan.memo(("dependencies", tuple(wrt)), make)
+
+
+def forward_jacobian_work(plan: Plan, bound: dict, wrt: tuple[str, ...], batch: bool) -> Work:
+    """A sweep per variable (a step costs first-order work in the sweeps of the variables it depends on), or
+    one sweep with tangents ``len(wrt)`` wide."""
+    n = len(wrt)
+    total = NONE
+    for step, d, pattern in _dependencies(plan, wrt):
+        plain = _step(step, (False,) * len(step.args), 0)
+        if not d:
+            total += plain * (1 if batch else max(n, 1))
+            continue
+        first = _step(step, pattern, 1)
+        if batch:  # one application each, the tangent part on n-wide tangents
+            total += Work(first.applications, plain.flops + (first.flops - plain.flops) * n)
+        else:
+            total += plain * (n - d) + first * d
+    return total.over(elements_of(plan, bound))
+
+
+def elements_of(plan: Plan, bound: dict) -> int:
+    return points_of(bound, plan.tensor)
+
+
+def reverse_work(plan: Plan, bound: dict, wrt: tuple[str, ...], backward_sweeps: int) -> Work:
+    """A recorded forward sweep and ``backward_sweeps`` backward sweeps (each about a first-order forward
+    sweep's partials, multiplications and sums)."""
+    elements = elements_of(plan, bound)
+    values = sweep_work(plan, (), 0, elements)
+    tangents = sweep_work(plan, wrt, 1, elements)
+    extra = Work(tangents.applications - values.applications, tangents.flops - values.flops)
+    return values + extra * backward_sweeps
+
+
+def forward_hessian_work(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> Work:
+    """Forward-over-forward: a sweep per pair i ≤ j. A step costs second-order work in the sweeps of the pairs
+    of variables it depends on, first-order work in those of pairs with one of them, a plain step otherwise."""
+    n = len(wrt)
+    pairs = n * (n + 1) / 2
+    total = NONE
+    for step, d, pattern in _dependencies(plan, wrt):
+        both, one = d * (d - 1) / 2 + d, d * (n - d)
+        total += _step(step, pattern, 2) * both + _step(step, pattern, 1) * one
+        total += _step(step, (False,) * len(step.args), 0) * (pairs - both - one)
+    return total.over(elements_of(plan, bound))
+
+
+def check(what: str, work: Work, cheaper: str | None, advice: str) -> None:
+    """Refuse ``work`` over ``dk.limits.work_operations``, naming a cheaper way when there is one."""
+    check_work(what, work.operations, f"{cheaper}; {advice}" if cheaper else advice)
+
+
+def reverse_alternative(plan: Plan, bound: dict, wrt: tuple[str, ...], sweeps: int, what: str) -> str:
+    """"method='reverse' needs N sweeps: about X operations" for the same request."""
+    work = reverse_work(plan, bound, wrt, sweeps)
+    return (f"method='reverse' needs {1 + sweeps} sweeps for {what}: about {work.operations:.2g} operations")
