@@ -29,6 +29,7 @@ from .errors import (
     DomainError,
     DomainWarning,
     MethodError,
+    OptionError,
     ParseError,
     ResourceError,
     SwellError,
@@ -53,7 +54,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost", "DiffkitError",
-    "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "ParseError", "ResourceError", "Result",
+    "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "OptionError", "ParseError", "ResourceError",
+    "Result",
     "SweepTable", "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy",
     "draw", "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient",
     "gradient_graph", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "limits", "nn", "optim", "parse",

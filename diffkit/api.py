@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 
 from . import domain
+from . import options as check
 from .binding import as_float_array, batch_shape
 from .convert import as_graph
 from .errors import BindingError, MethodError
@@ -34,9 +35,30 @@ MAX_ORDER = 8
 
 
 def _module(method: str):
-    if not isinstance(method, str) or method not in _MODULES:
-        raise MethodError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    return _MODULES[method]
+    return _MODULES[check.choice("method", method, METHODS)]
+
+
+# The methods' options and what each may be; checked before any work starts, so that seconds=nan or
+# max_size="10" is refused here, by name, and not deep inside a method as a bare ValueError or TypeError.
+_OPTION_CHECKS: dict[str, Callable] = {
+    "errors": lambda v: check.choice("errors=", v, domain.POLICIES),
+    "seconds": lambda v: check.seconds("seconds=", v),
+    "max_size": lambda v: check.positive_int("max_size=", v, allow_none=True),
+    "step": lambda v: check.positive("step=", v, allow_none=True),
+    "scheme": lambda v: check.choice("scheme=", v, numeric.SCHEMES),
+    "error_estimate": lambda v: check.flag("error_estimate=", v),
+    "batch": lambda v: check.flag("batch=", v),
+    "over": lambda v: check.choice("over=", v, ("reverse", "forward")),
+}
+
+
+def check_options(method: str, options: dict) -> dict:
+    """The method name and the values of its options checked (an ``OptionError`` names a bad one); returns the
+    options with their values as plain Python numbers. Whether the method takes each option is ``_verb``'s check.
+    """
+    _module(method)
+    return {name: _OPTION_CHECKS[name](value) if name in _OPTION_CHECKS else value
+            for name, value in options.items()}
 
 
 def _call(method: str, verb: str, *args, errors: str = "warn", **options) -> Computed:
@@ -218,6 +240,7 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
         >>> r.gradient["x1"], round(r.gradient["x2"], 6), r.cost.backward_sweeps
         (5.5, 1.716338, 1)
     """
+    options = check_options(method, options)
     request = Request(expr, at, wrt)
     request.require_scalar("gradient")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
@@ -279,6 +302,7 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
         array([[2., 0.],
                [1., 0.]])
     """
+    options = check_options(method, options)
     request = Request(exprs, at, wrt)
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
     if request.tensor:  # one {variable: block} per output, each block shaped output shape + variable shape
@@ -340,6 +364,7 @@ def hessian(expr, at=None, method: str = "reverse", wrt=None, argnums=None, **op
         return _function_transform("hessian")(expr, argnums=_function_argnums(argnums, wrt, "hessian"),
                                               method=method, **options)
     _no_argnums(argnums, "hessian")
+    options = check_options(method, options)
     request = Request(expr, at, wrt)
     request.require_scalar("hessian")
     computed = _call(method, "hessian", request.graph, request.bound, request.wrt, **options)
@@ -380,6 +405,8 @@ def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: st
         >>> round(derivative("2/sin(exp(-x))", order=2, at={"x": -4.499}, method="forward").derivative, 2)
         23553.41
     """
+    options = check_options(method, options)
+    order = check.number("order", order, low=1, high=MAX_ORDER, integer=True)
     request = Request(expr, at, wrt)
     request.require_scalar("derivative")
     if request.tensor:
@@ -387,11 +414,9 @@ def derivative(expr, wrt: str | None = None, order: int = 1, at=None, method: st
                           "has gradient, hessian, jacobian, jvp and vjp")
     if len(request.wrt) != 1:
         raise BindingError(f"say which variable to differentiate by: wrt= one of {', '.join(request.wrt)}")
-    if isinstance(order, bool) or not isinstance(order, int | np.integer) or not 1 <= order <= MAX_ORDER:
-        raise MethodError(f"order must be a whole number from 1 to {MAX_ORDER}, got {order!r}")
-    computed = _call(method, "derivative", request.graph, request.bound, request.wrt[0], int(order), **options)
+    computed = _call(method, "derivative", request.graph, request.bound, request.wrt[0], order, **options)
     result = request.result(method, "derivative", computed, request.finish(computed.derivative))
-    result.details["order"] = int(order)
+    result.details["order"] = order
     return result
 
 
@@ -409,6 +434,7 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
         >>> jvp("x*y", at={"x": 2.0, "y": 3.0}, tangents={"x": 1.0, "y": 1.0}).derivative
         5.0
     """
+    options = check_options(method, options)
     request = Request(expr, at)
     directions = _directions(request, tangents, "tangents")
     if method in ("forward", "numeric"):
@@ -441,6 +467,7 @@ def vjp(expr, at=None, cotangents=None, method: str = "reverse", **options) -> R
         >>> vjp(["x*y", "x + y"], at={"x": 2.0, "y": 3.0}, cotangents=[1.0, 10.0]).derivative
         {'x': 13.0, 'y': 12.0}
     """
+    options = check_options(method, options)
     request = Request(expr, at)
     m = len(request.graph.outputs)
     if cotangents is None and m == 1:
@@ -609,7 +636,7 @@ def grad(expr, method: str = "reverse", wrt=None, argnums=None, **options) -> Ca
                                            **options)
     _no_argnums(argnums, "grad")
     graph = as_graph(expr)
-    _module(method)
+    options = check_options(method, options)
 
     def gradient_at(at=None, **kwargs):
         return gradient(graph, _point(at, kwargs), method=method, wrt=wrt, **options).gradient
@@ -642,6 +669,7 @@ def value_and_grad(expr, method: str = "reverse", wrt=None, errors: str = "warn"
     names = _checked_wrt(graph, wrt)
     if not graph.is_scalar_output:
         raise MethodError(f"gradient needs a single output; this expression has {len(graph.outputs)}: use jacobian")
+    options = check_options(method, options)
     function = _verb(method, "jacobian", errors, options)
 
     def value_and_gradient_at(at=None, **kwargs):

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .errors import DomainError, DomainWarning, MethodError
+from . import options
+from .errors import DomainError, DomainWarning
 
 POLICIES = ("warn", "raise", "ignore")
 
@@ -93,5 +94,4 @@ def apply_policy(messages: list[str], errors: str, method: str, stacklevel: int 
 
 
 def check_policy(errors: str) -> None:
-    if errors not in POLICIES:
-        raise MethodError(f"errors= must be one of {', '.join(POLICIES)}, got {errors!r}")
+    options.choice("errors=", errors, POLICIES)

@@ -64,3 +64,13 @@ class DomainWarning(RuntimeWarning):
 
 class KeywordError(DiffkitError, TypeError):
     """A keyword argument a function does not take (a TypeError, as Python's own); suggests the closest one."""
+
+
+class OptionError(BindingError, MethodError):
+    """An option given a value it cannot take: the wrong type, out of range, not finite, or not one of the
+    allowed choices (``seconds=nan``, ``lr=-1``, ``method="revrse"``); the message names the option, the value
+    and what is allowed.
+
+    It is both a BindingError and a MethodError because, before ``diffkit.options`` checked every option in one
+    place, bad option values raised one or the other; code catching either still catches it.
+    """

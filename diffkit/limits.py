@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import options
 from .errors import ResourceError
 
 
@@ -37,6 +38,18 @@ class Limits:
     symbolic_entries: int = 20_000  # scalar operations of a tensor graph written out entry by entry for SymPy
     symbolic_variables: int = 500  # scalar entries a symbolic tensor gradient differentiates by
     work_operations: float = 3e9  # scalar operations one request may do (roughly 3-30 s of work)
+
+    def __setattr__(self, name: str, value) -> None:
+        """Refuse a budget that is not one (``dk.limits.memory_bytes = "x"`` or ``-1``), or a misspelled name:
+        every request compares against these, so a bad one would fail later, far from the assignment."""
+        if name not in self.__dataclass_fields__:
+            raise options.OptionError(f"dk.limits has no {name!r}{options.suggestion(name, self.__dataclass_fields__)}"
+                                      f" (it has: {', '.join(self.__dataclass_fields__)})")
+        if name == "symbolic_seconds":
+            value = options.seconds(f"dk.limits.{name}", value, allow_none=False)
+        else:
+            value = options.positive_int(f"dk.limits.{name}", value)
+        super().__setattr__(name, value)
 
 
 limits = Limits()

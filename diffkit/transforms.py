@@ -67,7 +67,7 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, method: str 
         (18.0, 9.0)
     """
     _check_callable(f, "value_and_grad")
-    api._module(method)
+    api.check_options(method, options)  # the method and its options, before f is ever called
 
     @functools.wraps(f)
     def value_and_gradient_of_f(*args, **kwargs):
@@ -114,7 +114,7 @@ def jacrev(f: Callable, argnums: int | tuple[int, ...] = 0, method: str = "rever
 
 def _jacobian_transform(f: Callable, argnums, method: str, options: dict, name: str) -> Callable:
     _check_callable(f, name)
-    api._module(method)
+    api.check_options(method, options)  # the method and its options, before f is ever called
 
     @functools.wraps(f)
     def jacobian_of_f(*args, **kwargs):
@@ -141,7 +141,7 @@ def hessian(f: Callable, argnums: int | tuple[int, ...] = 0, method: str = "reve
         ((6.0, 2.0), (2.0, 0.0))
     """
     _check_callable(f, "hessian")
-    api._module(method)
+    api.check_options(method, options)  # the method and its options, before f is ever called
 
     @functools.wraps(f)
     def hessian_of_f(*args, **kwargs):

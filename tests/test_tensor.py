@@ -245,5 +245,5 @@ def test_forward_over_reverse_equals_reverse_over_reverse(expr, point):
     assert dk.discrepancy(fwd.hessian, both) <= EXACT
     n = sum(np.size(v) for v in point.values()) if callable(expr) else len(point)
     assert fwd.cost.forward_sweeps == n and fwd.cost.backward_sweeps == n  # one of each per direction
-    with pytest.raises(MethodError, match="over= must be"):
+    with pytest.raises(MethodError, match=r"unknown over= 'sideways' \(choose one of 'reverse', 'forward'\)"):
         dk.hessian(g, at=point, method="reverse", over="sideways")
