@@ -47,6 +47,8 @@ class Limits:
                                       f" (it has: {', '.join(self.__dataclass_fields__)})")
         if name == "symbolic_seconds":
             value = options.seconds(f"dk.limits.{name}", value, allow_none=False)
+        elif name == "work_operations":  # a count of operations, written 3e9 as often as 3_000_000_000
+            value = options.number(f"dk.limits.{name}", value, low=1)
         else:
             value = options.positive_int(f"dk.limits.{name}", value)
         super().__setattr__(name, value)

@@ -58,3 +58,15 @@ def test_a_huge_integer_is_refused_not_overflowed():
 def test_bools_strings_and_arrays_are_not_numbers(bad):
     with pytest.raises(dk.OptionError):
         options.number("x", bad)
+
+
+def test_the_work_budget_takes_any_finite_count_and_refuses_the_rest():
+    before = dk.limits.work_operations
+    try:
+        dk.limits.work_operations = 1e10  # written as a float as often as an int
+        assert dk.limits.work_operations == 1e10
+        for bad in (float("nan"), float("inf"), -1, 0, "3e9", True, None):
+            with pytest.raises(dk.OptionError, match="work_operations"):
+                dk.limits.work_operations = bad
+    finally:
+        dk.limits.work_operations = before
