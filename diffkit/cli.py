@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import math
 import os
 import re
 import sys
@@ -27,9 +28,14 @@ def _point(text: str) -> dict[str, float]:
         if name.strip() in point:
             raise argparse.ArgumentTypeError(f"{name.strip()} is given twice")
         try:
-            point[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"value of {name.strip()!r} is not a number: {value!r}") from None
+        if math.isinf(number) and "inf" not in value.lower():  # 1e309 reads as inf: say so rather than use it
+            raise argparse.ArgumentTypeError(
+                f"value of {name.strip()!r} is too large for a float64 (past 1.8e308): {value!r}; write inf if "
+                "infinity is meant")
+        point[name.strip()] = number
     return point
 
 

@@ -61,6 +61,15 @@ def test_bad_input_is_one_line_and_exit_status_two(args, fragment):
     assert fragment in done.stderr.splitlines()[0]
 
 
+def test_a_number_past_float64s_range_is_a_usage_error():
+    from diffkit.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["diff", "x**2", "--at", "x=1e309"])
+    assert exit_info.value.code == 2
+    assert main(["diff", "x**2", "--at", "x=2e300", "--method", "reverse"]) == 0  # large but a float: fine
+
+
 def test_malformed_point_is_a_usage_error():
     done = run("diff", "x", "--at", "x=one")
     assert done.returncode == 2
