@@ -77,7 +77,8 @@ def step_cost(name: str, active: tuple[bool, ...], order: int) -> tuple[int, int
                 dual_apply(primitive, *args)
     finally:
         _METER.reset(token)
-    return meter.finish().total_operations, meter.finish().flops
+    cost = meter.finish()
+    return cost.total_operations, cost.flops
 
 
 def sweep_work(plan: Plan, wrt: tuple[str, ...], order: int, elements: float) -> Work:
