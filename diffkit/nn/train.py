@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import api
+from .. import options as check
 from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
-from ..limits import check_memory
+from ..limits import amount, check_memory
 from ..optim import Optimizer
 from ..progress import bar as progress_bar
 from .mlp import MLP, check_seed
@@ -83,6 +85,9 @@ def train(
         raise BindingError(f"optimizer must be one of diffkit.optim's optimizers, got {type(optimizer).__name__}")
     epochs = _count(epochs, "epochs")
     seed = check_seed(seed)
+    shuffle = check.flag("shuffle", shuffle)
+    progress = check.flag("progress", progress, allow_none=True, none_means="a bar on a terminal")
+    options = api.check_options(method, options)  # a bad method or option fails before any training
     X = net._inputs(X)
     samples = X.shape[0]
     if samples == 0:  # no batches: the loop would divide by zero, or train on nothing without a word
@@ -99,8 +104,8 @@ def train(
     classifier = net.output != "linear"
     batches = -(-samples // batch_size)
     series = 2 + classifier + (validation is not None) * (1 + classifier)  # loss, seconds, accuracy, val_...
-    check_memory(f"training for {epochs:,} epochs ({epochs * batches:,} steps)",
-                 float(epochs) * series * _BYTES_PER_RECORD,
+    check_memory(f"training for {amount(epochs)} epochs ({amount(epochs * batches)} steps)",
+                 epochs * series * _BYTES_PER_RECORD,
                  "train for fewer epochs (a History keeps a few numbers per epoch), or in several calls of train")
     rng = np.random.default_rng(seed)
     history = History()
@@ -154,7 +159,4 @@ def _finite(loss: float, arrays: dict, where: tuple, optimizer: Optimizer, what:
 
 
 def _count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise BindingError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
+    return check.number(name, value, low=1, integer=True, what="a positive integer")
