@@ -7,7 +7,6 @@ request needs before it starts and refuses, with a diffkit error that says what 
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 from . import options

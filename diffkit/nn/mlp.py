@@ -16,7 +16,7 @@ from .. import options as check
 from ..binding import as_float_array
 from ..errors import BindingError
 from ..graph import Graph
-from ..limits import check_memory
+from ..limits import amount, check_memory
 from ..result import Result
 from ..trace import functions as fn
 from ..trace import trace
@@ -286,7 +286,8 @@ def _check_parameter_memory(sizes: tuple[int, ...], bias: bool) -> None:
     """Refuse a network whose weights alone exceed ``dk.limits.memory_bytes``, before allocating them (training
     needs several times this for gradients and optimizer state; this checks the least it could need)."""
     count = sum((n_in + bias) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
-    check_memory(f"MLP({'-'.join(map(str, sizes))}) with {count:,} parameters", 8.0 * count,
+    shape = '-'.join(str(s) if s < 10**15 else amount(s) for s in sizes)
+    check_memory(f"MLP({shape}) with {amount(count)} parameters", 8 * count,
                  "use narrower or fewer layers, or raise the budget (dk.limits.memory_bytes = ...) if the machine "
                  "has the memory")
 

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import options as check
 from ..errors import BindingError
 from ..graph import Graph
+from ..limits import amount, check_memory, limits
 from ..nn import MLP
 from ..trace import functions as fn
 from ..trace import trace
@@ -92,8 +94,8 @@ class Family:
         """The variant's name, checked (None: the default)."""
         if variant is None:
             return self.variants[0]
-        if variant not in self.variants:
-            raise BindingError(f"unknown variant {variant!r} of the {self.name} family; choose one of "
+        if not isinstance(variant, str) or variant not in self.variants:
+            raise check.OptionError(f"unknown variant {check.shown(variant)} of the {self.name} family; choose one of "
                                f"{', '.join(self.variants)}")
         return variant
 
@@ -104,9 +106,14 @@ class Family:
             takes = ", ".join(self.options) or "no options"
             raise BindingError(f"option(s) {', '.join(unknown)} not understood by the {self.name} family "
                                f"(it takes: {takes})")
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < self.minimum:
-            raise BindingError(f"sizes of the {self.name} family are whole numbers ≥ {self.minimum} "
-                               f"({self.symbol} = {self.meaning}), got {size!r}")
+        # At most dk.limits.graph_nodes: every family's graph has at least a node per unit of size.
+        try:
+            check.number("size", size, low=self.minimum, high=limits.graph_nodes, integer=True)
+        except check.OptionError:
+            raise check.OptionError(
+                f"sizes of the {self.name} family are whole numbers ≥ {self.minimum} ({self.symbol} = "
+                f"{self.meaning}; at most dk.limits.graph_nodes = {limits.graph_nodes:,}), got {check.shown(size)}"
+            ) from None
         if self._check is not None:
             self._check(int(size), self.variant(variant), **options)
 
@@ -153,7 +160,10 @@ def _n(row) -> float:
 def _mlp_problem(sizes: list[int], batch: int, rng, what: str) -> Problem:
     """An MLP's loss (tanh hidden layers, linear output, mean squared error) on seeded data; the variables are
     the parameters."""
-    net = MLP(sizes, activation="tanh", loss="mse", seed=int(rng.integers(2**31)))
+    net = MLP(sizes, activation="tanh", loss="mse", seed=int(rng.integers(2**31)))  # checks its weights' memory
+    # The batch's inputs and targets, before they are drawn (batch=10**400 would be NumPy's ValueError).
+    check_memory(f"a batch of {amount(batch)} samples for the MLP", 8 * batch * (sizes[0] + sizes[-1]),
+                 "use a smaller batch, or raise dk.limits.memory_bytes")
     X = rng.normal(size=(batch, sizes[0]))
     Y = rng.normal(size=(batch, sizes[-1]))
     graph = net.loss_graph(X, Y)
@@ -168,6 +178,8 @@ def mlp_shape(parameters: int) -> tuple[int, int]:
     Both grow like √P (h = round(√P)), so the network's shape, and with it the share of its flops that each
     kind of operation has, changes smoothly along a study; small counts that this misses by over 10 % are
     matched as closely as possible instead."""
+    # At least 4 (a 1-1-1 network has 4 parameters); at most what a study could build (a float's worth).
+    parameters = check.number("parameters", parameters, low=4, high=2**53, integer=True)
     h = max(1, round(parameters**0.5))
     d = max(1, round((parameters - 1) / h - 2))
     if abs(h * (d + 2) + 1 - parameters) <= 0.1 * parameters:
@@ -365,14 +377,12 @@ def _mlp_depth(size: int, variant: str, rng, width: int = 8, inputs: int = 4, ou
 
 def _check_mlp(size: int, variant: str, inputs: int = 4, outputs: int = 2, batch: int = 8, width: int = 8) -> None:
     for name, value in (("inputs", inputs), ("outputs", outputs), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise BindingError(f"{name} must be a positive whole number, got {value!r}")
+        check.number(name, value, low=1, integer=True, what="a positive whole number")
     _check_batch(batch)
 
 
 def _check_batch(batch) -> None:
-    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
-        raise BindingError(f"batch must be a positive whole number of samples, got {batch!r}")
+    check.number("batch", batch, low=1, integer=True, what="a positive whole number of samples")
 
 
 def _mlp_theory(variant: str) -> dict:

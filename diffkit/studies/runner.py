@@ -26,9 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import api
+from .. import options as check
 from ..errors import BindingError, ResourceError, SwellError
 from ..evaluation import run_plan
 from ..graph import Graph
+from ..limits import amount, check_memory
 from ..progress import bar as progress_bar
 from .families import Family, Problem, family_of
 
@@ -210,10 +212,17 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
     methods = _checked_methods(methods)
     sizes = _checked_sizes(fam, sizes, variant, options)
     repeats = _whole(repeats, "repeats", 1)
+    # Each timed run's seconds are kept for the median: refuse a count they could not be kept for (repeats=10**400
+    # with budget_seconds=None would otherwise run until stopped).
+    check_memory(f"{amount(repeats)} timed runs per size and method", 32 * repeats,
+                 "ask for fewer repeats (the median of a few runs is as steady)")
     seed = _whole(seed, "seed", 0)
-    if budget_seconds is not None and (isinstance(budget_seconds, bool) or not isinstance(budget_seconds, int | float)
-                                       or not budget_seconds > 0):
-        raise BindingError(f"budget_seconds must be a positive number of seconds or None, got {budget_seconds!r}")
+    budget_seconds = check.number("budget_seconds", budget_seconds, low=0, low_open=True, allow_none=True,
+                                  what="a positive number of seconds, or None for no time guard")
+    if budget_seconds is not None:
+        check.seconds("budget_seconds", budget_seconds)  # it becomes the symbolic method's seconds=: capped there
+    symbolic_size = check.positive_int("symbolic_size", symbolic_size, allow_none=True)
+    progress = check.flag("progress", progress, allow_none=True, none_means="a bar on a terminal")
     settings = {"sizes": sizes, "methods": methods, "repeats": repeats, "seed": seed,
                 "budget_seconds": budget_seconds, "symbolic_size": symbolic_size, "options": dict(options),
                 "verb": fam.verb}
@@ -307,14 +316,13 @@ def _fresh_sympy(method: str) -> None:
 def _checked_methods(methods) -> list[str]:
     if isinstance(methods, str):
         methods = [methods]
-    try:
-        methods = list(methods)
-    except TypeError:
-        raise BindingError(f"methods must be a list of method names, got {methods!r}") from None
-    unknown = [m for m in methods if m not in api.METHODS]
+    if not isinstance(methods, list | tuple):
+        raise check.OptionError(f"methods must be a list of method names, got {check.shown(methods)}")
+    unknown = [m for m in methods if not isinstance(m, str) or m not in api.METHODS]
     if unknown or not methods:
-        what = f"unknown method(s) {', '.join(map(repr, unknown))}" if unknown else "no methods given"
-        raise BindingError(f"{what}; choose from {', '.join(api.METHODS)}")
+        what = f"unknown method(s) {', '.join(map(check.shown, unknown))}" if unknown else "no methods given"
+        close = check.suggestion(unknown[0], api.METHODS) if unknown and isinstance(unknown[0], str) else ""
+        raise check.OptionError(f"{what}; choose from {', '.join(api.METHODS)}{close}")
     return list(dict.fromkeys(methods))
 
 
@@ -330,6 +338,4 @@ def _checked_sizes(fam: Family, sizes, variant: str, options: dict) -> list[int]
 
 
 def _whole(value, name: str, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-        raise BindingError(f"{name} must be a whole number ≥ {least}, got {value!r}")
-    return int(value)
+    return check.number(name, value, low=least, integer=True, what=f"a whole number ≥ {least}")
