@@ -230,7 +230,7 @@ _values = st.one_of(_scalars, st.lists(_scalars, max_size=3),
                     st.dictionaries(st.text(max_size=2), _scalars, max_size=2), st.sampled_from(HOSTILE))
 
 
-@settings(max_examples=60, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(pair=st.sampled_from(PAIRS), value=_values)
 def test_drawn_hostile_values_give_a_result_or_a_diffkit_error(pair, value):
     label, run, option = pair
