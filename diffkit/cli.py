@@ -40,7 +40,19 @@ def _point(text: str) -> dict[str, float]:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its errors on one line (it prints the whole usage block otherwise); --help has the rest."""
+    """argparse, with its errors on one line (it prints the whole usage block otherwise); --help has the rest.
+
+    Its negative-number matcher is widened: argparse takes an argument for a value (not an option) only when it
+    looks like ``-1`` or ``-0.5``, so ``--sizes -1,0``, ``--lr -1e-3`` or ``--lr -inf`` got "expected one
+    argument" instead of diffkit's own message about the value. No diffkit option starts with a digit, a dot,
+    "inf" or "nan", so anything of that shape after a dash is a (negative) value.
+    """
+
+    _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf|nan)[\w.,+\-]*$", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = self._NEGATIVE_VALUE  # argparse sets its own in __init__
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -285,6 +297,7 @@ def _study(args) -> str:
 def _train(args) -> str:
     from . import nn, optim
     from .errors import BindingError, ResourceError
+    from .limits import amount
 
     recipe = _RECIPES.get(args.dataset, _Recipe())
     newton = args.optimizer == "newton"
@@ -312,7 +325,7 @@ def _train(args) -> str:
     except nn.DivergenceError as exc:  # its advice, in the flag's words
         raise nn.DivergenceError(str(exc).replace(" lr=", " --lr "), exc.epoch, exc.batch, exc.loss) from None
     except ResourceError as exc:
-        raise ResourceError(str(exc).replace(f"{epochs:,} epochs", f"--epochs {epochs:,}")) from None
+        raise ResourceError(str(exc).replace(f"{amount(epochs)} epochs", f"--epochs {amount(epochs)}")) from None
     if args.json:
         return _json({"network": str(net), "optimizer": str(optimizer), "epochs": epochs, "steps": history.steps,
                            "loss": history.loss, "accuracy": history.accuracy, "val_loss": history.val_loss,
@@ -434,11 +447,16 @@ def _warn_on_one_line(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    with warnings.catch_warnings():
-        warnings.showwarning = _warn_on_one_line  # not the library's file and line: the user did not write them
-        return _run(args)
+    """Run the command line; returns the exit status (0, 2 for an error, 130 when interrupted with Ctrl-C)."""
+    try:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn_on_one_line  # not the library's file and line: the user did not write them
+            return _run(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line and the shell's status for SIGINT (128 + 2), not a traceback
+        print("diffkit: interrupted", file=sys.stderr)
+        return 130
 
 
 def _run(args) -> int:

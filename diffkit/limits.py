@@ -103,4 +103,6 @@ def _as_float(n) -> float:
 
 
 def _gib(n: float) -> str:
+    if n >= 1024**5:  # past a PiB the digits before the point say nothing: 8.94e+16 GiB
+        return f"{n / 1024**3:.3g} GiB"
     return f"{n / 1024**3:.2f} GiB" if n >= 1024**3 else f"{n / 1024**2:.1f} MiB"
