@@ -138,7 +138,7 @@ def _make_folder(path: str, csv: bool = False) -> None:
 
     if not csv:
         figure_format(path)
-    elif os.path.splitext(path)[1].lower() != ".csv":
+    elif not path or os.path.splitext(path)[1].lower() != ".csv":
         raise BindingError(f"{path!r} must end in .csv")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
@@ -276,12 +276,17 @@ def _graph_format(args) -> str:
 def _study(args) -> str:
     from . import studies
     from .api import METHODS
+    from .studies.runner import FIT_METRICS, METRICS, check_metric
 
-    if args.output:  # before the study runs: a wrong name should not cost a study
+    # Before the study runs: a wrong figure or file name should not cost a study.
+    check_metric(args.y, METRICS if args.output else FIT_METRICS)
+    # "is not None": an empty -o '' or --methods '' is refused, not taken as "no plot" or "all methods".
+    if args.output is not None:
         _make_folder(args.output)
-    if args.csv:
+    if args.csv is not None:
         _make_folder(args.csv, csv=True)
-    result = studies.run(args.family, sizes=args.sizes, methods=args.methods or METHODS, repeats=args.repeats,
+    methods = METHODS if args.methods is None else args.methods
+    result = studies.run(args.family, sizes=args.sizes, methods=methods, repeats=args.repeats,
                          variant=args.variant, progress=sys.stderr.isatty())
     lines = [_json({"rows": result.rows, "fits": studies.fits(result, args.y)}) if args.json
              else studies.report(result, y=args.y)]
@@ -344,9 +349,13 @@ def _train(args) -> str:
 def _diff(args) -> str:
     from .api import METHODS, derivative, gradient
     from .compare import compare
+    from .errors import BindingError
     from .parse import parse
 
     graph = parse(args.expression)  # once, for every method
+    if args.wrt is not None and not _names(args.wrt):  # "--wrt ''" would otherwise mean every variable
+        raise BindingError(f"--wrt names no variable ({args.wrt!r}): give one or more, e.g. --wrt x or --wrt x,y, "
+                           "or leave --wrt out for all of them")
     methods = METHODS if args.method == "all" else (args.method,)
     skipped = {}
     if args.order != 1:
