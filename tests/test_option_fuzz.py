@@ -249,3 +249,68 @@ def test_the_guard_turns_a_hang_into_a_failure():
             time.sleep(5)
     finally:
         _ALARM = saved
+
+
+# --- what the sweep found, one by one: the error each now raises ----------------------------------------------
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: dk.gradient(EXPR, at=AT, method="symbolic", seconds=1e300), dk.OptionError, "seconds= must be at most"),
+    (lambda: optim.GD(lr=10**400), dk.OptionError, "beyond float64's range"),
+    (lambda: optim.Adam(beta1=10**400), dk.OptionError, "beta1 must be a real number"),
+    (lambda: nn.MLP([2, 1], l2=10**400), dk.OptionError, "l2 must be a non-negative number"),
+    (lambda: nn.MLP([2, 1], init=np.array([1, 2])), dk.OptionError, "unknown init"),
+    (lambda: nn.MLP([2, 10**400, 1]), dk.ResourceError, "MLP(2-about 10^400-1)"),
+    (lambda: nn.train(_net(), X4, Y4, optimizer=optim.GD(lr=0.1), epochs=10**400), dk.ResourceError,
+     "training for about 10^400 epochs"),
+    (lambda: nn.train(_net(), X4, Y4, optimizer=optim.GD(lr=0.1), shuffle=np.array([1, 2])), dk.OptionError,
+     "shuffle must be True or False"),
+    (lambda: nn.train(_net(), X4, Y4, optimizer=optim.GD(lr=0.1), progress="yes"), dk.OptionError,
+     "progress must be True or False (or None"),
+    (lambda: optim.minimize("x**2", {"x": 1.0}, optim.GD(lr=0.1), steps=10**400), dk.ResourceError,
+     "minimize for about 10^400 steps"),
+    (lambda: optim.by_name([1, 2]), dk.OptionError, "unknown optimizer [1, 2]"),
+    (lambda: dk.check_gradient(_square, _square_grad, {"w": 1.0}, directions=10**400), dk.ResourceError,
+     "check_gradient with about 10^400 random directions"),
+    (lambda: dk.check_gradient(_square, _square_grad, {"w": 1.0}, rtol=10**400), dk.OptionError, "rtol"),
+    (lambda: datasets.spirals(n=10, classes=11), dk.OptionError, "classes must be an integer in 2..10"),
+    (lambda: datasets.spirals(n=10**400), dk.ResourceError, "spirals(n=about 10^400)"),
+    (lambda: datasets.moons(noise=10**400), dk.OptionError, "noise must be a finite number"),
+    (lambda: studies.run("depth", sizes=[2], repeats=10**400, budget_seconds=None, progress=False),
+     dk.ResourceError, "about 10^400 timed runs"),
+    (lambda: studies.run("depth", sizes=[10**7], progress=False), dk.OptionError, "at most dk.limits.graph_nodes"),
+    (lambda: studies.run("depth", sizes=[2], variant=np.array([1, 2])), dk.OptionError, "unknown variant"),
+    (lambda: studies.run("depth", sizes=[2], budget_seconds=1e300), dk.OptionError, "budget_seconds must be at most"),
+    (lambda: studies.run("mlp_width", sizes=[2], inputs=10**400), dk.ResourceError, "about 10^400"),
+    (lambda: studies.run("mlp_width", sizes=[2], batch=10**400), dk.ResourceError, "a batch of about 10^400"),
+    (lambda: studies.mlp_shape(0), dk.OptionError, "parameters must be a whole number"),
+    (lambda: studies.plot(_study(), xscale=np.array([1, 2])), dk.OptionError, "unknown xscale"),
+    (lambda: studies.plot(_study(), path=1), dk.OptionError, "path must be a file path"),
+    (lambda: dk.gradient_graph(EXPR, with_value=np.array([1, 2])), dk.OptionError, "with_value must be True"),
+    (lambda: dk.compare(EXPR, at=AT, methods=None), dk.MethodError, "compare needs methods"),
+    (lambda: dk.compare(EXPR, at=AT, options=[1]), dk.OptionError, "options must be a dict"),
+    (lambda: dk.parse_many(["x", "y"], names=1), dk.ParseError, "names must be a list"),
+    (lambda: dk.draw("x", title=1), dk.OptionError, "title must be a string"),
+    (lambda: dk.draw("x", show=np.array([1, 2])), dk.OptionError, "unknown show"),
+    (lambda: dk.draw_sweeps("x*y", {"x": 1.0, "y": 2.0}, wrt=1), dk.OptionError, "wrt must be a variable's name"),
+    (lambda: dk.draw_optimizers(levels=10**400), dk.OptionError, "levels must be a whole number in 2..1000"),
+    (lambda: dk.draw_optimizers(minimum=1), dk.OptionError, "minimum must be a point"),
+])
+def test_each_escape_found_is_now_a_diffkit_error(call, error, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(error) as info:
+            call()
+    assert message in str(info.value)
+
+
+def test_option_checkers_for_text_paths_and_optional_flags():
+    from diffkit import options
+
+    assert options.flag("progress", None, allow_none=True) is None
+    assert options.text("title", "t") == "t" and options.text("title", None) is None
+    assert options.path("path", "a.png") == "a.png"
+    for bad in ("", 1, True, [1]):
+        with pytest.raises(dk.OptionError, match="path must be a file path"):
+            options.path("path", bad)
+    with pytest.raises(dk.OptionError, match=r"n must be a whole number in \[1, about 10\^400\], got 0"):
+        options.number("n", 0, low=1, high=10**400, integer=True)
