@@ -155,8 +155,9 @@ def digits(
     optional extra: ``pip install "diffkit[datasets]"`` (the data ships with it, nothing is downloaded).
     """
     test_size = _real(test_size, "test_size", 0.0, 1.0, open_low=True)
-    if scale not in ("standard", "unit", True, False):
-        raise BindingError(f"scale must be 'standard', 'unit' (or True) or False, got {scale!r}")
+    # True/False themselves, not 1/0 (which `in` would take for them) nor an array (which `in` cannot compare).
+    if not (isinstance(scale, bool) or (isinstance(scale, str) and scale in ("standard", "unit"))):
+        raise check.OptionError(f"scale must be 'standard', 'unit' (or True) or False, got {check.shown(scale)}")
     rng = _rng(seed)
     try:
         from sklearn.datasets import load_digits

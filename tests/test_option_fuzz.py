@@ -14,6 +14,7 @@ and containers around them, with few examples so the file stays quick.
 from __future__ import annotations
 
 import math
+import os
 import signal
 import warnings
 from contextlib import contextmanager
@@ -46,6 +47,15 @@ def _guard(label: str):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _in_a_scratch_folder(tmp_path_factory):
+    """Every call runs in a fresh folder: a hostile value that is a fine file name ("1") writes its file there."""
+    saved = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("option_fuzz"))
+    yield
+    os.chdir(saved)
 
 
 HOSTILE = [math.nan, math.inf, -math.inf, 0, -1, 1e300, 10**400, "1", "", True, None, np.array([1, 2]), [1, 2, 3],
@@ -173,6 +183,9 @@ CASES = [
     ("studies.fits", _call(studies.fits, study), ["y"]),
     ("studies.mlp_shape", _call(studies.mlp_shape, parameters=100), ["parameters"]),
     ("studies.plot", _call(studies.plot, study), ["y", "theory", "title", "xscale", "figsize", "path"]),
+    ("studies.load", _call(studies.load, path="missing.json"), ["path"]),
+    ("StudyResult.to_csv", _call(lambda **k: _study().to_csv(**k), path="rows.txt"), ["path"]),
+    ("StudyResult.to_json", _call(lambda **k: _study().to_json(**k), path="rows.txt"), ["path"]),
     # --- datasets ---
     ("moons", _call(datasets.moons, n=10), ["n", "noise", "seed"]),
     ("sine", _call(datasets.sine, n=10), ["n", "noise", "seed"]),
@@ -180,9 +193,10 @@ CASES = [
     ("encoder", _call(datasets.encoder), ["n"]),
     ("one_hot", _call(datasets.one_hot, labels=np.array([0, 1, 2])), ["labels", "classes"]),
     ("load", _call(datasets.load, n=10), ["name"]),
+    ("digits", _call(datasets.digits), ["test_size", "seed", "scale"]),
     # --- pictures ---
     ("draw", _call(dk.draw, "x*y", at={"x": 1.0, "y": 2.0}),
-     ["at", "show", "wrt", "precision", "title", "path"]),
+     ["at", "show", "wrt", "precision", "title", "path", "ax"]),
     ("draw tangents", _call(dk.draw, "x*y", at={"x": 1.0, "y": 2.0}, show="tangents"), ["wrt"]),
     ("draw_sweeps", _call(dk.draw_sweeps, "x*y", at={"x": 1.0, "y": 2.0}), ["at", "wrt", "precision", "fps", "path"]),
     ("draw_mlp", _call(dk.draw_mlp, net=net), ["net", "max_neurons", "title", "path"]),
@@ -285,6 +299,10 @@ def test_the_guard_turns_a_hang_into_a_failure():
     (lambda: studies.mlp_shape(0), dk.OptionError, "parameters must be a whole number"),
     (lambda: studies.plot(_study(), xscale=np.array([1, 2])), dk.OptionError, "unknown xscale"),
     (lambda: studies.plot(_study(), path=1), dk.OptionError, "path must be a file path"),
+    (lambda: _study().to_csv(1), dk.OptionError, "path must be a file path"),  # open(1) would close stdout
+    (lambda: studies.load("missing.json"), dk.OptionError, "no study file at 'missing.json'"),
+    (lambda: datasets.digits(scale=1), dk.OptionError, "scale must be 'standard', 'unit' (or True) or False"),
+    (lambda: dk.draw("x", ax=1), dk.OptionError, "ax must be a matplotlib Axes"),
     (lambda: dk.gradient_graph(EXPR, with_value=np.array([1, 2])), dk.OptionError, "with_value must be True"),
     (lambda: dk.compare(EXPR, at=AT, methods=None), dk.MethodError, "compare needs methods"),
     (lambda: dk.compare(EXPR, at=AT, options=[1]), dk.OptionError, "options must be a dict"),

@@ -118,6 +118,12 @@ def draw(graph_or_expr, at=None, show: str | None = None, wrt: str | None = None
     if title is not None:
         scene.title = title
     geometry = Geometry.of(graph, layout, scene)
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise check.OptionError(f"ax must be a matplotlib Axes to draw into (or None for a new figure), got "
+                                    f"{check.shown(ax)}")
     if ax is None:
         fig = style.figure(figsize=geometry.figsize, dpi=style.DPI)
         ax = fig.add_axes((0, 0, 1, 1))

@@ -125,6 +125,7 @@ class StudyResult:
 
     def to_csv(self, path) -> None:
         """One line per row, the columns of ``COLUMNS``; empty cells for figures a method did not produce."""
+        path = check.path("path", path, allow_none=False)  # not an int: open(1) would write to, then close, stdout
         with open(path, "w", newline="", encoding="utf-8") as file:
             writer = csv.DictWriter(file, fieldnames=list(COLUMNS), extrasaction="ignore")
             writer.writeheader()
@@ -133,6 +134,7 @@ class StudyResult:
 
     def to_json(self, path) -> None:
         """The rows with the family, variant and settings."""
+        path = check.path("path", path, allow_none=False)
         data = {"family": self.family, "variant": self.variant, "settings": self.settings, "rows": self.rows}
         Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
@@ -169,14 +171,19 @@ def fit_exponent(sizes: Sequence[float], values: Sequence[float]) -> float | Non
 
 def load(path) -> StudyResult:
     """A study written by ``to_json`` or ``to_csv``, read back (a CSV has no settings)."""
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return StudyResult(data["rows"], data["family"], data.get("variant"), data.get("settings", {}))
-    rows = []
-    with open(path, newline="", encoding="utf-8") as file:
-        for record in csv.DictReader(file):
-            rows.append({name: _cell(record.get(name, ""), kind) for name, kind in COLUMNS.items()})
+    path = Path(check.path("path", path, allow_none=False))
+    if not path.is_file():
+        raise check.OptionError(f"no study file at {str(path)!r} (give the path to_json or to_csv wrote)")
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return StudyResult(data["rows"], data["family"], data.get("variant"), data.get("settings", {}))
+        rows = []
+        with open(path, newline="", encoding="utf-8") as file:
+            for record in csv.DictReader(file):
+                rows.append({name: _cell(record.get(name, ""), kind) for name, kind in COLUMNS.items()})
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:  # not JSON, not a study's columns
+        raise BindingError(f"{str(path)!r} is not a study written by to_json or to_csv ({exc})") from None
     if not rows:
         raise BindingError(f"{path} holds no study rows")
     return StudyResult(rows, rows[0]["family"], rows[0]["variant"])
