@@ -112,6 +112,7 @@ class Comparison:
 
     def table(self, timing: bool = True) -> str:
         """The printable table; ``timing=False`` leaves out the time column, the only one that varies per run."""
+        timing = check.flag("timing", timing)
         lines = [*self._heading(), ""]
         lines += text_table(*self._grid(timing))
         pair, _ = self.largest_discrepancy

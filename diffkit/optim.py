@@ -91,8 +91,9 @@ def _as_array(value, what: str) -> np.ndarray:
         raise BindingError(f"{what} must be a number or an array of numbers, got {value!r}")
     try:
         array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise BindingError(f"{what} must be a number or an array of numbers, got {type(value).__name__}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a whole number past float64, 10**400
+        raise BindingError(f"{what} must be a number or an array of numbers (within float64's range), got "
+                           f"{check.shown(value)}") from None
     return array
 
 

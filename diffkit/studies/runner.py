@@ -77,7 +77,7 @@ def metric(row: dict, y: str):
 
 def check_metric(y: str, allowed: Sequence[str] = METRICS) -> str:
     if not isinstance(y, str) or y not in allowed:
-        raise BindingError(f"unknown figure y={y!r}; choose one of {', '.join(allowed)}")
+        raise check.OptionError(f"unknown figure y={check.shown(y)}; choose one of {', '.join(allowed)}")
     return y
 
 
@@ -101,6 +101,8 @@ class StudyResult:
 
     def points(self, method: str, y: str = "flops") -> tuple[list[int], list[float]]:
         """(sizes, figures) of a method's rows that are not cut off and have the figure."""
+        check.choice("method", method, self.methods)
+        check_metric(y, FIT_METRICS)
         sizes, values = [], []
         for row in self.rows:
             value = metric(row, y)
