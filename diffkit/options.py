@@ -165,7 +165,8 @@ def path(name: str, value, *, allow_none: bool = True):
     """A file path: a string or an ``os.PathLike`` (not a number, a bool or a list); None when allowed."""
     if value is None and allow_none:
         return None
-    if isinstance(value, str | os.PathLike) and os.fspath(value) != "":
+    text = os.fspath(value) if isinstance(value, str | os.PathLike) else None
+    if isinstance(text, str) and text != "" and "\0" not in text:  # open() refuses a NUL with a ValueError
         return value
     raise OptionError(f"{name} must be a file path (a string or pathlib.Path), got {_shown(value)}")
 

@@ -250,10 +250,13 @@ def test_every_hostile_value_gives_a_result_or_a_diffkit_error(label, run, optio
 
 # Drawn values beyond the fixed list: any float (subnormals, huge, nan), big ints, short text, and lists or
 # dicts of them (the wrong container, the wrong length).
+# (The text has no path separators or dots: a drawn string is a fine file name for the path options, and the
+# files it names must stay in the scratch folder.)
+_text = st.text(st.characters(blacklist_characters="/\\.~", blacklist_categories=("Cs",)), max_size=4)
 _scalars = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-10**30, max_value=10**30),
-                     st.text(max_size=4), st.booleans(), st.none())
+                     _text, st.booleans(), st.none())
 _values = st.one_of(_scalars, st.lists(_scalars, max_size=3),
-                    st.dictionaries(st.text(max_size=2), _scalars, max_size=2), st.sampled_from(HOSTILE))
+                    st.dictionaries(_text, _scalars, max_size=2), st.sampled_from(HOSTILE))
 
 
 @settings(max_examples=150, deadline=None, database=None)
@@ -339,7 +342,7 @@ def test_option_checkers_for_text_paths_and_optional_flags():
     assert options.flag("progress", None, allow_none=True) is None
     assert options.text("title", "t") == "t" and options.text("title", None) is None
     assert options.path("path", "a.png") == "a.png"
-    for bad in ("", 1, True, [1]):
+    for bad in ("", "a\0b", 1, True, [1]):
         with pytest.raises(dk.OptionError, match="path must be a file path"):
             options.path("path", bad)
     with pytest.raises(dk.OptionError, match=r"n must be a whole number in \[1, about 10\^400\], got 0"):
