@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DiffkitError
+from .errors import DiffkitError, ParseError
 
 
 def _point(text: str) -> dict[str, float]:
@@ -468,6 +468,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters written as escapes (a name holding a carriage return or an escape
+    sequence, typed by the user and quoted in a message, must not break the line or drive the terminal)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _error_lines(exc: DiffkitError) -> tuple[str, list[str]]:
+    """An error as the CLI prints it: one line, plus, for a parse error, the expression and a caret under the
+    token (two more lines, only when the expression prints on one line as typed)."""
+    if isinstance(exc, ParseError) and exc.column is not None and exc.text is not None and \
+            len(str(exc).splitlines()) == 3 and exc.text.isprintable():
+        return _printable(exc.reason), str(exc).splitlines()[1:]
+    return _printable(" ".join(str(exc).splitlines()) or type(exc).__name__), []
+
+
 def _run(args) -> int:
     try:
         if args.command == "demo":
@@ -478,11 +493,11 @@ def _run(args) -> int:
             print({"diff": _diff, "hessian": _hessian, "jacobian": _jacobian, "graph": _graph, "study": _study,
                    "train": _train}[args.command](args))
     except DiffkitError as exc:
-        first_line = _in_flags(str(exc).splitlines()[0])
+        first_line, detail = _error_lines(exc)
+        first_line = _in_flags(first_line)
         if first_line.startswith("no value given") and args.command != "demo":
             first_line += "; give values with --at, e.g. --at x=1,y=2"
         print(f"diffkit: error: {first_line}", file=sys.stderr)
-        detail = str(exc).splitlines()[1:]
         for line in detail:
             print(line, file=sys.stderr)
         return 2
