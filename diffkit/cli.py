@@ -480,7 +480,8 @@ def _error_lines(exc: DiffkitError) -> tuple[str, list[str]]:
     if isinstance(exc, ParseError) and exc.column is not None and exc.text is not None and \
             len(str(exc).splitlines()) == 3 and exc.text.isprintable():
         return _printable(exc.reason), str(exc).splitlines()[1:]
-    return _printable(" ".join(str(exc).splitlines()) or type(exc).__name__), []
+    # Lines a message was written in (none are, today) joined; a "\r" or other control character is escaped.
+    return _printable(" ".join(str(exc).split("\n")) or type(exc).__name__), []
 
 
 def _run(args) -> int:
