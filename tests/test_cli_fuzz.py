@@ -224,8 +224,11 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path):
     code = ("import sys; import diffkit.cli as cli; print('ready', flush=True); "
             f"sys.exit(cli.main({_LONG_STUDY!r}))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # SIGINT at its default in the child: a shell starts background jobs with it ignored, and a process that
+    # inherits "ignored" never sees the Ctrl-C this test sends (Python installs its handler only when not ignored).
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, cwd=tmp_path)
+                               text=True, env=env, cwd=tmp_path,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert process.stdout.readline() == "ready\n"
         time.sleep(1.5)

@@ -474,5 +474,6 @@ def family_of(name) -> Family:
     if not isinstance(name, str) or name not in FAMILIES:
         close = difflib.get_close_matches(name, list(FAMILIES), n=1) if isinstance(name, str) else []
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise BindingError(f"unknown study family {name!r}; {hint}choose one of {', '.join(FAMILIES)}")
+        raise check.OptionError(f"unknown study family {check.shown(name)}; {hint}choose one of "
+                                f"{', '.join(FAMILIES)}")
     return FAMILIES[name]

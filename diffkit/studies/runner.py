@@ -339,8 +339,8 @@ def _checked_sizes(fam: Family, sizes, variant: str, options: dict) -> list[int]
     if sizes is None:
         sizes = fam.sizes
     if isinstance(sizes, str) or not isinstance(sizes, Sequence | np.ndarray) or len(sizes) == 0:
-        raise BindingError(f"sizes must be a non-empty list of whole numbers ({fam.symbol} = {fam.meaning}), "
-                           f"got {sizes!r}")
+        raise check.OptionError(f"sizes must be a non-empty list of whole numbers ({fam.symbol} = {fam.meaning}), "
+                                f"got {check.shown(sizes)}")
     for size in sizes:
         fam.check(size, variant, **options)
     return sorted({int(s) for s in sizes})
