@@ -55,12 +55,19 @@ def test_lecture_chain_of_modules(method):
 
 
 def test_lecture_chain_numeric_accuracy_depends_on_the_step():
-    # This function varies on a scale of 1/90 (b = exp(4.499) ≈ 90), so the automatic steps, which assume
-    # derivatives of order one, leave a truncation error: central differences lose ~6e-6 (f''' ≈ -4e6 here).
+    # This function varies on a scale of 1/90 (b = exp(4.499) ≈ 90), so a step of the size that suits
+    # derivatives of order one, ε^(1/3)·|x|, leaves a truncation error: central differences lose ~6e-6
+    # (f''' ≈ -4e6 here).
     _, dd, _ = chain_by_hand(-4.499)
     at = {"x": -4.499}
-    central = dk.gradient("2 / sin(exp(-x))", at=at, method="numeric").gradient["x"]
+    coarse = float(np.finfo(float).eps ** (1 / 3) * 4.499)
+    central = dk.gradient("2 / sin(exp(-x))", at=at, method="numeric", step=coarse).gradient["x"]
     assert 1e-7 < abs(central - dd) / abs(dd) < 1e-5
+    # The automatic step sees sin's argument move 90 times as fast as x and shrinks to match (two more
+    # evaluations): far more accurate.
+    automatic = dk.gradient("2 / sin(exp(-x))", at=at, method="numeric")
+    assert abs(automatic.gradient["x"] - dd) / abs(dd) < 1e-8
+    assert automatic.cost.evaluations == 5
     # The complex step has no cancellation, so a tiny step is exact to machine precision ...
     complex_step = dk.gradient("2 / sin(exp(-x))", at=at, method="numeric", scheme="complex").gradient["x"]
     assert complex_step == pytest.approx(dd, rel=1e-14)
