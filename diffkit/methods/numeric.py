@@ -66,9 +66,14 @@ class Movement:
 
     It keeps a₀ for each guard (``nbytes``: metered as held, except arrays that are the inputs themselves) and
     works in place, so that checking a trial costs about one array of the points' size.
+
+    ``whole``: one movement for the whole evaluation (a tensor graph, whose intermediates have shapes of their
+    own, e.g. a hidden layer's and the output layer's, and whose entries are perturbed one at a time), not one
+    per point (a graph of elementwise primitives, whose values all broadcast to the points' shape).
     """
 
-    def __init__(self, plan, values: list):
+    def __init__(self, plan, values: list, whole: bool = False):
+        self.whole = whole
         inputs = [values[slot] for slot in plan.variables.values()]
         self.guarded = []  # (kind, slot, a₀, partner's value or None, mask of unusable points or None)
         self.nbytes = 0
@@ -101,6 +106,8 @@ class Movement:
                     d = np.where(np.isfinite(d), d, np.inf)
                 if unusable is not None:
                     d = np.where(unusable, 0.0, d)
+                if self.whole:
+                    d = np.max(d, initial=0.0)
                 if moved is None:
                     moved = d
                 elif np.shape(moved) == np.shape(d) and isinstance(moved, np.ndarray):
@@ -112,6 +119,8 @@ class Movement:
                 v = values[slot]
                 if not np.all(np.isfinite(v)):
                     lost = np.where(np.isfinite(v0) & ~np.isfinite(v), np.inf, 0.0)
+                    if self.whole:
+                        lost = np.max(lost, initial=0.0)
                     moved = lost if moved is None else np.maximum(moved, lost)
         return np.float64(0.0) if moved is None else moved
 
@@ -144,7 +153,7 @@ def _evaluator(graph: Graph, meter: Meter):
         if movement:
             outputs.moved = movement[0].of(values)
         else:  # the point itself, which moves nothing: its guarded arguments are kept, and held
-            movement.append(Movement(plan, values))
+            movement.append(Movement(plan, values, whole=graph.is_tensor))
             meter.hold(movement[0].nbytes)
             outputs.moved = np.float64(0.0)
         return outputs
