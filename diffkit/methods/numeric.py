@@ -55,9 +55,10 @@ def automatic_step(x: np.ndarray, power: float) -> np.ndarray:
 
 
 class Outputs(list):
-    """One evaluation's outputs, and in ``moved`` how far it moved the guarded arguments (``Movement``)."""
+    """One evaluation's outputs; in ``moved`` how far it moved the guarded arguments and in ``amplified`` how
+    much their rounding is amplified (``Movement.of``)."""
 
-    __slots__ = ("moved",)  # no __dict__: a batch holds hundreds of these
+    __slots__ = ("moved", "amplified")  # no __dict__: a batch holds hundreds of these
 
 
 class Movement:
@@ -67,6 +68,13 @@ class Movement:
     It keeps a₀ for each guard (``nbytes``: metered as held, except arrays that are the inputs themselves) and
     works in place, so that checking a trial costs about one array of the points' size.
 
+    It also measures how much the guarded arguments' own rounding is amplified, for the error estimate: an
+    intermediate a is rounded to ε·|a| however exactly x + h is represented (b = exp(-x) = 90 carries an error
+    of 90·ε into sin(b)), which is what x would have to move by ε·|a|·h/|Δa| to cause. Its effect on a
+    difference quotient is then about |f'|·ε·|a|/|Δa|; ``amplified`` is the largest |a|/|Δa| over the guarded
+    arguments that are not computed exactly (an input's x + h is exact, and so is -x). It takes f to depend on
+    x through a, as in a chain (∂f/∂a ≈ f'·h/Δa); where other paths carry x as well it is an approximation.
+
     ``whole``: one movement for the whole evaluation (a tensor graph, whose intermediates have shapes of their
     own, e.g. a hidden layer's and the output layer's, and whose entries are perturbed one at a time), not one
     per point (a graph of elementwise primitives, whose values all broadcast to the points' shape).
@@ -75,6 +83,7 @@ class Movement:
     def __init__(self, plan, values: list, whole: bool = False):
         self.whole = whole
         inputs = [values[slot] for slot in plan.variables.values()]
+        self.exact = _exact_slots(plan)
         self.guarded = []  # (kind, slot, a₀, partner's value or None, mask of unusable points or None)
         self.nbytes = 0
         with np.errstate(all="ignore"):
@@ -91,17 +100,21 @@ class Movement:
         self.outputs = list(plan.outputs)
         self.base = [values[slot] for slot in plan.outputs]  # the value at the point, which the caller keeps
 
-    def of(self, values: list):
-        """The movement of an evaluation (``values``: all its slots) from the one at the point itself."""
+    def of(self, values: list) -> tuple:
+        """The movement of an evaluation (``values``: all its slots) from the one at the point itself, and the
+        amplification of the guarded arguments' rounding (0 where none is amplified: the usual case)."""
         moved = None
+        amplified = np.float64(0.0)
         with np.errstate(all="ignore"):
             for kind, slot, a0, partner, unusable in self.guarded:
                 if values[slot] is a0:  # an input this evaluation did not move
                     continue
                 d = np.subtract(values[slot], a0)  # the one new array: the rest is done in place
-                if kind != "absolute":  # (whose scale is 1)
-                    d /= a0 if kind == "relative" else _scale(kind, a0, partner)
                 d = np.abs(d, out=d) if isinstance(d, np.ndarray) else np.abs(d)
+                if slot not in self.exact:
+                    amplified = self._amplified(amplified, a0, d, unusable)
+                if kind != "absolute":  # (whose scale is 1)
+                    d /= np.abs(a0) if kind == "relative" else _scale(kind, a0, partner)
                 if not np.all(np.isfinite(d)):  # an argument lost (nan, inf): as far as can be
                     d = np.where(np.isfinite(d), d, np.inf)
                 if unusable is not None:
@@ -122,7 +135,29 @@ class Movement:
                     if self.whole:
                         lost = np.max(lost, initial=0.0)
                     moved = lost if moved is None else np.maximum(moved, lost)
-        return np.float64(0.0) if moved is None else moved
+        return np.float64(0.0) if moved is None else moved, amplified
+
+    def _amplified(self, amplified, a0, moved, unusable):
+        """The larger of ``amplified`` and |a₀|/|Δa| (``moved``), where Δa is finite and not 0 (an argument
+        that does not move with x at all contributes no rounding to the difference)."""
+        ratio = np.where(np.isfinite(moved) & (moved > 0), np.abs(a0) / np.where(moved > 0, moved, 1.0), 0.0)
+        if unusable is not None:
+            ratio = np.where(unusable, 0.0, ratio)
+        if self.whole:
+            ratio = np.max(ratio, initial=0.0)
+        return np.maximum(amplified, ratio)
+
+
+_EXACT = ("neg", "abs")  # primitives whose result is exact when their argument is: no rounding of their own
+
+
+def _exact_slots(plan) -> set:
+    """The slots whose values carry no rounding: the inputs, and exact primitives (-x, |x|) of exact slots."""
+    exact = set(plan.variables.values())
+    for step in plan.steps:
+        if step.primitive.name in _EXACT and all(a in exact for a in step.args):
+            exact.add(step.out)
+    return exact
 
 
 def _evaluator(graph: Graph, meter: Meter):
@@ -151,11 +186,11 @@ def _evaluator(graph: Graph, meter: Meter):
         meter.hold(-transient)
         outputs = Outputs(values[s] for s in plan.outputs)
         if movement:
-            outputs.moved = movement[0].of(values)
+            outputs.moved, outputs.amplified = movement[0].of(values)
         else:  # the point itself, which moves nothing: its guarded arguments are kept, and held
             movement.append(Movement(plan, values, whole=graph.is_tensor))
             meter.hold(movement[0].nbytes)
-            outputs.moved = np.float64(0.0)
+            outputs.moved = outputs.amplified = np.float64(0.0)
         return outputs
 
     # A batched run meters each of its evaluations like the first one (``_run_batched``).
@@ -241,8 +276,9 @@ def _run_batched(graph: Graph, f, bound: dict, quotients: dict, value: Outputs, 
 
 
 def _nbytes(outputs: Outputs) -> int:
-    """Bytes an answer holds: its outputs and how far it moved the guarded arguments."""
-    return sum(np.asarray(o).nbytes for o in outputs) + np.asarray(outputs.moved).nbytes
+    """Bytes an answer holds: its outputs, how far it moved the guarded arguments and their amplification."""
+    return (sum(np.asarray(o).nbytes for o in outputs) + np.asarray(outputs.moved).nbytes
+            + np.asarray(outputs.amplified).nbytes)
 
 
 def _evaluate_together(graph: Graph, bound: dict, requests: list[tuple[str, np.ndarray]],
@@ -266,13 +302,16 @@ def _evaluate_together(graph: Graph, bound: dict, requests: list[tuple[str, np.n
         held += sum(a.nbytes for a in stacked.values()) + sum(_nbytes(answer) for answer in answers) + moved_bytes
         peak = max(peak, held)
         outs = [values[s] for s in plan.outputs]
-        shifts = movement.of(values)
+        shifts, amplified = movement.of(values)
         if 0 < np.ndim(shifts) <= ndim:  # guarded arguments that no variable moves: no leading axis
             shifts = np.broadcast_to(shifts, (len(part),) + np.shape(shifts))
+        if 0 < np.ndim(amplified) <= ndim:
+            amplified = np.broadcast_to(amplified, (len(part),) + np.shape(amplified))
         for k in range(len(part)):
             answer = Outputs(o if np.ndim(o) == 0 else _one(o[k], np.shape(v))
                              for o, v in zip(outs, value, strict=True))
             answer.moved = shifts if np.ndim(shifts) == 0 else shifts[k]
+            answer.amplified = amplified if np.ndim(amplified) == 0 else amplified[k]
             answers.append(answer)
     return answers, peak
 
@@ -536,10 +575,16 @@ def _trials(bound: dict, name: str, scheme: str, h, diagnostics: list):
     return h, outs
 
 
-def _rounding(outs: list, h, weight: float) -> list:
-    """The round-off in a difference quotient: weight · ROUNDING_ULPS·ε·max|f| / h, per output."""
-    return [weight * ROUNDING_ULPS * EPS * np.max([np.abs(o[i]) for o in outs], axis=0) / np.abs(h)
-            for i in range(len(outs[0]))]
+def _rounding(outs: list, h, weight: float, derivs: list, trials: list) -> list:
+    """The round-off in a difference quotient, per output: weight · ROUNDING_ULPS·ε·(max|f| / h + |f'|·A).
+
+    max|f| / h is f's own rounding; A, the largest amplification the ``trials`` at step h measured
+    (``Movement``), is the rounding of an intermediate that f magnifies (sin(b) at b = 90: 90 ε, not ε).
+    """
+    amplified = np.max([np.asarray(t.amplified, dtype=float) for t in trials], axis=0)
+    return [weight * ROUNDING_ULPS * EPS * (np.max([np.abs(o[i]) for o in outs], axis=0) / np.abs(h)
+                                            + np.abs(d) * amplified)
+            for i, d in enumerate(derivs)]
 
 
 def _first_derivatives(bound: dict, name: str, scheme: str, step, value: Outputs, error_estimate: bool,
@@ -573,7 +618,7 @@ def _first_derivatives(bound: dict, name: str, scheme: str, step, value: Outputs
         if not error_estimate:
             return derivs, None
         (double,) = yield [x + 2 * h]  # D(2h) - D(h) ≈ the truncation error of D(h)
-        rounding = _rounding([plus, value], h, 2.0)
+        rounding = _rounding([plus, value], h, 2.0, derivs, [plus])
         return derivs, [np.abs((d2 - v) / (2 * h) - d) + r
                         for d2, v, d, r in zip(double, value, derivs, rounding, strict=True)]
 
@@ -588,14 +633,14 @@ def _first_derivatives(bound: dict, name: str, scheme: str, step, value: Outputs
             return derivs, None
         wide = yield [x + 2 * h, x - 2 * h]
         coarse = central(*wide, 2 * h)  # truncation error is O(h²): D(2h) - D(h) ≈ 3 × the error of D(h)
-        rounding = _rounding([plus, minus, value], h, 1.0)
+        rounding = _rounding([plus, minus, value], h, 1.0, derivs, [plus, minus])
         return derivs, [np.abs(c - d) / 3 + r for c, d, r in zip(coarse, derivs, rounding, strict=True)]
     # richardson: two central differences, extrapolated to cancel the h² term. Its error is bounded by the fine
     # difference's (|R - D(h/2)|, far larger than R's own truncation) plus round-off: (4·2u + u)/3 = 3u·|f|/h.
     plus, minus, plus_half, minus_half = outs
     coarse, fine = central(plus, minus, h), central(plus_half, minus_half, (x + h / 2) - x)
     derivs = [(4 * b - a) / 3 for a, b in zip(coarse, fine, strict=True)]
-    rounding = _rounding([plus, minus, plus_half, minus_half, value], h, 3.0)
+    rounding = _rounding([plus, minus, plus_half, minus_half, value], h, 3.0, derivs, [plus, minus])
     return derivs, [np.abs(d - b) + r + 4 * EPS * np.abs(d) for d, b, r in zip(derivs, fine, rounding, strict=True)]
 
 
