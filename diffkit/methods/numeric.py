@@ -3,7 +3,7 @@
 Schemes for first derivatives (``h`` is the step, ε = 2.2e-16 the float64 machine epsilon):
 
 =============  ==========================================  ==================  ==============================
-scheme         formula                                     automatic step       evaluations per variable
+scheme         formula                                     first trial step     evaluations per variable
 =============  ==========================================  ==================  ==============================
 ``forward``    (f(x+h) - f(x)) / h                          ε^(1/2)·max(1,|x|)   1 (plus one shared f(x))
 ``central``    (f(x+h) - f(x-h)) / 2h          (default)    ε^(1/3)·max(1,|x|)   2
@@ -12,7 +12,10 @@ scheme         formula                                     automatic step       
 =============  ==========================================  ==================  ==============================
 
 The automatic steps balance truncation error (O(hᵖ)) against round-off (O(ε/h)). Each step is rounded so that
-x+h is exactly representable, which removes one source of error. The complex step is exact to machine precision
+x+h is exactly representable, which removes one source of error. The table's step is only the first trial: it
+shrinks, point by point, where a trial moves a guarded argument (of log, sqrt, a denominator, exp, sin, tan, ...)
+too far for that primitive's own scale, or leaves its domain ("Step selection" below). Every scheme can report
+an error estimate, truncation plus round-off (richardson always does). The complex step is exact to machine precision
 for analytic expressions and is refused for abs, relu, maximum and the like.
 
 Points of a batch are independent (the primitives are elementwise), so perturbing a variable perturbs every
