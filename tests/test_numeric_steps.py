@@ -119,3 +119,24 @@ def test_what_compare_recommends_is_within_its_own_error():
     recommended = dk.gradient("2/sin(exp(-x))", at={"x": -4.499}, method="numeric", scheme="richardson")
     assert abs(recommended.gradient["x"] - true) <= recommended.error_estimate["x"]
     assert abs(recommended.gradient["x"] - true) / abs(true) <= TARGET["richardson"]
+
+
+def test_rounding_is_counted_only_where_an_intermediate_is_rounded():
+    from diffkit.methods.numeric import _exact_slots
+
+    def exact_nodes(text):
+        plan = dk.parse(text).plan
+        return {plan.nodes[slot] for slot in _exact_slots(plan)} - {plan.nodes[s] for s in plan.variables.values()}
+
+    assert len(exact_nodes("tan(-x)")) == 1  # -x
+    assert len(exact_nodes("tan(2*x) + tan(x/4)")) == 2  # 2·x and x/4: a power of two times x is exact
+    assert exact_nodes("tan(3*x) + tan(x/3) + sin(x + 1)") == set()  # rounded: their rounding is amplified
+
+
+def test_an_amplified_rounding_is_inside_the_estimate():
+    # tan(3·x) near its pole: 3·x is rounded to ε·|3x|, which tan magnifies by 1/(distance to the pole)
+    x = np.pi / 6 - NEAR
+    true = true_derivative(lambda v: 3 / mpmath.cos(3 * v) ** 2, x)
+    for scheme in TARGET:
+        r = dk.gradient("tan(3*x)", at={"x": x}, method="numeric", scheme=scheme, error_estimate=True)
+        assert np.all(np.abs(r.gradient["x"] - true) <= r.error_estimate["x"]), scheme

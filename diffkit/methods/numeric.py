@@ -154,11 +154,27 @@ class Movement:
 _EXACT = ("neg", "abs")  # primitives whose result is exact when their argument is: no rounding of their own
 
 
+def _power_of_two(value) -> bool:
+    """Is ``value`` a scalar ±2ᵏ (multiplying or dividing by it is exact, barring overflow and underflow)?"""
+    if np.ndim(value) != 0 or not np.isfinite(value) or value == 0:
+        return False
+    mantissa, _ = np.frexp(abs(float(value)))
+    return mantissa == 0.5
+
+
 def _exact_slots(plan) -> set:
-    """The slots whose values carry no rounding: the inputs, and exact primitives (-x, |x|) of exact slots."""
+    """The slots whose values carry no rounding: the inputs, exact primitives (-x, |x|) of exact slots, and
+    exact slots times or over a constant power of two (2·x in tan(2·x))."""
     exact = set(plan.variables.values())
+    twos = {slot for slot, value in plan.constants if _power_of_two(value)}
     for step in plan.steps:
-        if step.primitive.name in _EXACT and all(a in exact for a in step.args):
+        name, args = step.primitive.name, step.args
+        if name in _EXACT and all(a in exact for a in args):
+            exact.add(step.out)
+        elif name == "mul" and len(args) == 2 and ((args[0] in twos and args[1] in exact)
+                                                   or (args[1] in twos and args[0] in exact)):
+            exact.add(step.out)
+        elif name == "div" and len(args) == 2 and args[0] in exact and args[1] in twos:
             exact.add(step.out)
     return exact
 
