@@ -99,6 +99,15 @@ def test_steps_never_leave_the_domain():
         assert np.all(np.isfinite(r.gradient["x"])), expr
 
 
+@pytest.mark.parametrize("expr", list(CASES))
+def test_compare_over_the_grid_flags_nothing_and_its_numeric_estimate_holds(truth, expr):
+    comparison = dk.compare(expr, at={"x": CASES[expr][1]}, methods=("numeric", "forward", "reverse"))
+    assert comparison.findings == []
+    numeric = comparison.results["numeric"]
+    error = np.abs(np.asarray(numeric.gradient["x"]) - truth[expr])
+    assert np.mean(error <= np.asarray(numeric.error_estimate["x"])) >= COVERAGE
+
+
 @pytest.mark.parametrize("expr, at", [("log(x)", 1e-3), ("1/x", 1e-6), ("tan(x)", np.pi / 2 - 1e-5),
                                       ("x**-3", 1e-7), ("2/sin(exp(-x))", -4.499)])
 def test_compare_has_nothing_to_flag_and_its_numeric_error_is_within_its_estimate(expr, at):
