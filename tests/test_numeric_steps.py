@@ -149,3 +149,16 @@ def test_an_amplified_rounding_is_inside_the_estimate():
     for scheme in TARGET:
         r = dk.gradient("tan(3*x)", at={"x": x}, method="numeric", scheme=scheme, error_estimate=True)
         assert np.all(np.abs(r.gradient["x"] - true) <= r.error_estimate["x"]), scheme
+
+
+def test_where_no_step_is_small_enough_the_estimate_is_inf_and_compare_says_why():
+    # within a few ulps of tan's pole the step's floor (64 ulps of x) reaches across it: flagged, not vouched for
+    x = np.pi / 2 - 1e-15
+    r = dk.gradient("tan(x)", at={"x": x}, method="numeric", scheme="richardson")
+    assert r.error_estimate["x"] == np.inf
+    assert any("floor" in d for d in r.diagnostics)
+    (finding,) = dk.compare("tan(x)", at={"x": x}, methods=("numeric", "reverse")).findings
+    assert "no step is small enough" in str(finding)
+    # a little further off, the same point of a batch is answered and vouched for as usual
+    near = dk.gradient("tan(x)", at={"x": np.array([x, np.pi / 2 - 1e-6])}, method="numeric", scheme="richardson")
+    assert np.isinf(near.error_estimate["x"][0]) and np.isfinite(near.error_estimate["x"][1])

@@ -565,8 +565,9 @@ def _offsets(scheme: str, x, h) -> list:
 def _trials(bound: dict, name: str, scheme: str, h, diagnostics: list):
     """Choose the step for ``name`` (generator: yields the points to evaluate, receives their outputs).
 
-    Returns the step and the outputs at the scheme's points for it. Where nothing constrains the step, this is
-    the default step and one round of the scheme's own evaluations: no extra cost.
+    Returns the step, the outputs at the scheme's points for it, and the points whose step could not be made
+    small enough (a mask, or None when there are none). Where nothing constrains the step, this is the default
+    step and one round of the scheme's own evaluations: no extra cost.
     """
     x = bound[name]
     power = _STEP_POWER[scheme]
@@ -579,7 +580,7 @@ def _trials(bound: dict, name: str, scheme: str, h, diagnostics: list):
         for out in outs:
             out.moved = None  # read: not held while the quotients are formed
         if factor is None:
-            return h, outs
+            return h, outs, None
         smaller = np.maximum(np.where(factor < 1.0, h * factor, h), _floor(x))
         smaller = (x + smaller) - x
         if attempt == RETRIES or np.array_equal(smaller, h):
@@ -589,9 +590,17 @@ def _trials(bound: dict, name: str, scheme: str, h, diagnostics: list):
     diagnostics.append(
         f"step for {name}: " + (f"at its floor of {FLOOR_ULPS:g} ulps of {name}" if at_floor else
                                 f"still too large after {RETRIES} reductions")
-        + ": f is not smooth at the scale float64 resolves there (see the error estimate)"
+        + ": f is not smooth at the scale float64 resolves there (its error estimate is inf there)"
     )
-    return h, outs
+    return h, outs, factor < 1.0
+
+
+def _vouched(errors: list, unresolved) -> list:
+    """The error estimates, inf where the step stayed too large (``_trials``): there the trial points may lie
+    across a singularity (tan within 64 ulps of a pole), and D(2h) - D(h) says nothing about the error."""
+    if unresolved is None:
+        return errors
+    return [np.where(unresolved, np.inf, e) for e in errors]
 
 
 def _rounding(outs: list, h, weight: float, derivs: list, trials: list) -> list:
@@ -625,8 +634,9 @@ def _first_derivatives(bound: dict, name: str, scheme: str, step, value: Outputs
         return derivs, [np.abs(d) * EPS for d in derivs] if error_estimate else None
     if step is None:
         h0 = automatic_step(x, _STEP_POWER[scheme])
-        h, outs = yield from _trials(bound, name, scheme, h0, diagnostics)
+        h, outs, unresolved = yield from _trials(bound, name, scheme, h0, diagnostics)
     else:
+        unresolved = None  # the user's step: used as given
         h = np.float64(step)
         _check_step_against(x, h, name, _STEP_POWER[scheme])
         outs = yield [x + d for d in _offsets(scheme, x, h)]
@@ -638,8 +648,8 @@ def _first_derivatives(bound: dict, name: str, scheme: str, step, value: Outputs
             return derivs, None
         (double,) = yield [x + 2 * h]  # D(2h) - D(h) ≈ the truncation error of D(h)
         rounding = _rounding([plus, value], h, 2.0, derivs, [plus])
-        return derivs, [np.abs((d2 - v) / (2 * h) - d) + r
-                        for d2, v, d, r in zip(double, value, derivs, rounding, strict=True)]
+        return derivs, _vouched([np.abs((d2 - v) / (2 * h) - d) + r
+                                 for d2, v, d, r in zip(double, value, derivs, rounding, strict=True)], unresolved)
 
     def central(plus, minus, hh):
         _cancellation(plus, minus, name, diagnostics)
@@ -653,14 +663,16 @@ def _first_derivatives(bound: dict, name: str, scheme: str, step, value: Outputs
         wide = yield [x + 2 * h, x - 2 * h]
         coarse = central(*wide, 2 * h)  # truncation error is O(h²): D(2h) - D(h) ≈ 3 × the error of D(h)
         rounding = _rounding([plus, minus, value], h, 1.0, derivs, [plus, minus])
-        return derivs, [np.abs(c - d) / 3 + r for c, d, r in zip(coarse, derivs, rounding, strict=True)]
+        return derivs, _vouched([np.abs(c - d) / 3 + r for c, d, r in zip(coarse, derivs, rounding, strict=True)],
+                                unresolved)
     # richardson: two central differences, extrapolated to cancel the h² term. Its error is bounded by the fine
     # difference's (|R - D(h/2)|, far larger than R's own truncation) plus round-off: (4·2u + u)/3 = 3u·|f|/h.
     plus, minus, plus_half, minus_half = outs
     coarse, fine = central(plus, minus, h), central(plus_half, minus_half, (x + h / 2) - x)
     derivs = [(4 * b - a) / 3 for a, b in zip(coarse, fine, strict=True)]
     rounding = _rounding([plus, minus, plus_half, minus_half, value], h, 3.0, derivs, [plus, minus])
-    return derivs, [np.abs(d - b) + r + 4 * EPS * np.abs(d) for d, b, r in zip(derivs, fine, rounding, strict=True)]
+    return derivs, _vouched([np.abs(d - b) + r + 4 * EPS * np.abs(d)
+                             for d, b, r in zip(derivs, fine, rounding, strict=True)], unresolved)
 
 
 def jacobian(
