@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from . import domain
+from . import domain, estimate
 from . import options as check
 from .binding import as_float_array, batch_shape
 from .convert import as_graph
@@ -32,6 +32,8 @@ from .result import Computed, Result, join_blocks
 METHODS = ("symbolic", "numeric", "forward", "reverse")
 _MODULES = {"symbolic": symbolic, "numeric": numeric, "forward": forward, "reverse": reverse}
 MAX_ORDER = 8
+# When the numeric method evaluates a gradient's perturbed points together (its work estimate needs to know).
+_NUMERIC_BATCHING = estimate.Batching(numeric.BATCH_VARIABLES, numeric.BATCH_POINTS, numeric.CHUNK_BYTES)
 
 
 def _module(method: str):
@@ -89,6 +91,8 @@ def _verb(method: str, verb: str, errors: str, options: dict):
 
 def _watched(function, method: str, errors: str, *args, **options) -> Computed:
     """Run a verb under the floating-point watch and apply the ``errors`` policy to what it saw."""
+    if method == "numeric":  # its work estimated before any evaluation (the other methods check their own)
+        estimate.check_numeric(function.__name__, *args, batching=_NUMERIC_BATCHING, **options)
     with domain.watching() as watch:
         computed = function(*args, **options)
     found = watch.messages()

@@ -176,3 +176,95 @@ def reverse_alternative(plan: Plan, bound: dict, wrt: tuple[str, ...], sweeps: i
     """"method='reverse' needs N sweeps: about X operations" for the same request."""
     work = reverse_work(plan, bound, wrt, sweeps)
     return (f"method='reverse' needs {1 + sweeps} sweeps for {what}: about {work.operations:.2g} operations")
+
+
+# --- the numeric method -------------------------------------------------------------------------------------------
+# Counted as diffkit.methods.numeric does its work (that module sits above this one, so the figures are repeated
+# here): evaluations of the whole graph per variable (per entry of a tensor variable) for a first derivative,
+# by scheme; the extra ones error_estimate=True takes (a coarser quotient); and the primitive applications
+# that form one difference quotient per output entry.
+NUMERIC_EVALUATIONS = {"forward": 1, "central": 2, "richardson": 4, "complex": 1}
+ERROR_EVALUATIONS = {"forward": 1, "central": 2, "richardson": 0, "complex": 0}
+QUOTIENT_OPERATIONS = {"forward": {"sub": 1, "div": 1}, "central": {"sub": 1, "div": 1}, "complex": {"div": 1},
+                       "richardson": {"sub": 3, "div": 3, "mul": 1}}
+
+
+def _quotient(scheme: str, elements: float) -> Work:
+    """Forming one difference quotient over ``elements`` entries."""
+    counts = QUOTIENT_OPERATIONS[scheme]
+    return Work(sum(counts.values()), elements * sum(PRIMITIVES[name].flops * k for name, k in counts.items()))
+
+
+@dataclass(frozen=True)
+class Batching:
+    """When the numeric method evaluates a gradient's perturbed points together (``numeric.BATCH_VARIABLES``
+    variables or more at ``numeric.BATCH_POINTS`` points or fewer, in chunks of about ``chunk_bytes`` of
+    intermediates): then a chunk of evaluations is one application per step, not one per evaluation."""
+
+    variables: int
+    points: int
+    chunk_bytes: int
+
+    def chunk(self, plan: Plan, points: int) -> int:
+        """Evaluations run together in one pass over the plan (as ``numeric._evaluate_together`` chunks them)."""
+        return max(1, self.chunk_bytes // (8 * max(1, points) * max(plan.size, 1)))
+
+
+def numeric_evaluations(verb: str, n: int, scheme: str = "central", error_estimate: bool = False,
+                        order: int = 1) -> int:
+    """Whole evaluations of the graph a numeric request makes for ``n`` variables (scalar entries)."""
+    if verb == "jvp":
+        return 3  # the value and one central difference along the direction
+    if verb == "hessian" or (verb == "derivative" and order == 2):
+        return 2 * n * n + 2  # second differences: 2 per diagonal entry, 4 per pair, and the value twice
+    per_variable = NUMERIC_EVALUATIONS[scheme] + (ERROR_EVALUATIONS[scheme] if error_estimate else 0)
+    return 1 + per_variable * n
+
+
+def numeric_work(plan: Plan, bound: dict, verb: str, wrt: tuple[str, ...], scheme: str = "central",
+                 error_estimate: bool = False, order: int = 1, batching: Batching | None = None) -> Work:
+    """The numeric method's work: its evaluations, each a plain sweep, and its difference quotients.
+
+    With ``batching`` (a scalar graph's first derivatives in many variables at a few points), the perturbed
+    points are evaluated a chunk at a time: the flops are the same, the applications one per step per chunk.
+    ``Cost`` still meters those evaluations one by one, so its operations are then more than were applied.
+    """
+    points = elements_of(plan, bound)
+    n = sum(int(np.size(bound[name])) for name in wrt) if plan.tensor else len(wrt)
+    evaluations = numeric_evaluations(verb, n, scheme, error_estimate, order)
+    one = sweep_work(plan, (), 0, points)
+    work = one * evaluations
+    if verb not in ("hessian", "jvp") and order == 1:
+        work += _quotient(scheme, points) * (len(plan.outputs) * n)  # one per output and variable
+        if (batching is not None and not plan.tensor and scheme != "complex" and n >= batching.variables
+                and points <= batching.points):
+            chunks = -(-(evaluations - 1) // batching.chunk(plan, points))
+            work = Work(work.applications - one.applications * (evaluations - 1 - chunks), work.flops)
+    return work
+
+
+def check_numeric(verb: str, graph, bound: dict, wrt, *rest, batching: Batching | None = None, **options) -> None:
+    """Refuse a numeric request whose evaluations would take more than ``dk.limits.work_operations``.
+
+    Called with a numeric verb's own arguments (``jacobian(graph, bound, wrt, ...)``, ``hessian``,
+    ``derivative(graph, bound, wrt, order)``, ``jvp(graph, bound, tangents)``) before it starts."""
+    plan = graph.plan
+    order = rest[0] if verb == "derivative" else 1
+    if verb == "derivative":
+        wrt = (wrt,)
+    elif verb == "jvp":
+        wrt = tuple(wrt)  # the tangents' variables (a dict): the work does not depend on them
+    scheme = options.get("scheme", "central")
+    work = numeric_work(plan, bound, verb, tuple(wrt), scheme, bool(options.get("error_estimate")), order,
+                        batching)
+    n = sum(int(np.size(bound[name])) for name in wrt) if plan.tensor else len(wrt)
+    evaluations = numeric_evaluations(verb, n, scheme, bool(options.get("error_estimate")), order)
+    second = verb == "hessian" or order == 2
+    what = (f"the numeric method's {evaluations:,} evaluations ({'second differences' if second else scheme}, "
+            f"{n:,} variable{'s' if n != 1 else ''})")
+    cheaper = None
+    if verb in ("jacobian", "hessian") and n > 1:
+        sweeps = len(plan.outputs) if verb == "jacobian" else n
+        cheaper = reverse_alternative(plan, bound, tuple(wrt), sweeps,
+                                      "the Jacobian" if verb == "jacobian" else "the Hessian")
+    check(what, work, cheaper, "or differentiate by fewer variables or at fewer points")
