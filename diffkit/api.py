@@ -25,6 +25,7 @@ from .errors import BindingError, MethodError
 from .evaluation import as_result
 from .graph import Graph
 from .keywords import checked_keywords, suggestion
+from .limits import check_memory
 from .methods import forward, numeric, reverse, symbolic
 from .names import by_name, keyed, symbols_given, variable_name
 from .result import Computed, Result, join_blocks
@@ -308,6 +309,10 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
     """
     options = check_options(method, options)
     request = Request(exprs, at, wrt)
+    if not request.tensor:  # the matrix it returns, before any work: outputs × variables × points
+        m, n, points = len(request.graph.outputs), len(request.wrt), math.prod(request.batch_shape)
+        check_memory(f"a Jacobian of {m:,} outputs × {n:,} variables at {points:,} points", 8.0 * m * n * points,
+                     "differentiate fewer outputs or by fewer variables (wrt=), or at fewer points at once")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
     if request.tensor:  # one {variable: block} per output, each block shaped output shape + variable shape
         blocks = [
