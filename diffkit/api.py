@@ -34,7 +34,7 @@ METHODS = ("symbolic", "numeric", "forward", "reverse")
 _MODULES = {"symbolic": symbolic, "numeric": numeric, "forward": forward, "reverse": reverse}
 MAX_ORDER = 8
 # When the numeric method evaluates a gradient's perturbed points together (its work estimate needs to know).
-_NUMERIC_BATCHING = estimate.Batching(numeric.BATCH_VARIABLES, numeric.BATCH_POINTS, numeric.CHUNK_BYTES)
+NUMERIC_BATCHING = estimate.Batching(numeric.BATCH_VARIABLES, numeric.BATCH_POINTS, numeric.CHUNK_BYTES)
 
 
 def _module(method: str):
@@ -93,7 +93,7 @@ def _verb(method: str, verb: str, errors: str, options: dict):
 def _watched(function, method: str, errors: str, *args, **options) -> Computed:
     """Run a verb under the floating-point watch and apply the ``errors`` policy to what it saw."""
     if method == "numeric":  # its work estimated before any evaluation (the other methods check their own)
-        estimate.check_numeric(function.__name__, *args, batching=_NUMERIC_BATCHING, **options)
+        estimate.check_numeric(function.__name__, *args, batching=NUMERIC_BATCHING, **options)
     with domain.watching() as watch:
         computed = function(*args, **options)
     found = watch.messages()
