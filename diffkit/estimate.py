@@ -364,3 +364,24 @@ def forward_alternative(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> str:
     """"method='forward' needs N sweeps: about X operations" for the same Jacobian."""
     work = forward_jacobian_work(plan, bound, wrt, False)
     return f"method='forward' needs {len(wrt)} sweeps for the Jacobian: about {work.operations:.2g} operations"
+
+
+def gradient_work(method: str, plan: Plan, bound: dict, wrt: tuple[str, ...]) -> Work:
+    """One gradient (or Jacobian) by ``method``, as its own estimate counts it; symbolic as reverse mode (its
+    compiled derivative does at least a gradient's work; compiling it is bounded by its own budgets)."""
+    if method == "forward":
+        return forward_gradient_work(plan, bound, wrt)
+    if method == "numeric":
+        return numeric_work(plan, bound, "jacobian", wrt)
+    return reverse_jacobian_work(plan, bound, wrt)
+
+
+def forward_gradient_work(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> Work:
+    """Forward mode's sweeps, one per variable (one per entry of each variable of a tensor graph)."""
+    if not plan.tensor:
+        return forward_jacobian_work(plan, bound, wrt, False)
+    elements = elements_of(plan, bound)
+    total = NONE if wrt else sweep_work(plan, (), 0, elements)
+    for name in wrt:
+        total += sweep_work(plan, (name,), 1, elements) * int(np.size(bound[name]))
+    return total
