@@ -376,12 +376,17 @@ def gradient_work(method: str, plan: Plan, bound: dict, wrt: tuple[str, ...]) ->
     return reverse_jacobian_work(plan, bound, wrt)
 
 
-def forward_gradient_work(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> Work:
-    """Forward mode's sweeps, one per variable (one per entry of each variable of a tensor graph)."""
+def forward_gradient_work(plan: Plan, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Work:
+    """Forward mode's sweeps, one per variable — one per entry of each variable of a tensor graph, or with
+    ``batch`` one per variable whose tangents carry all its entries."""
     if not plan.tensor:
-        return forward_jacobian_work(plan, bound, wrt, False)
+        return forward_jacobian_work(plan, bound, wrt, batch)
     elements = elements_of(plan, bound)
-    total = NONE if wrt else sweep_work(plan, (), 0, elements)
+    plain = sweep_work(plan, (), 0, elements)
+    total = NONE if wrt else plain
     for name in wrt:
-        total += sweep_work(plan, (name,), 1, elements) * int(np.size(bound[name]))
+        entries = int(np.size(bound[name]))
+        tangent = sweep_work(plan, (name,), 1, elements)
+        total += Work(tangent.applications, plain.flops + (tangent - plain).flops * entries) if batch \
+            else tangent * entries
     return total
