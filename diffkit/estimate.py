@@ -20,7 +20,7 @@ import numpy as np
 from .binding import points_of
 from .cost import Meter
 from .dual import _METER, Dual, dual_apply, forward_step
-from .limits import check_work, work_operations
+from .limits import check_memory, check_work, work_operations
 from .ops import PRIMITIVES
 from .plan import Plan
 
@@ -277,6 +277,8 @@ def check_numeric(verb: str, graph, bound: dict, wrt, *rest, batching: Batching 
         cheaper = reverse_alternative(plan, bound, tuple(wrt), sweeps,
                                       "the Jacobian" if verb == "jacobian" else "the Hessian")
     check(what, work, cheaper, "or differentiate by fewer variables or at fewer points")
+    check_memory(f"the numeric method over {n:,} variable{'s' if n != 1 else ''}",
+                 numeric_memory(plan, bound, verb, n, order), "differentiate by fewer variables or at fewer points")
 
 
 # --- reverse mode -------------------------------------------------------------------------------------------------
@@ -390,3 +392,28 @@ def forward_gradient_work(plan: Plan, bound: dict, wrt: tuple[str, ...], batch: 
         total += Work(tangent.applications, plain.flops + (tangent - plain).flops * entries) if batch \
             else tangent * entries
     return total
+
+
+# --- memory: the arrays a method holds at its peak, as ``Cost.memory_bytes`` measures them -------------------------
+
+def forward_memory(plan: Plan, bound: dict, width: int, kept: int) -> float:
+    """Forward mode: its live intermediates, each with a value and tangents ``width`` wide, and ``kept`` result
+    columns, each one per point (in a tensor graph: ``kept`` entries of Jacobian blocks). The variables' own
+    tangents are one-hot seeds, too small to count."""
+    intermediates = plan.peak_live() - len(plan.variables) - len(plan.constants)
+    points = points_of(bound, plan.tensor)
+    return 8.0 * (points * intermediates * (1 + width) + kept * (1 if plan.tensor else points))
+
+
+def reverse_memory(plan: Plan, bound: dict) -> float:
+    """Reverse mode: the tape keeps every value, and the adjoints can at worst be as many again."""
+    return 16.0 * plan.size * points_of(bound, plan.tensor)
+
+
+def numeric_memory(plan: Plan, bound: dict, verb: str, n: int, order: int = 1) -> float:
+    """The numeric method: one evaluation's intermediates (an evaluation keeps them all until it returns), the
+    value, and the derivatives kept until the result is assembled (n per output, a Hessian's n × n; each one per
+    point, or in a tensor graph one number per output entry)."""
+    kept = 1 if verb == "jvp" else n * n if verb == "hessian" or order == 2 else n
+    points = points_of(bound, plan.tensor)
+    return 8.0 * (points * (len(plan.steps) + 1) + len(plan.outputs) * (kept + 1) * (1 if plan.tensor else points))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import estimate
-from ..binding import points_of
 from ..cost import Meter, counted_once, remember
 from ..dual import _METER, Dual, forward_step, nbytes
 from ..errors import MethodError
@@ -89,9 +88,7 @@ def _check_memory(plan: Plan, bound: dict, width: int, kept: int, advice: str = 
     """Forward mode holds its live intermediates with tangents ``width`` wide, plus the ``kept`` result columns
     (the variables' own tangents are one-hot seeds, too small to count). ``advice``: what the caller can change
     (only the verbs with batched tangents have batch=)."""
-    points = points_of(bound)
-    intermediates = plan.peak_live() - len(plan.variables) - len(plan.constants)
-    check_memory(f"forward mode with tangents {width} wide", 8.0 * points * (intermediates * (1 + width) + kept),
+    check_memory(f"forward mode with tangents {width} wide", estimate.forward_memory(plan, bound, width, kept),
                  advice)
 
 

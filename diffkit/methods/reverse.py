@@ -20,7 +20,6 @@ import numpy as np
 from .. import estimate, waves
 from ..backward import Adjoints
 from ..backward import backward as walk_backward
-from ..binding import points_of
 from ..builder import GraphBuilder
 from ..cost import Meter, counted_once, record_partial, remember
 from ..dual import _METER, DUAL, Dual, forward_step, nbytes
@@ -39,8 +38,7 @@ def record(plan: Plan, bound: dict, meter: Meter) -> list:
     meter.forward_sweeps += 1
     if meter.counting:  # (a silent meter: this request ran before on these shapes, and passed this check)
         # The tape keeps every value, and the adjoints can at worst be as many again.
-        check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound, plan.tensor),
-                     "differentiate fewer points at once")
+        check_memory("reverse mode's tape", estimate.reverse_memory(plan, bound), "differentiate fewer points at once")
 
     def keep(step, out, args):
         meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
