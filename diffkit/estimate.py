@@ -181,6 +181,11 @@ def check(what: str, work: Work, cheaper: str | None, advice: str) -> None:
     check_work(what, work.operations, f"{cheaper}; {advice}" if cheaper else advice)
 
 
+def cheaper(text: str, alternative: Work, work: Work) -> str | None:
+    """``text`` (another way to do the request) when its work is less than ``work``; None otherwise."""
+    return text if alternative.operations < work.operations else None
+
+
 def reverse_alternative(plan: Plan, bound: dict, wrt: tuple[str, ...], sweeps: int, what: str) -> str:
     """"method='reverse' needs N sweeps: about X operations" for the same request."""
     work = reverse_work(plan, bound, wrt, sweeps)
@@ -292,6 +297,15 @@ VISIT_OPERATIONS = 300
 def build_work(nodes: float) -> Work:
     """Writing ``nodes`` graph nodes."""
     return Work(0.0, 0.0, nodes * BUILD_OPERATIONS)
+
+
+def emitting_work(plan: Plan, wrt: tuple[str, ...], sweeps: int) -> Work:
+    """Writing the gradient of ``plan`` as a graph (about a node per node), and a lower bound on what follows:
+    ``sweeps`` backward sweeps over the gradient graph, each passing at least over the steps of ``plan`` that
+    depend on ``wrt`` (the gradient graph holds them all). Known before the gradient graph is written."""
+    active = plan.active(wrt)
+    passes = VISIT_OPERATIONS * sweeps * sum(active[step.out] for step in plan.steps)
+    return build_work(plan.size) + Work(0.0, 0.0, passes)
 
 
 def _backward_step(step, pattern: tuple[bool, ...]) -> Work:

@@ -302,8 +302,11 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], over: str = "revers
         values = record(graph.plan, bound, meter)
         return Computed([values[graph.plan.outputs[0]]], [], meter.finish())
     over_forward = estimate.forward_over_reverse_work(graph.plan, bound, wrt)
-    cheaper = f"over='forward' (no gradient graph) needs about {over_forward.operations:.2g} operations"
-    _check_emitting(graph, f"a reverse-over-reverse Hessian in {len(wrt)} variables", cheaper)
+    cheaper = (f"over='forward' (no gradient graph) needs about {over_forward.operations:.2g} operations",
+               over_forward)
+    entries = sum(int(np.size(bound[name])) for name in wrt) if graph.plan.tensor else len(wrt)
+    _check_emitting(graph, wrt, entries, f"a reverse-over-reverse Hessian in {entries:,} variables", cheaper,
+                    "differentiate by fewer variables")
     grad_graph = gradient_graph(graph, wrt)
     meter.backward_sweeps += 1  # the sweep that emitted the gradient graph
     plan = _with_value(grad_graph, graph).plan
@@ -311,8 +314,7 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], over: str = "revers
     sweeps = tuple(int(np.size(bound[name])) if plan.tensor else 1 for name in wrt)
     work = estimate.reverse_jacobian_work(plan, bound, wrt, plan.outputs[:-1], sweeps=sweeps)
     estimate.check(f"a reverse-over-reverse Hessian in {sum(sweeps):,} variables ({sum(sweeps):,} backward sweeps "
-                   f"over a gradient graph of {plan.size:,} nodes)", work,
-                   cheaper if over_forward.operations < work.operations else None,
+                   f"over a gradient graph of {plan.size:,} nodes)", work, estimate.cheaper(*cheaper, work),
                    "differentiate by fewer variables or at fewer points")
     values = record(plan, bound, meter)
     if plan.tensor:  # blocks: one backward sweep per entry of each gradient
@@ -325,10 +327,15 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], over: str = "revers
     return Computed([values[plan.outputs[-1]]], rows, meter.finish())
 
 
-def _check_emitting(graph: Graph, what: str, cheaper: str | None) -> None:
-    """Refuse writing a gradient graph (about as many nodes again as the graph has) that would take too long."""
-    estimate.check(f"{what}: writing the gradient of a graph of {graph.plan.size:,} nodes",
-                   estimate.build_work(graph.plan.size), cheaper, "use a smaller graph")
+def _check_emitting(graph: Graph, wrt: tuple[str, ...], sweeps: int, what: str, alternative: tuple,
+                    advice: str) -> None:
+    """Refuse writing a gradient graph (about as many nodes again as the graph has) when that, with the
+    ``sweeps`` backward sweeps over it that follow, would take too long (checked exactly once it is written).
+    ``alternative``: (what to say, its work), named when it is cheaper."""
+    work = estimate.emitting_work(graph.plan, wrt, sweeps)
+    estimate.check(f"{what}: writing the gradient of a graph of {graph.plan.size:,} nodes and {sweeps:,} "
+                   f"backward sweep{'s' if sweeps != 1 else ''} over it", work, estimate.cheaper(*alternative, work),
+                   advice)
 
 
 def _forward_over_reverse(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
@@ -399,9 +406,12 @@ def derivative(graph: Graph, bound: dict, wrt: str, order: int) -> Computed:
     """dᵏf/dxᵏ: emit the derivative graph k-1 times, then one reverse sweep over the last one."""
     meter = Meter("reverse")
     current = graph
+    nested = estimate.sweep_work(graph.plan, (wrt,), order, estimate.elements_of(graph.plan, bound))
+    alternative = (f"method='forward' (nested dual numbers, no graphs written) needs about {nested.operations:.2g} "
+                   "operations", nested)
     for level in range(order - 1):
-        _check_emitting(current, f"an order-{order} derivative by reverse mode (gradient graph {level + 1})",
-                        "method='forward' (nested dual numbers, no graphs written)")
+        _check_emitting(current, (wrt,), 1, f"an order-{order} derivative by reverse mode (gradient graph "
+                        f"{level + 1})", alternative, "use a lower order")
         current = gradient_graph(current, (wrt,))
         meter.backward_sweeps += 1  # each emitting sweep
     plan = _with_value(current, graph).plan
