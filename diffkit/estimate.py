@@ -8,6 +8,11 @@ probed dense (every component a number), which is what they become after a few s
 
 Tensor graphs are estimated more roughly (every step counted over the largest input's size): their matmuls'
 work is not elementwise.
+
+Sections: forward mode (sweeps, Jacobians, Hessians); the numeric method (evaluations per scheme, batched
+chunks); reverse mode (backward sweeps that visit only what their output depends on, gradient graphs written,
+forward-over-reverse); memory (the arrays each method holds at its peak). ``Work.overhead`` is work that
+``Cost`` does not count but time does (a backward sweep passing over steps, graph nodes written).
 """
 
 from __future__ import annotations
