@@ -182,8 +182,9 @@ def forward_hessian_work(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> Work:
 
 
 def check(what: str, work: Work, cheaper: str | None, advice: str) -> None:
-    """Refuse ``work`` over ``dk.limits.work_operations``, naming a cheaper way when there is one."""
-    check_work(what, work.operations, f"{cheaper}; {advice}" if cheaper else advice)
+    """Refuse ``work`` over ``dk.limits.work_operations``, naming a cheaper way when there is one (then "or
+    ``advice``")."""
+    check_work(what, work.operations, f"{cheaper}; or {advice}" if cheaper else advice)
 
 
 def cheaper(text: str, alternative: Work, work: Work) -> str | None:
@@ -192,9 +193,14 @@ def cheaper(text: str, alternative: Work, work: Work) -> str | None:
 
 
 def reverse_alternative(plan: Plan, bound: dict, wrt: tuple[str, ...], sweeps: int, what: str) -> str:
-    """"method='reverse' needs N sweeps: about X operations" for the same request."""
-    work = reverse_work(plan, bound, wrt, sweeps)
-    return (f"method='reverse' needs {1 + sweeps} sweeps for {what}: about {work.operations:.2g} operations")
+    """"method='reverse' needs N sweeps: about X operations" for the same request: a Jacobian's backward sweep
+    per output, or a Hessian's gradient graph and its ``sweeps`` backward sweeps (about its recorded sweep and
+    a gradient's work again, and at least the passes over the graph's own steps)."""
+    if what == "the Hessian":
+        work = emitting_work(plan, wrt, sweeps) + reverse_jacobian_work(plan, bound, wrt, plan.outputs[:1]) * 2
+    else:
+        work = reverse_jacobian_work(plan, bound, wrt)
+    return f"method='reverse' needs {1 + sweeps} sweeps for {what}: about {work.operations:.2g} operations"
 
 
 # --- the numeric method -------------------------------------------------------------------------------------------
@@ -286,7 +292,7 @@ def check_numeric(verb: str, graph, bound: dict, wrt, *rest, batching: Batching 
         sweeps = len(plan.outputs) if verb == "jacobian" else n
         cheaper = reverse_alternative(plan, bound, tuple(wrt), sweeps,
                                       "the Jacobian" if verb == "jacobian" else "the Hessian")
-    check(what, work, cheaper, "or differentiate by fewer variables or at fewer points")
+    check(what, work, cheaper, "differentiate by fewer variables or at fewer points")
     check_memory(f"the numeric method over {n:,} variable{'s' if n != 1 else ''}",
                  numeric_memory(plan, bound, verb, n, order), "differentiate by fewer variables or at fewer points")
 

@@ -106,7 +106,7 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
         estimate.check(f"forward mode over {len(wrt)} variables",
                        estimate.forward_jacobian_work(plan, bound, wrt, batch),
                        estimate.reverse_alternative(plan, bound, wrt, len(plan.outputs), "the Jacobian"),
-                       "or differentiate by fewer variables")
+                       "differentiate by fewer variables")
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     rows: list[list] = [[None] * len(wrt) for _ in plan.outputs]
     if batch and wrt:
@@ -141,7 +141,7 @@ def _tensor_jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool) -> C
     estimate.check(f"forward mode over {sum(sizes):,} tensor entries ({len(wrt)} variables)",
                    estimate.forward_gradient_work(plan, bound, wrt, batch),
                    estimate.reverse_alternative(plan, bound, wrt, len(plan.outputs), "the Jacobian"),
-                   "or differentiate by fewer variables")
+                   "differentiate by fewer variables")
     rows: list[list] = [[None] * len(wrt) for _ in plan.outputs]
     values = None
     for j, name in enumerate(wrt):
@@ -272,7 +272,7 @@ def hessian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Co
         estimate.check(f"a forward-over-forward Hessian in {n} variables ({n * (n + 1) // 2} sweeps)",
                        estimate.forward_hessian_work(graph.plan, bound, wrt),
                        estimate.reverse_alternative(graph.plan, bound, wrt, n, "the Hessian"),
-                       "or use method='reverse'")
+                       "use method='reverse'")
     rows: list[list] = [[None] * n for _ in range(n)]
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     value = None

@@ -182,7 +182,7 @@ def _check_jacobian(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> None:
     work = estimate.reverse_jacobian_work(plan, bound, wrt)
     cheaper = estimate.forward_alternative(plan, bound, wrt) if len(wrt) < m else None
     estimate.check(f"reverse mode's {m} backward sweep{'s' if m != 1 else ''} over {plan.size:,} nodes", work,
-                   cheaper, "or differentiate fewer outputs or at fewer points")
+                   cheaper, "differentiate fewer outputs or at fewer points")
 
 
 def _jacobian_by_waves(plan: Plan, bound: dict, wrt: tuple[str, ...], meter: Meter, key: tuple) -> Computed:
