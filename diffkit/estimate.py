@@ -390,7 +390,8 @@ def forward_over_reverse_work(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> 
 def forward_alternative(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> str:
     """"method='forward' needs N sweeps: about X operations" for the same Jacobian."""
     work = forward_jacobian_work(plan, bound, wrt, False)
-    return f"method='forward' needs {len(wrt)} sweeps for the Jacobian: about {work.operations:.2g} operations"
+    sweeps = f"{len(wrt)} sweep{'s' if len(wrt) != 1 else ''}"
+    return f"method='forward' needs {sweeps} for the Jacobian: about {work.operations:.2g} operations"
 
 
 def gradient_work(method: str, plan: Plan, bound: dict, wrt: tuple[str, ...]) -> Work:

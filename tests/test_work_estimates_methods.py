@@ -41,10 +41,13 @@ CASES.update({
                        'at={f"x{i}": 1.0 for i in range(5000)}, method="reverse")',
     "forward-over-reverse": 'dk.hessian(" + ".join(f"sin(x{i})*x{i+1}" for i in range(4999)), '  # killed after 90 s
                             'at={f"x{i}": 1.0 for i in range(5000)}, method="reverse", over="forward")',
+    "many outputs": 'dk.jacobian([f"sin(x*{i})" for i in range(1, 3001)], at={"x": np.ones(10**4)}, '
+                    'method="reverse")',
     "reverse jacobian": 'dk.jacobian([f"sin(x0)*x{i}" for i in range(1, 3001)], '  # an ArrayMemoryError
                         'at={f"x{i}": np.ones(1000) for i in range(3001)}, method="reverse")',
 })
-CHEAPER.update({"numeric hessian": "method='reverse' needs 101 sweeps",
+CHEAPER.update({"many outputs": "method='forward' needs 1 sweep for the Jacobian",
+                "numeric hessian": "method='reverse' needs 101 sweeps",
                 "numeric points": "method='reverse' needs 2 sweeps"})
 
 
