@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from . import domain
+from . import domain, estimate
 from . import options as check
 from .binding import as_float_array, batch_shape
 from .convert import as_graph
@@ -25,6 +25,7 @@ from .errors import BindingError, MethodError
 from .evaluation import as_result
 from .graph import Graph
 from .keywords import checked_keywords, suggestion
+from .limits import check_memory
 from .methods import forward, numeric, reverse, symbolic
 from .names import by_name, keyed, symbols_given, variable_name
 from .result import Computed, Result, join_blocks
@@ -32,6 +33,8 @@ from .result import Computed, Result, join_blocks
 METHODS = ("symbolic", "numeric", "forward", "reverse")
 _MODULES = {"symbolic": symbolic, "numeric": numeric, "forward": forward, "reverse": reverse}
 MAX_ORDER = 8
+# When the numeric method evaluates a gradient's perturbed points together (its work estimate needs to know).
+NUMERIC_BATCHING = estimate.Batching(numeric.BATCH_VARIABLES, numeric.BATCH_POINTS, numeric.CHUNK_BYTES)
 
 
 def _module(method: str):
@@ -89,6 +92,8 @@ def _verb(method: str, verb: str, errors: str, options: dict):
 
 def _watched(function, method: str, errors: str, *args, **options) -> Computed:
     """Run a verb under the floating-point watch and apply the ``errors`` policy to what it saw."""
+    if method == "numeric":  # its work estimated before any evaluation (the other methods check their own)
+        estimate.check_numeric(function.__name__, *args, batching=NUMERIC_BATCHING, **options)
     with domain.watching() as watch:
         computed = function(*args, **options)
     found = watch.messages()
@@ -304,6 +309,10 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
     """
     options = check_options(method, options)
     request = Request(exprs, at, wrt)
+    if not request.tensor:  # the matrix it returns, before any work: outputs × variables × points
+        m, n, points = len(request.graph.outputs), len(request.wrt), math.prod(request.batch_shape)
+        check_memory(f"a Jacobian of {m:,} outputs × {n:,} variables at {points:,} points", 8.0 * m * n * points,
+                     "differentiate fewer outputs or by fewer variables (wrt=), or at fewer points at once")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
     if request.tensor:  # one {variable: block} per output, each block shaped output shape + variable shape
         blocks = [
