@@ -75,8 +75,13 @@ def written_out_size(graph: Graph) -> int:
 
     A node's size is one plus its arguments' sizes, so a node reached along k paths counts k times: sixty
     steps of the logistic map x = r·x·(1-x), a few hundred graph nodes, write out to ~10^18 tree nodes. A part
-    that depends on no variable counts as one node (SymPy folds constants). Capped at ``_SIZE_CAP``.
+    that depends on no variable counts as one node (SymPy folds constants). Capped at ``_SIZE_CAP``. Worked out
+    once per graph: every symbolic request asks.
     """
+    return graph.plan.memo(("written out size", graph.outputs), lambda: _written_out_size(graph))
+
+
+def _written_out_size(graph: Graph) -> int:
     sizes: dict[str, int] = {}
     varying: set[str] = set()
     for node in graph.plan.nodes:  # in topological order
