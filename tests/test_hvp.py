@@ -1,0 +1,118 @@
+"""dk.hvp: H·v by every route, checked against the full Hessian times v (itself checked four ways elsewhere)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from grammar import expressions
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import diffkit as dk
+
+ROUTES = [("reverse", {}), ("reverse", {"over": "reverse"}), ("forward", {}), ("symbolic", {})]
+ROUTE_IDS = ["forward-over-reverse", "reverse-over-reverse", "forward-over-forward", "symbolic"]
+
+
+def _hessian_times(graph, at, vector):
+    names = list(graph.variables)
+    hessian = dk.hessian(graph, at=at).hessian
+    v = np.array([vector.get(name, 0.0) for name in names])
+    return dict(zip(names, np.tensordot(hessian, v, axes=([1], [0])), strict=True))
+
+
+@pytest.mark.parametrize(("method", "options"), ROUTES, ids=ROUTE_IDS)
+@settings(max_examples=15, deadline=None)
+@given(text=expressions(max_leaves=6), data=st.data())
+def test_every_route_is_the_hessian_times_v(method, options, text, data):
+    graph = dk.parse(text)
+    names = graph.variables
+    at = {name: data.draw(st.floats(-1.5, 1.5), label=f"at {name}") for name in names}
+    vector = {name: data.draw(st.floats(-2, 2), label=f"v {name}") for name in names
+              if data.draw(st.booleans(), label=f"v has {name}")}
+    expected = _hessian_times(graph, at, vector)
+    result = dk.hvp(graph, at=at, vector=vector, method=method, **options)
+    assert result.kind == "hvp" and set(result.hvp) == set(names)
+    for name in names:
+        assert result.hvp[name] == pytest.approx(expected[name], rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize(("method", "options"), ROUTES, ids=ROUTE_IDS)
+def test_a_batch_of_points_gives_a_product_per_point(method, options):
+    x = np.linspace(0.5, 2.0, 4)
+    at, vector = {"x": x, "y": 3.0}, {"x": np.array([1.0, -1.0, 0.5, 2.0]), "y": 0.25}
+    result = dk.hvp("x**2 * y + sin(x*y)", at=at, vector=vector, method=method, **options)
+    for k in range(4):
+        point = {"x": x[k], "y": 3.0}
+        expected = _hessian_times(dk.parse("x**2 * y + sin(x*y)"), point, {"x": vector["x"][k], "y": 0.25})
+        assert result.hvp["x"][k] == pytest.approx(expected["x"], rel=1e-12)
+        assert result.hvp["y"][k] == pytest.approx(expected["y"], rel=1e-12)
+
+
+@pytest.mark.parametrize(("method", "options"), ROUTES[:3], ids=ROUTE_IDS[:3])
+def test_a_tensor_loss(method, options):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 5))
+    graph = dk.trace(lambda W, b: dk.sum(dk.tanh(W @ X + b) ** 2))
+    at = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=(3, 1))}
+    vector = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=(3, 1))}
+    hessian = dk.hessian(graph, at=at).hessian
+    expected = hessian @ np.concatenate([vector["W"].ravel(), vector["b"].ravel()])
+    result = dk.hvp(graph, at=at, vector=vector, method=method, **options)
+    assert result.hvp["W"].shape == (3, 4) and result.hvp["b"].shape == (3, 1)
+    got = np.concatenate([result.hvp["W"].ravel(), result.hvp["b"].ravel()])
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_reverse_mode_costs_a_few_gradients_whatever_the_number_of_variables():
+    """The point of H·v: reverse mode's work does not grow with n beyond f's own; forward-over-forward's does."""
+    ratios = {}
+    for n in (8, 32):
+        names = [f"x{i}" for i in range(n)]
+        graph = dk.trace(lambda *x: sum(dk.sin(x[i] * x[i + 1]) for i in range(len(x) - 1)), variables=names)
+        at = {name: 0.1 * i for i, name in enumerate(names)}
+        vector = {name: 1.0 for name in names}
+        f_flops = dk.gradient(graph, at=at).cost.flops
+        ratios[n] = {route: dk.hvp(graph, at=at, vector=vector, method=m, **o).cost.flops / f_flops
+                     for route, (m, o) in zip(ROUTE_IDS[:3], ROUTES[:3], strict=True)}
+    for route in ROUTE_IDS[:2]:
+        assert ratios[32][route] <= 5 and ratios[32][route] == pytest.approx(ratios[8][route], rel=0.1)
+    assert ratios[32]["forward-over-forward"] > 3 * ratios[8]["forward-over-forward"]
+
+
+def test_no_direction_gives_zeros():
+    result = dk.hvp("x*y", at={"x": 1.0, "y": 2.0}, vector={})
+    assert result.hvp == {"x": 0.0, "y": 0.0}
+
+
+def test_a_direction_on_a_variable_outside_wrt_is_refused():
+    with pytest.raises(dk.BindingError, match="not among the variables differentiated by"):
+        dk.hvp("x*y", at={"x": 1.0, "y": 2.0}, vector={"y": 1.0}, wrt=["x"])
+
+
+def test_an_unknown_variable_or_missing_vector_is_refused():
+    with pytest.raises(dk.BindingError, match="unknown variable"):
+        dk.hvp("x*y", at={"x": 1.0, "y": 2.0}, vector={"z": 1.0})
+    with pytest.raises(dk.BindingError, match="give vector"):
+        dk.hvp("x*y", at={"x": 1.0, "y": 2.0})
+
+
+def test_a_direction_of_the_wrong_shape_is_refused():
+    with pytest.raises(dk.BindingError, match="does not fit the points' shape"):
+        dk.hvp("x*y", at={"x": np.ones(3), "y": 2.0}, vector={"x": np.ones(4)})
+
+
+def test_symbolic_refuses_a_tensor_graph_with_advice():
+    graph = dk.trace(lambda w: dk.sum(w * w))
+    with pytest.raises(dk.MethodError, match="method='reverse'"):
+        dk.hvp(graph, at={"w": np.ones(3)}, vector={"w": np.ones(3)}, method="symbolic")
+
+
+def test_the_users_arrays_are_not_modified():
+    x, v = np.array([1.0, 2.0]), np.array([0.5, 0.5])
+    before = x.copy(), v.copy()
+    for method, options in ROUTES:
+        dk.hvp("x**3", at={"x": x}, vector={"x": v}, method=method, **options)
+    np.testing.assert_array_equal(x, before[0])
+    np.testing.assert_array_equal(v, before[1])
+
