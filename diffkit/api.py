@@ -456,7 +456,7 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
 
 
 @checked_keywords(options=method_options)
-def hvp(expr, at=None, vector=None, method: str = "reverse", wrt=None, **options) -> Result:
+def hvp(expr, at=None, vector=None, method: str = "reverse", wrt=None, argnums=None, **options) -> Result | Callable:
     """H·v: the Hessian of a scalar expression times a direction ``vector`` ({variable: value}).
 
     What makes second order practical at scale: reverse mode gives H·v for about two gradients' work whatever the
@@ -464,6 +464,9 @@ def hvp(expr, at=None, vector=None, method: str = "reverse", wrt=None, **options
     full Hessian costs n times more. Forward mode (forward-over-forward) takes one sweep per variable, the numeric
     method differences two gradients, the symbolic method differentiates the symbolic gradient along v; the
     costs show the difference. Variables left out of ``vector`` have direction 0.
+
+    A Python function passed *without* ``at`` gives a transform instead: ``dk.hvp(f)(*args, vector=v)``, shaped
+    like the argument (``argnums=`` chooses the arguments; see ``diffkit.transforms.hvp``).
 
     Args:
         expr: a scalar expression (text, SymPy, Graph or traced function); a tensor graph's output must be one
@@ -473,6 +476,7 @@ def hvp(expr, at=None, vector=None, method: str = "reverse", wrt=None, **options
             graph: the variable's shape).
         method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"``.
         wrt: the variables of the Hessian (and of ``vector``); default: all.
+        argnums: only for a Python function without ``at``: the positions of the arguments (an int or a tuple).
         **options: passed to the method (``over=`` for reverse mode; ``step=`` for numeric; see ``gradient``).
 
     Returns:
@@ -482,6 +486,13 @@ def hvp(expr, at=None, vector=None, method: str = "reverse", wrt=None, **options
         >>> hvp("x**2 * y", at={"x": 1.0, "y": 3.0}, vector={"x": 1.0, "y": 0.0}).hvp
         {'x': 6.0, 'y': 2.0}
     """
+    if at is None and _is_python_function(expr):
+        if vector is not None:
+            raise BindingError("dk.hvp(f) of a Python function gives a transform: call it with the direction, "
+                               "dk.hvp(f)(*args, vector=v)")
+        return _function_transform("hvp")(expr, argnums=_function_argnums(argnums, wrt, "hvp"), method=method,
+                                          **options)
+    _no_argnums(argnums, "hvp")
     options = check_options(method, options)
     request = Request(expr, at, wrt)
     request.require_scalar("hvp")

@@ -116,3 +116,29 @@ def test_the_users_arrays_are_not_modified():
     np.testing.assert_array_equal(x, before[0])
     np.testing.assert_array_equal(v, before[1])
 
+
+
+def test_the_transform_of_a_python_function():
+    cubes = dk.hvp(lambda x: dk.sum(x**3))
+    np.testing.assert_array_equal(cubes(np.array([1.0, 2.0]), vector=np.array([1.0, 1.0])), [6.0, 12.0])
+    assert cubes.cost is not None and cubes.cost.backward_sweeps == 1
+    assert dk.hvp(lambda x, y: x**2 * y, argnums=(0, 1))(1.0, 3.0, vector=(1.0, 0.0)) == (6.0, 2.0)
+    with pytest.raises(dk.BindingError, match="give the direction"):
+        cubes(np.ones(2))
+    with pytest.raises(dk.BindingError, match="tuple of 2 arrays"):
+        dk.hvp(lambda x, y: x * y, argnums=(0, 1))(1.0, 2.0, vector=1.0)
+    with pytest.raises(dk.BindingError, match="call it with the direction"):
+        dk.hvp(lambda x: x**3, vector={"x": 1.0})
+
+
+def test_torch_agrees_on_a_tensor_loss():
+    torch = pytest.importorskip("torch")
+    from torch.autograd.functional import hvp as torch_hvp
+
+    rng = np.random.default_rng(1)
+    X, w, v = rng.normal(size=(6, 4)), rng.normal(size=4), rng.normal(size=4)
+    ours = dk.hvp(lambda w: dk.sum(dk.log(1 + dk.exp(X @ w))))(w, vector=v)
+    X_t = torch.tensor(X, dtype=torch.float64)
+    _, theirs = torch_hvp(lambda w: torch.log1p(torch.exp(X_t @ w)).sum(),
+                          torch.tensor(w, dtype=torch.float64), torch.tensor(v, dtype=torch.float64))
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-12, atol=1e-14)
