@@ -223,32 +223,190 @@ class NewtonCG(_Searching):
         self.last_cg = 0
 
     def _direction(self, x, g, flat, oracle) -> np.ndarray:
-        norm = float(np.linalg.norm(g))
-        tolerance = min(0.5, np.sqrt(norm)) * norm
-        p = np.zeros_like(g)
-        r = g.copy()  # residual H·p + g
-        d = -r
-        self.last_cg = 0
-        limit = self.max_cg if self.max_cg is not None else max(1, g.size)
         params = flat.params(x)
-        for iteration in range(limit):
-            Hd = flat.vector(oracle.hvp(params, flat.params(d)))
-            self.last_cg += 1
-            curvature = float(d @ Hd)
-            if curvature <= 0:
-                return -g if iteration == 0 else p
-            alpha = float(r @ r) / curvature
-            p = p + alpha * d
-            r_new = r + alpha * Hd
-            if np.linalg.norm(r_new) <= tolerance:
-                return p
-            beta = float(r_new @ r_new) / float(r @ r)
-            d = -r_new + beta * d
-            r = r_new
-        return p
+        norm = float(np.linalg.norm(g))
+        p, self.last_cg, bent = conjugate_gradients(
+            lambda d: flat.vector(oracle.hvp(params, flat.params(d))), -g, min(0.5, np.sqrt(norm)) * norm,
+            self.max_cg if self.max_cg is not None else max(1, g.size))
+        return -g if bent and self.last_cg == 1 else p
 
     def _hyper(self) -> str:
         return "" if self.max_cg is None else f"max_cg={self.max_cg}"
 
 
-__all__ = ["LBFGS", "NewtonCG", "Oracle"]
+class ResidualOracle:
+    """Residuals r(θ) of a least-squares loss ½‖r‖², with J·v (one forward sweep) and Jᵀ·u (one backward sweep).
+
+    ``residuals``: a list of scalar expressions, or a graph (or function) with several outputs or one vector
+    output; r is their entries flattened, in order. ``value_and_grad`` gives ½‖r‖² and its gradient Jᵀr, so
+    any optimizer can minimize the same loss; ``gauss_newton(params, v)`` is JᵀJ·v, the Gauss-Newton
+    approximation of the Hessian times v, through one JVP and one VJP — never J itself.
+    """
+
+    def __init__(self, residuals, **options):
+        from . import api
+        from .convert import as_graph
+
+        self._api = api
+        self.graph = as_graph(residuals)
+        self.options = options
+        self.gradients = 0
+        self.jvps = 0
+        self.vjps = 0
+        self._last: tuple | None = None
+
+    def residuals(self, params: Mapping) -> np.ndarray:
+        key = _key(params)
+        if self._last is None or self._last[0] != key:
+            values = self.graph.evaluate(dict(params), errors=self.options.get("errors", "warn"))
+            values = values if isinstance(values, tuple) else (values,)
+            self._last = (key, np.concatenate([np.ravel(v) for v in values]), None)
+        return self._last[1]
+
+    def value_and_grad(self, params: Mapping) -> tuple[float, dict]:
+        r = self.residuals(params)
+        if self._last[2] is None:
+            self._last = (*self._last[:2], self.vjp(params, r))
+            self.gradients += 1
+        return 0.5 * float(r @ r), dict(self._last[2])
+
+    def jvp(self, params: Mapping, vector: Mapping) -> np.ndarray:
+        self.jvps += 1
+        products = self._api.jvp(self.graph, at=dict(params), tangents=dict(vector), method="forward",
+                                 **self.options).derivative
+        products = products if isinstance(products, tuple) else (products,)
+        return np.concatenate([np.ravel(p) for p in products])
+
+    def vjp(self, params: Mapping, u: np.ndarray) -> dict:
+        self.vjps += 1
+        pieces, start = [], 0
+        for value in self._outputs(params):
+            size = int(np.size(value))
+            pieces.append(u[start:start + size].reshape(np.shape(value)) if np.ndim(value) else float(u[start]))
+            start += size
+        return dict(self._api.vjp(self.graph, at=dict(params), cotangents=pieces, method="reverse",
+                                  **self.options).derivative)
+
+    def _outputs(self, params: Mapping) -> tuple:
+        values = self.graph.evaluate(dict(params), errors="ignore")
+        return values if isinstance(values, tuple) else (values,)
+
+    def gauss_newton(self, params: Mapping, vector: Mapping) -> dict:
+        return self.vjp(params, self.jvp(params, vector))
+
+
+def _needs_residuals(optimizer, oracle) -> None:
+    if not isinstance(oracle, ResidualOracle):
+        raise BindingError(f"{optimizer.name}.step needs oracle= a diffkit.second_order.ResidualOracle of the "
+                           "residuals (a least-squares loss ½‖r‖²); dk.optim.least_squares gives one")
+
+
+class GaussNewton(_Searching):
+    """Gauss-Newton for least squares ½‖r‖²: CG on JᵀJ·p = −Jᵀr (products through one JVP and one VJP), then
+    a line search from the full step. Needs a ``ResidualOracle``."""
+
+    def __init__(self, lr: float = 1.0, max_cg: int | None = None, c1: float = 1e-4, c2: float = 0.9,
+                 max_evaluations: int = 30):
+        super().__init__(lr, c1, c2, max_evaluations)
+        self.max_cg = None if max_cg is None else _whole(max_cg, "GaussNewton: max_cg", 1)
+        self.last_cg = 0
+
+    def step(self, params, grads, hessian=None, oracle=None):
+        _needs_residuals(self, oracle)
+        return super().step(params, grads, hessian, oracle)
+
+    def _direction(self, x, g, flat, oracle) -> np.ndarray:
+        params = flat.params(x)
+        norm = float(np.linalg.norm(g))
+        p, self.last_cg, _ = conjugate_gradients(
+            lambda d: flat.vector(oracle.gauss_newton(params, flat.params(d))), -g, 1e-10 * norm,
+            self.max_cg if self.max_cg is not None else max(1, g.size))
+        return p
+
+
+class LevenbergMarquardt(Optimizer):
+    """Levenberg-Marquardt for least squares ½‖r‖²: (JᵀJ + λI)·p = −Jᵀr by CG on products (one JVP and one VJP
+    each), accepted when the loss falls; λ follows the gain ratio ρ = actual / predicted decrease (Nielsen's
+    update: λ·max(⅓, 1 − (2ρ − 1)³) after a success, λ·ν with ν doubling after each failure). Large λ is a
+    short gradient step, small λ a Gauss-Newton step. Needs a ``ResidualOracle``.
+
+    ``damping``: the first λ (default 10⁻³ times a Rayleigh-quotient estimate of JᵀJ's scale, ‖Jg‖²/‖g‖²).
+    ``last_damping`` is λ after the last step.
+    """
+
+    needs_oracle = True
+
+    def __init__(self, damping: float | None = None, max_cg: int | None = None, max_tries: int = 40):
+        super().__init__(1.0)
+        self.damping = None if damping is None else _positive(damping, "LevenbergMarquardt: damping")
+        self.max_cg = None if max_cg is None else _whole(max_cg, "LevenbergMarquardt: max_cg", 1)
+        self.max_tries = _whole(max_tries, "LevenbergMarquardt: max_tries", 1)
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.last_damping = self.damping
+        self._nu = 2.0
+
+    def step(self, params, grads, hessian=None, oracle=None) -> dict:
+        _needs_residuals(self, oracle)
+        names, values, gradients = self._check(params, grads)
+        flat = _Flat({name: params[name] for name in names})
+        x, g = flat.vector(values), flat.vector(gradients)
+        self.t += 1
+        if not np.any(g):
+            return flat.params(x)
+        point = flat.params(x)
+        value = 0.5 * float(oracle.residuals(point) @ oracle.residuals(point))
+        lam = self.last_damping
+        if lam is None:
+            lam = 1e-3 * float(np.sum(oracle.jvp(point, flat.params(g)) ** 2)) / float(g @ g)
+        limit = self.max_cg if self.max_cg is not None else max(1, g.size)
+        for _ in range(self.max_tries):
+            p, _, _ = conjugate_gradients(
+                lambda d, lam=lam: flat.vector(oracle.gauss_newton(point, flat.params(d))) + lam * d, -g,
+                1e-10 * float(np.linalg.norm(g)), limit)
+            trial = flat.params(x + p)
+            r = oracle.residuals(trial)
+            new_value = 0.5 * float(r @ r)
+            predicted = 0.5 * float(p @ (lam * p - g))
+            if not predicted > 1e-15 * abs(value):  # the model promises nothing the loss's rounding can show
+                break
+            gain = (value - new_value) / predicted
+            if np.isfinite(new_value) and gain > 0:
+                self.last_damping = lam * max(1 / 3, 1 - (2 * gain - 1) ** 3)
+                self._nu = 2.0
+                return trial
+            lam *= self._nu
+            self._nu *= 2
+        self.last_damping = lam
+        return flat.params(x)  # no decrease found: stay (the loss is at a minimum to rounding)
+
+    def _hyper(self) -> str:
+        return "" if self.damping is None else f"damping={self.damping!r}"
+
+
+def conjugate_gradients(product, b: np.ndarray, tolerance: float, limit: int) -> tuple[np.ndarray, int, bool]:
+    """Approximately solve A·p = b with products ``product(d)`` = A·d only (A symmetric): returns (p, the
+    products used, whether a direction of non-positive curvature stopped it — then p is the last iterate,
+    zero if it was the first). Stops when ‖A·p − b‖ ≤ ``tolerance`` or after ``limit`` products."""
+    p = np.zeros_like(b)
+    r = -b.copy()  # the residual A·p − b
+    d = b.copy()
+    for used in range(1, limit + 1):
+        Ad = product(d)
+        curvature = float(d @ Ad)
+        if curvature <= 0:
+            return p, used, True
+        alpha = float(r @ r) / curvature
+        p = p + alpha * d
+        r_new = r + alpha * Ad
+        if np.linalg.norm(r_new) <= tolerance:
+            return p, used, False
+        d = -r_new + (float(r_new @ r_new) / float(r @ r)) * d
+        r = r_new
+    return p, limit, False
+
+
+__all__ = ["LBFGS", "GaussNewton", "LevenbergMarquardt", "NewtonCG", "Oracle", "ResidualOracle",
+           "conjugate_gradients"]

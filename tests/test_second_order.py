@@ -9,7 +9,7 @@ import pytest
 
 import diffkit as dk
 from diffkit import line_search
-from diffkit.second_order import LBFGS, NewtonCG, Oracle
+from diffkit.second_order import LBFGS, GaussNewton, LevenbergMarquardt, NewtonCG, Oracle, ResidualOracle
 
 
 def rosenbrock(n: int) -> str:
@@ -181,3 +181,53 @@ def test_the_callers_parameters_are_not_modified():
     new = LBFGS().step({"x": x}, oracle.value_and_grad({"x": x})[1], oracle=oracle)
     np.testing.assert_array_equal(x, before)
     assert new["x"] is not x
+
+
+# --- least squares ------------------------------------------------------------------------------------------------
+
+def _decay_fit():
+    t = np.linspace(0, 4, 12)
+    y = 2.5 * np.exp(-1.3 * t) + 0.4 + 0.01 * np.random.default_rng(0).normal(size=t.size)
+    return t, y, [f"a*exp(-b*{float(ti)!r}) + c - {float(yi)!r}" for ti, yi in zip(t, y, strict=True)]
+
+
+def _least_squares(optimizer, oracle, start, steps=50):
+    point = dict(start)
+    for taken in range(1, steps + 1):
+        new = optimizer.step(point, oracle.value_and_grad(point)[1], oracle=oracle)
+        if all(np.array_equal(new[name], point[name]) for name in point):  # no decrease left to find
+            return point, taken
+        point = new
+    return point, steps
+
+
+@pytest.mark.parametrize("optimizer", [LevenbergMarquardt, GaussNewton])
+def test_an_exponential_fit_as_scipy_least_squares_finds_it(optimizer):
+    optimize = pytest.importorskip("scipy.optimize")
+    t, y, residuals = _decay_fit()
+    oracle = ResidualOracle(residuals)
+    point, steps = _least_squares(optimizer(), oracle, {"a": 1.0, "b": 0.5, "c": 0.0})
+    theirs = optimize.least_squares(lambda q: q[0] * np.exp(-q[1] * t) + q[2] - y, [1.0, 0.5, 0.0], method="lm",
+                                    xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    np.testing.assert_allclose([point["a"], point["b"], point["c"]], theirs.x, rtol=1e-7)
+    assert oracle.value_and_grad(point)[0] == pytest.approx(0.5 * theirs.fun @ theirs.fun, rel=1e-10)
+    assert steps <= 15 and oracle.jvps > 0 and oracle.vjps > 0
+
+
+def test_levenberg_marquardt_on_rosenbrock_residuals():
+    oracle = ResidualOracle(["10*(y - x**2)", "1 - x"])
+    point, _ = _least_squares(LevenbergMarquardt(), oracle, {"x": -1.2, "y": 1.0}, steps=100)
+    assert point["x"] == pytest.approx(1.0, abs=1e-8) and point["y"] == pytest.approx(1.0, abs=1e-8)
+
+
+def test_linear_least_squares_on_a_vector_residual_is_lstsq():
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(30, 5)), rng.normal(size=(30, 1))  # (a 1-D matmul is not traceable yet)
+    oracle = ResidualOracle(dk.trace(lambda w: X @ w - y))
+    point, _ = _least_squares(GaussNewton(), oracle, {"w": np.zeros((5, 1))})
+    np.testing.assert_allclose(point["w"], np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-9, atol=1e-12)
+
+
+def test_least_squares_optimizers_need_a_residual_oracle():
+    with pytest.raises(dk.BindingError, match="ResidualOracle"):
+        LevenbergMarquardt().step({"x": 1.0}, {"x": 1.0}, oracle=Oracle("x**2"))
