@@ -131,7 +131,7 @@ class _Held:
             entry[1] += 1
             return
         self.references[id(array)] = [array, 1]
-        self.meter.hold(np.asarray(array).nbytes)
+        self.meter.hold(nbytes(array))  # a dual number's value and tangent (forward-over-reverse) both count
 
     def drop(self, array) -> None:
         entry = self.references.get(id(array))
@@ -140,7 +140,7 @@ class _Held:
         entry[1] -= 1
         if entry[1] == 0:
             del self.references[id(array)]
-            self.meter.hold(-np.asarray(array).nbytes)
+            self.meter.hold(-nbytes(array))
 
 
 def node_adjoints(graph: Graph, bound: dict, output: int = 0) -> tuple[list, list]:
