@@ -184,3 +184,31 @@ def test_hvp_memory_on_a_ten_thousand_parameter_mlp_is_a_few_gradients():
         cost = dk.hvp(graph, at=at, vector=vector, **options).cost
         assert cost.memory_bytes <= 4 * gradient.memory_bytes
         assert cost.flops <= 4 * gradient.flops
+
+
+@settings(max_examples=25, deadline=None)
+@given(text=expressions(max_leaves=6), data=st.data())
+def test_the_numeric_route_is_within_its_error_estimate(text, data):
+    """Differences of gradients: close to H·v, and its error estimate covers the error it makes."""
+    graph = dk.parse(text)
+    names = graph.variables
+    at = {name: data.draw(st.floats(-1.5, 1.5), label=f"at {name}") for name in names}
+    vector = {name: data.draw(st.floats(-2, 2), label=f"v {name}") for name in names}
+    expected = _hessian_times(graph, at, vector)
+    result = dk.hvp(graph, at=at, vector=vector, method="numeric")
+    assert result.cost.backward_sweeps == 4 and result.cost.evaluations == 1
+    for name in names:
+        error = abs(result.hvp[name] - expected[name])
+        assert error <= result.error_estimate[name] + 1e-12 * (1 + abs(expected[name]))
+        assert error <= 1e-5 * (1 + abs(expected[name]))
+
+
+def test_the_numeric_route_on_a_batch_and_a_tensor_graph():
+    x = np.array([0.5, 1.0, 2.0])
+    result = dk.hvp("x**3 * y", at={"x": x, "y": 2.0}, vector={"x": 1.0, "y": 0.5}, method="numeric")
+    np.testing.assert_allclose(result.hvp["x"], 12 * x + 1.5 * x**2, rtol=1e-7)
+    np.testing.assert_allclose(result.hvp["y"], 3 * x**2, rtol=1e-7)
+    w, v = np.array([[0.3], [-0.2]]), np.array([[1.0], [2.0]])
+    graph = dk.trace(lambda w: dk.sum(dk.exp(w) * w))
+    tensor = dk.hvp(graph, at={"w": w}, vector={"w": v}, method="numeric")
+    np.testing.assert_allclose(tensor.hvp["w"], (2 + w) * np.exp(w) * v, rtol=1e-7)
