@@ -867,3 +867,91 @@ def derivative(graph: Graph, bound: dict, wrt: str, order: int, scheme: str = "c
         f"the numeric method gives derivatives of order 1 and 2, not {order}: each order divides round-off "
         "by another factor of h. Use method='forward', 'reverse' or 'symbolic'."
     )
+
+
+def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, step=None) -> Computed:
+    """H·v as a central difference of gradients along v: (∇f(x + h·v) − ∇f(x − h·v)) / 2h.
+
+    The gradients are reverse mode's (two sweeps each), so the product costs four gradients whatever the number
+    of variables — the differences of gradients numdifftools and SciPy take when given a gradient. The step
+    along v is ε^(1/3)·max(1, |x|) / |v| (the largest entries, per point), or ``step``; the same difference at
+    2h gives the error estimate |D(h) − D(2h)|/3 (truncation) plus rounding: each gradient is taken to be off by
+    (2 + the graph's depth)·ε times the size of its terms — its own size, or, where it cancels, how much it
+    changes over the point's scale, |H·v|/|v|·max(1, |x|) (which also covers rounding x ± h·v) — over 2h.
+    """
+    from . import reverse  # numeric differences of the exact gradients: reverse mode supplies those
+
+    meter = Meter("numeric")
+    moved = [name for name in wrt if name in vector]
+    entries = sum(bound[name].size for name in wrt) if graph.is_tensor else points_of(bound) * len(wrt)
+    reach = _largest(bound, moved, graph.is_tensor)
+    speed = _largest(vector, moved, graph.is_tensor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = (EPS ** (1 / 3) * np.maximum(1.0, reach) if step is None else np.float64(step)) / speed
+    h = np.where(np.isfinite(h) & (speed > 0), h, 0.0)  # no direction at a point: H·v is 0 there
+    plan = graph.plan
+    values = run_plan(plan, bound, on_step=lambda s, out, args: meter.op(s.primitive, s.primitive.work_of(
+        out, args, s.params)))  # f itself, for the Result's value: one evaluation
+    meter.evaluations = 1
+    gradients = {}
+    for factor in (1, -1, 2, -2):
+        shifted = dict(bound)
+        for name in moved:
+            shifted[name] = bound[name] + factor * h * vector[name]
+        computed = reverse.jacobian(graph, shifted, wrt)
+        _add(meter, computed.cost)
+        gradients[factor] = [_zero_if_none(d) for d in computed.derivative[0]]
+        meter.hold(sum(np.asarray(g).nbytes for g in gradients[factor]))  # kept until the differences
+    meter.details["gradients differenced"] = 4
+    meter.details["step along v"] = float(np.max(h)) if np.ndim(h) else float(h)
+    meter.ops(Counter(sub=3, div=2, mul=2, abs=1, add=1), entries)  # the two differences and the estimate
+    products, errors = [], []
+    ulps = 2 + _depth(plan)  # rounding accumulates along the longest chain of operations: about ε per step
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i, _ in enumerate(wrt):
+            near = (gradients[1][i] - gradients[-1][i]) / (2 * h)
+            far = (gradients[2][i] - gradients[-2][i]) / (4 * h)
+            # each gradient rounded by (2 + depth)·ε times the size of its terms: itself, or where it cancels,
+            # what it changes by over the point's scale (|H·v|/|v|·|x|, which also covers rounding x ± h·v)
+            terms = np.abs(near) * np.maximum(1.0, reach) / speed
+            rounding = ulps * EPS * (np.abs(gradients[1][i]) + np.abs(gradients[-1][i]) + 2 * terms) / (2 * h)
+            products.append(np.where(h > 0, near, 0.0))
+            errors.append(np.where(h > 0, np.abs(near - far) / 3 + rounding, 0.0))
+    return Computed([values[plan.outputs[0]]], products, meter.finish(), error_estimate=errors)
+
+
+def _depth(plan) -> int:
+    """The longest chain of steps from a variable to an output (worked out once per plan)."""
+    def make() -> int:
+        depth = [0] * plan.size
+        for step in plan.steps:
+            depth[step.out] = 1 + max((depth[a] for a in step.args), default=0)
+        return max((depth[s] for s in plan.outputs), default=0)
+    return plan.memo(("depth",), make)
+
+
+def _largest(values: dict, names: list, tensor: bool):
+    """max |value| over the named variables: per point of a batch, over every entry of a tensor graph's."""
+    if not names:
+        return np.float64(0.0)
+    if tensor:
+        return np.float64(max(float(np.max(np.abs(values[name]), initial=0.0)) for name in names))
+    largest = np.abs(values[names[0]])
+    for name in names[1:]:  # shapes differ across a batch's variables: they broadcast
+        largest = np.maximum(largest, np.abs(values[name]))
+    return largest
+
+
+def _zero_if_none(d):
+    return np.float64(0.0) if d is None else d
+
+
+def _add(meter: Meter, cost) -> None:
+    """Charge a gradient's counted work to the numeric method's meter."""
+    for name, count in cost.operations.items():
+        meter.operations[name] += count
+    meter.flops += cost.flops
+    meter.forward_sweeps += cost.forward_sweeps
+    meter.backward_sweeps += cost.backward_sweeps
+    meter.hold(cost.memory_bytes)  # a gradient's own working memory, given back when it is done
+    meter.hold(-cost.memory_bytes)

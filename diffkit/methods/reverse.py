@@ -129,7 +129,7 @@ class _Held:
             entry[1] += 1
             return
         self.references[id(array)] = [array, 1]
-        self.meter.hold(np.asarray(array).nbytes)
+        self.meter.hold(nbytes(array))  # a dual number's value and tangent (forward-over-reverse) both count
 
     def drop(self, array) -> None:
         entry = self.references.get(id(array))
@@ -138,7 +138,7 @@ class _Held:
         entry[1] -= 1
         if entry[1] == 0:
             del self.references[id(array)]
-            self.meter.hold(-np.asarray(array).nbytes)
+            self.meter.hold(-nbytes(array))
 
 
 def node_adjoints(graph: Graph, bound: dict, output: int = 0) -> tuple[list, list]:
@@ -422,3 +422,38 @@ def derivative(graph: Graph, bound: dict, wrt: str, order: int) -> Computed:
     (adjoint,) = backward(plan, values, {plan.outputs[0]: np.float64(1.0)}, (wrt,), meter)
     meter.details["derivative graph nodes"] = len(current)
     return Computed([values[plan.outputs[-1]]], adjoint, meter.finish())
+
+
+def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, over: str = "forward") -> Computed:
+    """H·v, the Hessian (over ``wrt``) times ``vector`` ({variable: direction}), at about two gradients' cost.
+
+    ``over="forward"`` (forward-over-reverse, the default): one forward sweep carrying the tangent v, then one
+    backward sweep in dual arithmetic; each adjoint's tangent is its entry of H·v. ``over="reverse"``
+    (reverse-over-reverse): emit the gradient graph, then one backward sweep over it seeded with v — the
+    gradient of v·∇f. Either way the work is a small multiple of f's, whatever the number of variables.
+    """
+    meter = Meter("reverse")
+    meter.details["over"] = over
+    plan = graph.plan
+    if over == "forward":
+        token = _METER.set(meter)  # dual arithmetic inside the rules reports here
+        try:
+            values = _tangent_record(plan, bound, vector, meter)
+            out = values[plan.outputs[0]]
+            start = np.ones(np.shape(_value_of(out))) if np.ndim(_value_of(out)) else np.float64(1.0)
+            adjoints = backward(plan, values, {plan.outputs[0]: start}, wrt, meter)
+        finally:
+            _METER.reset(token)
+        products = [a.tangent if isinstance(a, Dual) else None for a in adjoints]
+        return Computed([_value_of(out)], products, meter.finish())
+    grad_graph = gradient_graph(graph, wrt)
+    meter.backward_sweeps += 1  # the sweep that emitted the gradient graph
+    plan = _with_value(grad_graph, graph).plan
+    values = record(plan, bound, meter)
+    seeds: dict[int, object] = {}
+    for slot, name in zip(plan.outputs[:-1], wrt, strict=True):
+        if name in vector:  # two gradient entries may be one node (the constant 1 of x + y)
+            seeds[slot] = vector[name] if slot not in seeds else seeds[slot] + vector[name]
+    products = backward(plan, values, seeds, wrt, meter) if seeds else [None] * len(wrt)
+    meter.details["gradient graph nodes"] = len(grad_graph)
+    return Computed([values[plan.outputs[-1]]], products, meter.finish())
