@@ -274,6 +274,11 @@ def check_numeric(verb: str, graph, bound: dict, wrt, *rest, batching: Batching 
     Called with a numeric verb's own arguments (``jacobian(graph, bound, wrt, ...)``, ``hessian``,
     ``derivative(graph, bound, wrt, order)``, ``jvp(graph, bound, tangents)``) before it starts."""
     plan = graph.plan
+    if verb == "hvp":  # differences of four reverse-mode gradients, and the value
+        check("the numeric method's H·v (four reverse-mode gradients)",
+              reverse_jacobian_work(plan, bound, tuple(wrt), plan.outputs[:1]) * 4
+              + sweep_work(plan, (), 0, elements_of(plan, bound)), None, "differentiate at fewer points")
+        return
     order = rest[0] if verb == "derivative" else 1
     if verb == "derivative":
         wrt = (wrt,)
@@ -385,6 +390,18 @@ def forward_over_reverse_work(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> 
     n = sum(entries)
     backward = reverse_jacobian_work(plan, bound, wrt, plan.outputs[:1], recorded=False)
     return tangents * 2 - plain * n + backward * n
+
+
+def hvp_work(plan: Plan, bound: dict, wrt: tuple[str, ...], over: str = "forward") -> Work:
+    """H·v by reverse mode. Forward-over-reverse: one recorded sweep carrying the direction's tangent, then one
+    backward sweep in dual arithmetic (the tangent parts again on the steps that depend on ``wrt``).
+    Reverse-over-reverse: the gradient graph written, then recorded and swept back once — about two gradients."""
+    elements = elements_of(plan, bound)
+    backward = reverse_jacobian_work(plan, bound, wrt, plan.outputs[:1], recorded=False)
+    if over == "forward":
+        plain = sweep_work(plan, (), 0, elements)
+        return sweep_work(plan, wrt, 1, elements) * 2 - plain + backward
+    return emitting_work(plan, wrt, 1) + reverse_jacobian_work(plan, bound, wrt, plan.outputs[:1]) + backward * 2
 
 
 def forward_alternative(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> str:

@@ -212,3 +212,40 @@ def test_the_numeric_route_on_a_batch_and_a_tensor_graph():
     graph = dk.trace(lambda w: dk.sum(dk.exp(w) * w))
     tensor = dk.hvp(graph, at={"w": w}, vector={"w": v}, method="numeric")
     np.testing.assert_allclose(tensor.hvp["w"], (2 + w) * np.exp(w) * v, rtol=1e-7)
+
+
+def _counted(work) -> float:
+    """An estimate as Cost counts work (without the overhead Cost does not see)."""
+    from diffkit.limits import work_operations
+
+    return work_operations(work.applications, work.flops)
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("x**2 * y + sin(x*y)", {"x": 1.0, "y": 3.0}),
+    ("log(x1) + x1*x2 - sin(x2)", {"x1": 2.0, "x2": 5.0}),
+    ("exp(-x)*tanh(y)", {"x": np.linspace(0, 1, 200), "y": 0.5}),
+    (" + ".join(f"sin(x{i}*x{i + 1})" for i in range(30)), {f"x{i}": 0.1 * i for i in range(31)}),
+])
+def test_work_estimates_are_within_two_times_of_the_counted_cost(text, at):
+    from diffkit import estimate
+
+    graph = dk.parse(text)
+    bound, wrt = graph.bind(at), tuple(graph.variables)
+    vector = {name: 1.0 for name in wrt}
+    for over in ("forward", "reverse"):
+        measured = dk.hvp(graph, at=at, vector=vector, over=over).cost.work_operations
+        assert 0.5 <= _counted(estimate.hvp_work(graph.plan, bound, wrt, over)) / measured <= 2
+    measured = dk.hvp(graph, at=at, vector=vector, method="numeric").cost.work_operations
+    predicted = (estimate.reverse_jacobian_work(graph.plan, bound, wrt, graph.plan.outputs[:1]) * 4
+                 + estimate.sweep_work(graph.plan, (), 0, estimate.elements_of(graph.plan, bound)))
+    assert 0.5 <= _counted(predicted) / measured <= 2
+
+
+@pytest.mark.parametrize(("method", "options"), [("reverse", {}), ("reverse", {"over": "reverse"}),
+                                                 ("forward", {}), ("numeric", {})])
+def test_too_much_work_is_refused_before_it_starts(method, options, monkeypatch):
+    monkeypatch.setattr(dk.limits, "work_operations", 1e5)
+    x = np.linspace(0.1, 1.0, 100_000)
+    with pytest.raises(dk.ResourceError, match="work_operations"):
+        dk.hvp("sin(x)*exp(y)", at={"x": x, "y": 0.5}, vector={"x": 1.0}, method=method, **options)

@@ -432,10 +432,15 @@ def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, over: str
     (reverse-over-reverse): emit the gradient graph, then one backward sweep over it seeded with v — the
     gradient of v·∇f. Either way the work is a small multiple of f's, whatever the number of variables.
     """
+    plan = graph.plan
+    estimate.check(f"H·v by reverse mode ({'forward' if over == 'forward' else 'reverse'}-over-reverse, a graph of "
+                   f"{plan.size:,} nodes)", estimate.hvp_work(plan, bound, wrt, over), None,
+                   "differentiate at fewer points")
     meter = Meter("reverse")
     meter.details["over"] = over
-    plan = graph.plan
-    if over == "forward":
+    if over == "forward":  # the tape holds values and tangents; the adjoints are dual numbers too
+        check_memory("forward-over-reverse's tape", 2 * estimate.reverse_memory(plan, bound),
+                     "differentiate at fewer points at once")
         token = _METER.set(meter)  # dual arithmetic inside the rules reports here
         try:
             values = _tangent_record(plan, bound, vector, meter)
