@@ -14,6 +14,7 @@ from .api import (
     gradient,
     gradient_graph,
     hessian,
+    hvp,
     jacobian,
     jvp,
     value_and_grad,
@@ -58,7 +59,7 @@ __all__ = [
     "Result",
     "SweepTable", "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy",
     "draw", "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient",
-    "gradient_graph", "hessian", "jacfwd", "jacobian", "jacrev", "jvp", "limits", "nn", "optim", "parse",
+    "gradient_graph", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "limits", "nn", "optim", "parse",
     "parse_many", "studies", "sweep_table", "trace", "value_and_grad", "vjp",
     *vars(functions),
 ]

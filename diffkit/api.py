@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from . import domain
+from . import domain, estimate
 from . import options as check
 from .binding import as_float_array, batch_shape
 from .convert import as_graph
@@ -25,6 +25,7 @@ from .errors import BindingError, MethodError
 from .evaluation import as_result
 from .graph import Graph
 from .keywords import checked_keywords, suggestion
+from .limits import check_memory
 from .methods import forward, numeric, reverse, symbolic
 from .names import by_name, keyed, symbols_given, variable_name
 from .result import Computed, Result, join_blocks
@@ -32,6 +33,8 @@ from .result import Computed, Result, join_blocks
 METHODS = ("symbolic", "numeric", "forward", "reverse")
 _MODULES = {"symbolic": symbolic, "numeric": numeric, "forward": forward, "reverse": reverse}
 MAX_ORDER = 8
+# When the numeric method evaluates a gradient's perturbed points together (its work estimate needs to know).
+NUMERIC_BATCHING = estimate.Batching(numeric.BATCH_VARIABLES, numeric.BATCH_POINTS, numeric.CHUNK_BYTES)
 
 
 def _module(method: str):
@@ -89,6 +92,8 @@ def _verb(method: str, verb: str, errors: str, options: dict):
 
 def _watched(function, method: str, errors: str, *args, **options) -> Computed:
     """Run a verb under the floating-point watch and apply the ``errors`` policy to what it saw."""
+    if method == "numeric":  # its work estimated before any evaluation (the other methods check their own)
+        estimate.check_numeric(function.__name__, *args, batching=NUMERIC_BATCHING, **options)
     with domain.watching() as watch:
         computed = function(*args, **options)
     found = watch.messages()
@@ -100,7 +105,8 @@ def _watched(function, method: str, errors: str, *args, **options) -> Computed:
 def method_options() -> frozenset[str]:
     """Every option some method's verb accepts (for the misspelled-keyword check of the verbs)."""
     return frozenset().union(*(_parameters(getattr(m, verb)) for m in _MODULES.values()
-                               for verb in ("jacobian", "hessian", "derivative", "jvp", "vjp") if hasattr(m, verb)))
+                               for verb in ("jacobian", "hessian", "derivative", "jvp", "vjp", "hvp")
+                               if hasattr(m, verb)))
 
 
 @functools.cache
@@ -304,6 +310,10 @@ def jacobian(exprs, at=None, method: str = "reverse", wrt=None, **options) -> Re
     """
     options = check_options(method, options)
     request = Request(exprs, at, wrt)
+    if not request.tensor:  # the matrix it returns, before any work: outputs × variables × points
+        m, n, points = len(request.graph.outputs), len(request.wrt), math.prod(request.batch_shape)
+        check_memory(f"a Jacobian of {m:,} outputs × {n:,} variables at {points:,} points", 8.0 * m * n * points,
+                     "differentiate fewer outputs or by fewer variables (wrt=), or at fewer points at once")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)
     if request.tensor:  # one {variable: block} per output, each block shaped output shape + variable shape
         blocks = [
@@ -452,6 +462,68 @@ def jvp(expr, at=None, tangents=None, method: str = "forward", **options) -> Res
                             else request.finish(total))
     value = products[0] if len(products) == 1 else tuple(products)
     return request.result(method, "jvp", computed, value)
+
+
+@checked_keywords(options=method_options)
+def hvp(expr, at=None, vector=None, method: str = "reverse", wrt=None, argnums=None, **options) -> Result | Callable:
+    """H·v: the Hessian of a scalar expression times a direction ``vector`` ({variable: value}).
+
+    What makes second order practical at scale: reverse mode gives H·v for about two gradients' work whatever the
+    number of variables (forward-over-reverse by default; ``over="reverse"`` for reverse-over-reverse), where a
+    full Hessian costs n times more. Forward mode (forward-over-forward) takes one sweep per variable, the numeric
+    method differences two gradients, the symbolic method differentiates the symbolic gradient along v; the
+    costs show the difference. Variables left out of ``vector`` have direction 0.
+
+    A Python function passed *without* ``at`` gives a transform instead: ``dk.hvp(f)(*args, vector=v)``, shaped
+    like the argument (``argnums=`` chooses the arguments; see ``diffkit.transforms.hvp``).
+
+    Args:
+        expr: a scalar expression (text, SymPy, Graph or traced function); a tensor graph's output must be one
+            number (a loss).
+        at: the point ``{variable: value}``; arrays give a batch of points (or a tensor graph's tensors).
+        vector: the direction, ``{variable: value}``, each value broadcasting against the points (a tensor
+            graph: the variable's shape).
+        method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"``.
+        wrt: the variables of the Hessian (and of ``vector``); default: all.
+        argnums: only for a Python function without ``at``: the positions of the arguments (an int or a tuple).
+        **options: passed to the method (``over=`` for reverse mode; ``step=`` for numeric; see ``gradient``).
+
+    Returns:
+        A ``Result`` whose ``.hvp`` (and ``.derivative``) is ``{variable: (H·v) entry}``.
+
+    Examples:
+        >>> hvp("x**2 * y", at={"x": 1.0, "y": 3.0}, vector={"x": 1.0, "y": 0.0}).hvp
+        {'x': 6.0, 'y': 2.0}
+    """
+    if at is None and _is_python_function(expr):
+        if vector is not None:
+            raise BindingError("dk.hvp(f) of a Python function gives a transform: call it with the direction, "
+                               "dk.hvp(f)(*args, vector=v)")
+        return _function_transform("hvp")(expr, argnums=_function_argnums(argnums, wrt, "hvp"), method=method,
+                                          **options)
+    _no_argnums(argnums, "hvp")
+    options = check_options(method, options)
+    request = Request(expr, at, wrt)
+    request.require_scalar("hvp")
+    directions = _directions(request, vector, "vector")
+    outside = [name for name in directions if name not in request.wrt]
+    if outside:
+        raise BindingError(f"vector names {', '.join(map(str, outside))}, not among the variables differentiated "
+                           f"by (wrt: {', '.join(request.wrt)}); add them to wrt or leave them out of vector")
+    if not hasattr(_module(method), "hvp"):
+        raise MethodError(f"the {method} method has no H·v yet; use method='reverse'")
+    computed = _call(method, "hvp", request.graph, request.bound, request.wrt, directions, **options)
+    if request.tensor:
+        request.require_scalar_value(computed, "hvp")
+        products = {name: request.finish_block(d, request.shape_of(name))
+                    for name, d in zip(request.wrt, computed.derivative, strict=True)}
+    else:
+        products = {name: request.finish(d) for name, d in zip(request.wrt, computed.derivative, strict=True)}
+    result = request.result(method, "hvp", computed, request.keyed(products))
+    if computed.error_estimate is not None:
+        result.error_estimate = request.keyed({name: request.finish(e) for name, e in zip(
+            request.wrt, computed.error_estimate, strict=True)})
+    return result
 
 
 @checked_keywords(options=method_options)

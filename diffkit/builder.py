@@ -118,6 +118,9 @@ class GraphBuilder:
     def apply(self, primitive: Primitive, *args: str, **params) -> str:
         if len(args) != primitive.arity:
             raise ConversionError(f"{primitive.name} takes {primitive.arity} argument(s), got {len(args)}")
+        for arg in args:  # checked first: the shortcuts below read the arguments' nodes
+            if arg not in self.nx._succ:  # add_edge would have added a bare node for it, silently
+                raise ConversionError(f"argument {arg!r} is not a node of the graph")
         frozen = freeze_params(primitive, params) if params else ()
         if self.simplify and not primitive.tensor:
             shortcut = self._shortcut(primitive.name, args)
@@ -144,9 +147,6 @@ class GraphBuilder:
         """
         graph = self.nx
         succ, pred = graph._succ, graph._pred
-        for arg in args:
-            if arg not in succ:  # add_edge would have added a bare node for it, silently
-                raise ConversionError(f"argument {arg!r} is not a node of the graph")
         graph._node[node] = attributes
         succ[node] = {}
         incoming = pred[node] = {}

@@ -108,6 +108,9 @@ def _causes(method, result, reference, scale: float, at_kinks: list[str]) -> lis
             causes.append(f"the method estimates its own error at {relative:.1e} (relative)")
         if any("outside its domain" in m or "division" in m for m in own):
             causes.append("domain boundary: a step x ± h leaves the function's domain")
+        if any(m.startswith("step for ") for m in own):  # _trials: the step stayed too large
+            causes.append("no step is small enough: f is not smooth at the scale float64 resolves there "
+                          "(e.g. a pole within a few ulps), so the method's error estimate is inf")
     elif method == "symbolic" and own:
         causes.append("SymPy's formula, evaluated as written, overflows or leaves the domain where diffkit's "
                       "stable implementation does not: " + "; ".join(own))

@@ -22,8 +22,15 @@ class ParseError(DiffkitError, ValueError):
         self.column = column
         if text is not None and column is not None and len(text) <= 200 and "\n" not in text:
             caret = " " * (column - 1) + "^" * max(1, width)
-            message = f"{message}\n  {text}\n  {caret}"
+            message = f"{message}\n  {_printable(text)}\n  {caret}"
         super().__init__(message)
+
+
+def _printable(text: str) -> str:
+    """The text as echoed above its caret: one character per column, so the caret lands under its token. A tab
+    would jump to the terminal's next tab stop and a carriage return overwrite the line; a tab shows as a
+    space, any other control character as '?'."""
+    return "".join(" " if c == "\t" else "?" if ord(c) < 32 or ord(c) == 127 else c for c in text)
 
 
 class ConversionError(DiffkitError, TypeError):

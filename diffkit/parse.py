@@ -94,7 +94,8 @@ def _check_text(text: str) -> None:
         column, char = next((i + 1, c) for i, c in enumerate(text) if not c.isascii())
         raise ParseError(f"non-ASCII character {char!r} (U+{ord(char):04X}): expressions must be ASCII", text, column)
     if "\n" in text.strip() or "\r" in text:
-        raise ParseError("an expression is one line of text", text, text.find("\n") + 1)
+        raise ParseError("an expression is one line of text", text,
+                         min(i for i in (text.find("\n"), text.find("\r")) if i >= 0) + 1)
     if "\x00" in text:
         raise ParseError("null byte in expression", text, text.index("\x00") + 1)
     quote = _QUOTE.search(text)

@@ -144,31 +144,69 @@ class Plan:
 
 def compile_plan(graph: nx.DiGraph, outputs: Sequence[str]) -> Plan:
     """The plan of the nodes the outputs depend on, variables in natural order (x2 before x10)."""
-    needed = ancestors_of_all(graph, outputs)
-    order = [n for n in nx.topological_sort(graph) if n in needed]
+    order = topological_order(graph, ancestors_of_all(graph, outputs))
     slot = {node: i for i, node in enumerate(order)}
     variables, constants, steps = {}, [], []
+    attributes = graph._node  # the node dicts themselves: ``graph.nodes[n]`` builds a view per call
     for node in order:
-        data = graph.nodes[node]
-        if data["op"] == VAR:
+        data = attributes[node]
+        op = data["op"]
+        if op == VAR:
             variables[node] = slot[node]
-        elif data["op"] == CONST:
+        elif op == CONST:
             constants.append((slot[node], data["value"]))
         else:
-            steps.append(Step(node, PRIMITIVES[data["op"]], slot[node], tuple(slot[a] for a in data["args"]),
-                              dict(data.get("params", ()))))
+            params = data.get("params")
+            steps.append(Step(node, PRIMITIVES[op], slot[node], tuple([slot[a] for a in data["args"]]),
+                              dict(params) if params else {}))
     ordered_vars = {name: variables[name] for name in sorted(variables, key=natural_key)}
     return Plan(tuple(order), ordered_vars, tuple(constants), tuple(steps), tuple(slot[o] for o in outputs))
 
 
+def topological_order(graph: nx.DiGraph, needed: set) -> list:
+    """The ``needed`` nodes (a set closed under predecessors) in the order ``nx.topological_sort`` gives them.
+
+    The same algorithm (Kahn's, generation by generation, sources in insertion order), run over the graph's
+    adjacency dicts and only the needed nodes: networkx's generic generator took a third of compiling a
+    500,000-node graph. The order is networkx's exactly, so every plan (and every memory figure, which follows
+    the order of the steps) is unchanged. A needed node's predecessors are all needed, so leaving the others
+    out changes no needed node's generation or place in it.
+    """
+    successors, predecessors = graph._succ, graph._pred
+    waiting = {}  # node -> predecessors not yet placed
+    generation = []
+    for node in graph._node:  # insertion order, as networkx visits the sources
+        if node in needed:
+            count = len(predecessors[node])
+            if count:
+                waiting[node] = count
+            else:
+                generation.append(node)
+    order = []
+    while generation:
+        order.extend(generation)
+        following = []
+        for node in generation:
+            for child in successors[node]:
+                if child in waiting:
+                    waiting[child] -= 1
+                    if not waiting[child]:
+                        following.append(child)
+                        del waiting[child]
+        generation = following
+    if waiting:
+        raise nx.NetworkXUnfeasible("the graph has a cycle: a computation graph must be acyclic")
+    return order
+
+
 def ancestors_of_all(graph: nx.DiGraph, outputs) -> set:
     """Every node some output depends on (outputs included), in one iterative search from all of them."""
+    predecessors = graph._pred
     needed = set(outputs)
     stack = list(needed)
     while stack:
-        for arg in graph.predecessors(stack.pop()):
+        for arg in predecessors[stack.pop()]:
             if arg not in needed:
                 needed.add(arg)
                 stack.append(arg)
     return needed
-

@@ -68,6 +68,11 @@ class Result:
     def hessian(self) -> np.ndarray:
         return self._only("hessian")
 
+    @property
+    def hvp(self) -> dict:
+        """H·v, ``{variable: entry}`` (``dk.hvp``)."""
+        return self._only("hvp")
+
     def __getitem__(self, name: str):
         """``result["W1"]``: one variable's entry of a gradient or vjp."""
         if not isinstance(self.derivative, dict):

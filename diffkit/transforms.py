@@ -172,6 +172,36 @@ def hessian(f: Callable, argnums: int | tuple[int, ...] = 0, method: str = "reve
     return hessian_of_f
 
 
+@checked_keywords(options=api.method_options)
+def hvp(f: Callable, argnums: int | tuple[int, ...] = 0, method: str = "reverse", **options) -> Callable:
+    """``hvp(f)(*args, vector=v)`` is the Hessian of the scalar ``f`` (in the arguments ``argnums``) times v,
+    shaped like the argument — what ``jax.jvp(jax.grad(f), args, (v,))[1]`` gives, at about two gradients' cost
+    in reverse mode (``dk.hvp`` names the routes). For a tuple ``argnums``, ``vector`` is a tuple too.
+
+    Examples:
+        >>> import numpy as np
+        >>> hvp(lambda x: functions.sum(x**3))(np.array([1.0, 2.0]), vector=np.array([1.0, 1.0]))
+        array([ 6., 12.])
+    """
+    _check_callable(f, "hvp")
+    api.check_options(method, options)  # the method and its options, before f is ever called
+
+    @functools.wraps(f)
+    def hvp_of_f(*args, vector=None, **kwargs):
+        call = _Call(f, args, kwargs, argnums, "hvp")
+        directions = call.directions(vector, "vector")
+        if call.independent:
+            hvp_of_f.cost = None
+            return call.structured({name: np.zeros(shape) for name, shape in zip(call.names, call.shapes,
+                                                                                 strict=True)})
+        result = api.hvp(call.graph, call.at, vector=directions, method=method, wrt=call.names, **options)
+        hvp_of_f.cost = result.cost
+        return call.structured(result.hvp)
+
+    hvp_of_f.cost = None
+    return hvp_of_f
+
+
 def _weighted_sum(weights: np.ndarray, out):
     return functions.sum(out * weights)
 
@@ -221,6 +251,16 @@ class _Call:
         rows = result.jacobian if isinstance(result.jacobian, list) else [result.jacobian]
         values = list(result.value) if len(rows) > 1 else [result.value]
         return values, rows, result.cost
+
+    def directions(self, given, what: str) -> dict:
+        """A direction in the user's structure (one array for an int ``argnums``, a tuple for a tuple) as
+        {name: array}; its shapes are checked by the verb."""
+        if given is None:
+            raise BindingError(f"give the direction: {what}= shaped like the argument(s) differentiated by")
+        parts = (given,) if self.single else given
+        if not isinstance(parts, tuple) or len(parts) != len(self.names):
+            raise BindingError(f"{what}= must be a tuple of {len(self.names)} arrays, one per argument in argnums")
+        return dict(zip(self.names, parts, strict=True))
 
     def structured(self, blocks: dict):
         """{name: block} as the user's structure: one block for an int ``argnums``, a tuple for a tuple."""
@@ -293,6 +333,6 @@ def _argument_names(f: Callable, positions: tuple[int, ...]) -> list[str]:
 
 
 
-api.register_transforms(grad=grad, value_and_grad=value_and_grad, hessian=hessian)
+api.register_transforms(grad=grad, value_and_grad=value_and_grad, hessian=hessian, hvp=hvp)
 
-__all__ = ["grad", "hessian", "jacfwd", "jacrev", "value_and_grad"]
+__all__ = ["grad", "hessian", "hvp", "jacfwd", "jacrev", "value_and_grad"]

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+import diffkit as dk
 from diffkit import datasets, optim
 from diffkit.cli import _parser, main
 from diffkit.errors import BindingError
@@ -102,11 +103,19 @@ def test_the_flags_next_to_the_bad_ones_train(flags, capsys):
 
 
 def test_a_billion_epochs_are_refused_with_the_estimate_and_the_budget(capsys):
+    # the work is estimated first (a billion epochs would also overflow the History's memory budget)
     assert main(["train", "xor", "--epochs", "1000000000"]) == 2
     err = capsys.readouterr().err
-    assert err == ("diffkit: error: training for --epochs 1,000,000,000 (1,000,000,000 steps) would hold about "
-                   "89.41 GiB of arrays, over the budget of 2.00 GiB (dk.limits.memory_bytes); train for fewer "
-                   "epochs (a History keeps a few numbers per epoch), or in several calls of train\n")
+    assert err == ("diffkit: error: training for --epochs 1,000,000,000 (1,000,000,000 steps of about 2.3e+05 "
+                   "operations each) would take about 3.3e+14 operations, over the budget of 3e+09 "
+                   "(dk.limits.work_operations); train for fewer epochs, or on fewer samples, or in several calls "
+                   "of train, or raise dk.limits.work_operations\n")
+
+
+def test_epochs_within_the_work_budget_are_still_refused_for_the_history_memory(capsys, monkeypatch):
+    monkeypatch.setattr(dk.limits, "work_operations", 1e20)
+    assert main(["train", "xor", "--epochs", "1000000000"]) == 2
+    assert "would hold about 89.41 GiB of arrays" in capsys.readouterr().err
 
 
 def test_a_diverging_run_says_where_and_suggests_a_smaller_lr_flag(capsys):

@@ -84,3 +84,14 @@ def test_a_constant_too_large_for_a_float_overflows_alike_in_every_method():
         assert c.results[method].value == np.inf and c.results[method].gradient["x"] == np.inf
     with pytest.raises(dk.DomainError, match="symbolic method: pow: overflow"):
         dk.gradient("10**400*x", at={"x": 1.5}, method="symbolic", errors="raise")
+
+
+@pytest.mark.parametrize("text, column", [("x +\r y", 4), ("x \t+ $", 6), ("x+\x00", 3)])
+def test_the_caret_stands_under_the_character_whatever_control_characters_the_text_holds(text, column):
+    """A tab or carriage return echoed as is would move (or overwrite) the line above the caret."""
+    with pytest.raises(dk.ParseError) as caught:
+        dk.parse(text)
+    assert caught.value.column == column
+    _, echoed, caret = str(caught.value).split("\n")
+    assert echoed.isprintable() and len(echoed) == 2 + len(text)
+    assert caret.index("^") == 2 + column - 1

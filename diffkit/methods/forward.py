@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import estimate
-from ..binding import points_of
 from ..cost import Meter, counted_once, remember
 from ..dual import _METER, Dual, forward_step, nbytes
 from ..errors import MethodError
@@ -79,16 +78,18 @@ def _one_hot(n: int, index: int, batch_ndim: int, axis: int = 0, axes: int = 1) 
     return seed
 
 
-def _check_memory(plan: Plan, bound: dict, width: int, kept: int) -> None:
+# What to do about forward mode's memory: with batched tangents, unbatch them; otherwise hold fewer points.
+FEWER_POINTS = "differentiate at fewer points at once"
+UNBATCH = ("use batch=False (one sweep per variable, tangents one wide) or method='reverse' (one backward sweep, "
+           "whatever the number of variables)")
+
+
+def _check_memory(plan: Plan, bound: dict, width: int, kept: int, advice: str = FEWER_POINTS) -> None:
     """Forward mode holds its live intermediates with tangents ``width`` wide, plus the ``kept`` result columns
-    (the variables' own tangents are one-hot seeds, too small to count)."""
-    points = points_of(bound)
-    intermediates = plan.peak_live() - len(plan.variables) - len(plan.constants)
-    check_memory(
-        f"forward mode with tangents {width} wide",
-        8.0 * points * (intermediates * (1 + width) + kept),
-        "use method='reverse' (one backward sweep, whatever the number of variables) or batch=False",
-    )
+    (the variables' own tangents are one-hot seeds, too small to count). ``advice``: what the caller can change
+    (only the verbs with batched tangents have batch=)."""
+    check_memory(f"forward mode with tangents {width} wide", estimate.forward_memory(plan, bound, width, kept),
+                 advice)
 
 
 def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Computed:
@@ -100,12 +101,12 @@ def jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> C
     key = (tuple(bound), tuple(value.shape for value in bound.values()), wrt, batch)
     meter = counted_once(plan, "forward", key)
     kept = len(plan.outputs) * len(wrt)
-    _check_memory(plan, bound, len(wrt) if batch else 1, kept)
+    _check_memory(plan, bound, len(wrt) if batch else 1, kept, UNBATCH if batch else FEWER_POINTS)
     if meter.counting:
         estimate.check(f"forward mode over {len(wrt)} variables",
                        estimate.forward_jacobian_work(plan, bound, wrt, batch),
                        estimate.reverse_alternative(plan, bound, wrt, len(plan.outputs), "the Jacobian"),
-                       "or differentiate by fewer variables")
+                       "differentiate by fewer variables")
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     rows: list[list] = [[None] * len(wrt) for _ in plan.outputs]
     if batch and wrt:
@@ -135,7 +136,12 @@ def _tensor_jacobian(graph, bound: dict, wrt: tuple[str, ...], batch: bool) -> C
     meter = Meter("forward")
     plan = graph.plan
     sizes = [bound[name].size for name in wrt]
-    _check_memory(plan, bound, max(sizes, default=1) if batch else 1, len(plan.outputs) * sum(sizes))
+    _check_memory(plan, bound, max(sizes, default=1) if batch else 1, len(plan.outputs) * sum(sizes),
+                  UNBATCH if batch else FEWER_POINTS)
+    estimate.check(f"forward mode over {sum(sizes):,} tensor entries ({len(wrt)} variables)",
+                   estimate.forward_gradient_work(plan, bound, wrt, batch),
+                   estimate.reverse_alternative(plan, bound, wrt, len(plan.outputs), "the Jacobian"),
+                   "differentiate by fewer variables")
     rows: list[list] = [[None] * len(wrt) for _ in plan.outputs]
     values = None
     for j, name in enumerate(wrt):
@@ -208,7 +214,9 @@ def derivative(graph, bound: dict, wrt: str, order: int) -> Computed:
     """dᵏf/dxᵏ in one sweep of k-fold nested duals (2ᵏ components each)."""
     meter = Meter("forward")
     plan = graph.plan
-    _check_memory(plan, bound, 2**order - 1, 1)
+    _check_memory(plan, bound, 2**order - 1, 1,
+                  f"use a lower order (order {order}'s dual numbers carry {2**order} components per value) or "
+                  f"{FEWER_POINTS}")
     estimate.check(f"forward mode's order-{order} dual numbers ({2**order} components each)",
                    estimate.sweep_work(plan, (wrt,), order, estimate.elements_of(plan, bound)), None,
                    "use a lower order or fewer points")
@@ -259,12 +267,12 @@ def hessian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Co
         return _tensor_hessian(graph, bound, wrt)
     meter = Meter("forward")
     n = len(wrt)
-    _check_memory(graph.plan, bound, (2 * n + n * n) if batch else 3, n * n)
+    _check_memory(graph.plan, bound, (2 * n + n * n) if batch else 3, n * n, UNBATCH if batch else FEWER_POINTS)
     if not batch:
         estimate.check(f"a forward-over-forward Hessian in {n} variables ({n * (n + 1) // 2} sweeps)",
                        estimate.forward_hessian_work(graph.plan, bound, wrt),
                        estimate.reverse_alternative(graph.plan, bound, wrt, n, "the Hessian"),
-                       "or use method='reverse'")
+                       "use method='reverse'")
     rows: list[list] = [[None] * n for _ in range(n)]
     batch_ndim = max((a.ndim for a in bound.values()), default=0)
     value = None
@@ -294,3 +302,45 @@ def hessian(graph, bound: dict, wrt: tuple[str, ...], batch: bool = False) -> Co
         if value is None:
             value = sweep(graph.plan, bound, {}, meter)[0][0]
     return Computed([value], rows, meter.finish())
+
+
+def hvp(graph, bound: dict, wrt: tuple[str, ...], vector: dict) -> Computed:
+    """H·v by forward-over-forward: per entry i of the variables, one sweep of second-order duals whose inner
+    tangent is v and outer tangent eᵢ; the ε₁ε₂ coefficient is (H·v)ᵢ. That is one sweep per entry — n times
+    what reverse mode's two sweeps cost, which is the point of showing it."""
+    meter = Meter("forward")
+    plan = graph.plan
+    entries = [(name, k) for name in wrt for k in range(bound[name].size if plan.tensor else 1)]
+    _check_memory(plan, bound, 3, 1)
+    estimate.check(f"forward-over-forward H·v in {len(entries)} entries ({len(entries)} sweeps)",
+                   estimate.sweep_work(plan, wrt, 2, estimate.elements_of(plan, bound)) * len(entries),
+                   estimate.reverse_alternative(plan, bound, wrt, 1, "H·v"), "or use method='reverse'")
+    inner = dict(bound)
+    for name, direction in vector.items():
+        inner[name] = Dual(bound[name], direction, 1)
+    columns: dict[str, list] = {name: [] for name in wrt}
+    value = None
+    for name, k in entries:
+        seed = np.float64(1.0)
+        if plan.tensor:
+            seed = np.zeros(bound[name].shape)
+            seed.flat[k] = 1.0
+        values = dict(inner)
+        values[name] = Dual(inner[name], seed, 2)
+        outs, _ = sweep(plan, values, {}, meter)
+        value = _strip(outs[0])
+        h = _coefficient(outs[0], [1, 2])
+        h = None if h is None else _strip(h)
+        columns[name].append(float(np.sum(h)) if plan.tensor and h is not None else h)
+    if value is None:
+        value = sweep(plan, bound, {}, meter)[0][0]
+    products = []
+    for name in wrt:
+        entries_of = columns[name]
+        if all(h is None for h in entries_of):
+            products.append(None)
+        elif plan.tensor:
+            products.append(np.array([0.0 if h is None else h for h in entries_of]).reshape(bound[name].shape))
+        else:
+            products.append(entries_of[0])
+    return Computed([value], products, meter.finish())

@@ -17,10 +17,9 @@ import math
 
 import numpy as np
 
-from .. import waves
+from .. import estimate, waves
 from ..backward import Adjoints
 from ..backward import backward as walk_backward
-from ..binding import points_of
 from ..builder import GraphBuilder
 from ..cost import Meter, counted_once, record_partial, remember
 from ..dual import _METER, DUAL, Dual, forward_step, nbytes
@@ -39,8 +38,7 @@ def record(plan: Plan, bound: dict, meter: Meter) -> list:
     meter.forward_sweeps += 1
     if meter.counting:  # (a silent meter: this request ran before on these shapes, and passed this check)
         # The tape keeps every value, and the adjoints can at worst be as many again.
-        check_memory("reverse mode's tape", 16.0 * plan.size * points_of(bound, plan.tensor),
-                     "differentiate fewer points at once")
+        check_memory("reverse mode's tape", estimate.reverse_memory(plan, bound), "differentiate fewer points at once")
 
     def keep(step, out, args):
         meter.op(step.primitive, step.primitive.work_of(out, args, step.params))
@@ -131,7 +129,7 @@ class _Held:
             entry[1] += 1
             return
         self.references[id(array)] = [array, 1]
-        self.meter.hold(np.asarray(array).nbytes)
+        self.meter.hold(nbytes(array))  # a dual number's value and tangent (forward-over-reverse) both count
 
     def drop(self, array) -> None:
         entry = self.references.get(id(array))
@@ -140,7 +138,7 @@ class _Held:
         entry[1] -= 1
         if entry[1] == 0:
             del self.references[id(array)]
-            self.meter.hold(-np.asarray(array).nbytes)
+            self.meter.hold(-nbytes(array))
 
 
 def node_adjoints(graph: Graph, bound: dict, output: int = 0) -> tuple[list, list]:
@@ -166,6 +164,8 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     if not meter.counting and all(np.ndim(v) == 0 for v in bound.values()) and waves.applies(plan):
         # Seen before, so its cost is known: many scalar nodes at one point run as waves (same figures).
         return _jacobian_by_waves(plan, bound, wrt, meter, key)
+    if meter.counting:  # (a silent meter: this request ran before on these shapes, and passed this check)
+        _check_jacobian(plan, bound, wrt)
     values = record(plan, bound, meter)
     if plan.tensor:
         rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs]
@@ -173,6 +173,16 @@ def jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
         rows = [backward(plan, values, {slot: np.float64(1.0)}, wrt, meter) for slot in plan.outputs]
     meter.details["tape values"] = plan.size
     return Computed([values[s] for s in plan.outputs], rows, remember(plan, "reverse", key, meter))
+
+
+def _check_jacobian(plan: Plan, bound: dict, wrt: tuple[str, ...]) -> None:
+    """Refuse a Jacobian whose backward sweeps (one per output) would take too long; forward mode's sweeps
+    (one per variable) may be fewer."""
+    m = len(plan.outputs)
+    work = estimate.reverse_jacobian_work(plan, bound, wrt)
+    cheaper = estimate.forward_alternative(plan, bound, wrt) if len(wrt) < m else None
+    estimate.check(f"reverse mode's {m} backward sweep{'s' if m != 1 else ''} over {plan.size:,} nodes", work,
+                   cheaper, "differentiate fewer outputs or at fewer points")
 
 
 def _jacobian_by_waves(plan: Plan, bound: dict, wrt: tuple[str, ...], meter: Meter, key: tuple) -> Computed:
@@ -227,6 +237,9 @@ def vjp(graph: Graph, bound: dict, cotangents: list, wrt: tuple[str, ...]) -> Co
     """uᵀJ in one backward sweep: reverse mode's native product."""
     meter = Meter("reverse")
     plan = graph.plan
+    estimate.check(f"reverse mode's backward sweep over {plan.size:,} nodes",
+                   estimate.reverse_jacobian_work(plan, bound, wrt, plan.outputs[:1]), None,
+                   "differentiate at fewer points")
     values = record(plan, bound, meter)
     seeds: dict[int, object] = {}
     for slot, u in zip(plan.outputs, cotangents, strict=True):
@@ -288,9 +301,21 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], over: str = "revers
     if not wrt:  # nothing to differentiate: the value alone
         values = record(graph.plan, bound, meter)
         return Computed([values[graph.plan.outputs[0]]], [], meter.finish())
+    over_forward = estimate.forward_over_reverse_work(graph.plan, bound, wrt)
+    cheaper = (f"over='forward' (no gradient graph) needs about {over_forward.operations:.2g} operations",
+               over_forward)
+    entries = sum(int(np.size(bound[name])) for name in wrt) if graph.plan.tensor else len(wrt)
+    _check_emitting(graph, wrt, entries, f"a reverse-over-reverse Hessian in {entries:,} variables", cheaper,
+                    "differentiate by fewer variables")
     grad_graph = gradient_graph(graph, wrt)
     meter.backward_sweeps += 1  # the sweep that emitted the gradient graph
     plan = _with_value(grad_graph, graph).plan
+    # one backward sweep per entry of each gradient (of each variable, in a tensor graph)
+    sweeps = tuple(int(np.size(bound[name])) if plan.tensor else 1 for name in wrt)
+    work = estimate.reverse_jacobian_work(plan, bound, wrt, plan.outputs[:-1], sweeps=sweeps)
+    estimate.check(f"a reverse-over-reverse Hessian in {sum(sweeps):,} variables ({sum(sweeps):,} backward sweeps "
+                   f"over a gradient graph of {plan.size:,} nodes)", work, estimate.cheaper(*cheaper, work),
+                   "differentiate by fewer variables or at fewer points")
     values = record(plan, bound, meter)
     if plan.tensor:  # blocks: one backward sweep per entry of each gradient
         rows = [_blocks(plan, values, slot, wrt, meter) for slot in plan.outputs[:-1]]
@@ -302,10 +327,25 @@ def hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], over: str = "revers
     return Computed([values[plan.outputs[-1]]], rows, meter.finish())
 
 
+def _check_emitting(graph: Graph, wrt: tuple[str, ...], sweeps: int, what: str, alternative: tuple,
+                    advice: str) -> None:
+    """Refuse writing a gradient graph (about as many nodes again as the graph has) when that, with the
+    ``sweeps`` backward sweeps over it that follow, would take too long (checked exactly once it is written).
+    ``alternative``: (what to say, its work), named when it is cheaper."""
+    work = estimate.emitting_work(graph.plan, wrt, sweeps)
+    estimate.check(f"{what}: writing the gradient of a graph of {graph.plan.size:,} nodes and {sweeps:,} "
+                   f"backward sweep{'s' if sweeps != 1 else ''} over it", work, estimate.cheaper(*alternative, work),
+                   advice)
+
+
 def _forward_over_reverse(graph: Graph, bound: dict, wrt: tuple[str, ...]) -> Computed:
     """H·e_j for every direction e_j: a tangent-carrying forward sweep, then a backward sweep on dual numbers."""
     meter = Meter("reverse")
     plan = graph.plan
+    n = sum(int(np.size(bound[name])) for name in wrt) if plan.tensor else len(wrt)
+    estimate.check(f"a forward-over-reverse Hessian in {n:,} variables ({n:,} forward and backward sweeps)",
+                   estimate.forward_over_reverse_work(plan, bound, wrt), None,
+                   "differentiate by fewer variables or at fewer points")
     meter.details["over"] = "forward"
     rows: list[list] = [[None] * len(wrt) for _ in wrt]
     value = None
@@ -366,11 +406,59 @@ def derivative(graph: Graph, bound: dict, wrt: str, order: int) -> Computed:
     """dᵏf/dxᵏ: emit the derivative graph k-1 times, then one reverse sweep over the last one."""
     meter = Meter("reverse")
     current = graph
-    for _ in range(order - 1):
+    nested = estimate.sweep_work(graph.plan, (wrt,), order, estimate.elements_of(graph.plan, bound))
+    alternative = (f"method='forward' (nested dual numbers, no graphs written) needs about {nested.operations:.2g} "
+                   "operations", nested)
+    for level in range(order - 1):
+        _check_emitting(current, (wrt,), 1, f"an order-{order} derivative by reverse mode (gradient graph "
+                        f"{level + 1})", alternative, "use a lower order")
         current = gradient_graph(current, (wrt,))
         meter.backward_sweeps += 1  # each emitting sweep
     plan = _with_value(current, graph).plan
+    estimate.check(f"an order-{order} derivative by reverse mode (a backward sweep over {plan.size:,} nodes)",
+                   estimate.reverse_jacobian_work(plan, bound, (wrt,), plan.outputs[:1]), None,
+                   "use a lower order or fewer points")
     values = record(plan, bound, meter)
     (adjoint,) = backward(plan, values, {plan.outputs[0]: np.float64(1.0)}, (wrt,), meter)
     meter.details["derivative graph nodes"] = len(current)
     return Computed([values[plan.outputs[-1]]], adjoint, meter.finish())
+
+
+def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, over: str = "forward") -> Computed:
+    """H·v, the Hessian (over ``wrt``) times ``vector`` ({variable: direction}), at about two gradients' cost.
+
+    ``over="forward"`` (forward-over-reverse, the default): one forward sweep carrying the tangent v, then one
+    backward sweep in dual arithmetic; each adjoint's tangent is its entry of H·v. ``over="reverse"``
+    (reverse-over-reverse): emit the gradient graph, then one backward sweep over it seeded with v — the
+    gradient of v·∇f. Either way the work is a small multiple of f's, whatever the number of variables.
+    """
+    plan = graph.plan
+    estimate.check(f"H·v by reverse mode ({'forward' if over == 'forward' else 'reverse'}-over-reverse, a graph of "
+                   f"{plan.size:,} nodes)", estimate.hvp_work(plan, bound, wrt, over), None,
+                   "differentiate at fewer points")
+    meter = Meter("reverse")
+    meter.details["over"] = over
+    if over == "forward":  # the tape holds values and tangents; the adjoints are dual numbers too
+        check_memory("forward-over-reverse's tape", 2 * estimate.reverse_memory(plan, bound),
+                     "differentiate at fewer points at once")
+        token = _METER.set(meter)  # dual arithmetic inside the rules reports here
+        try:
+            values = _tangent_record(plan, bound, vector, meter)
+            out = values[plan.outputs[0]]
+            start = np.ones(np.shape(_value_of(out))) if np.ndim(_value_of(out)) else np.float64(1.0)
+            adjoints = backward(plan, values, {plan.outputs[0]: start}, wrt, meter)
+        finally:
+            _METER.reset(token)
+        products = [a.tangent if isinstance(a, Dual) else None for a in adjoints]
+        return Computed([_value_of(out)], products, meter.finish())
+    grad_graph = gradient_graph(graph, wrt)
+    meter.backward_sweeps += 1  # the sweep that emitted the gradient graph
+    plan = _with_value(grad_graph, graph).plan
+    values = record(plan, bound, meter)
+    seeds: dict[int, object] = {}
+    for slot, name in zip(plan.outputs[:-1], wrt, strict=True):
+        if name in vector:  # two gradient entries may be one node (the constant 1 of x + y)
+            seeds[slot] = vector[name] if slot not in seeds else seeds[slot] + vector[name]
+    products = backward(plan, values, seeds, wrt, meter) if seeds else [None] * len(wrt)
+    meter.details["gradient graph nodes"] = len(grad_graph)
+    return Computed([values[plan.outputs[-1]]], products, meter.finish())

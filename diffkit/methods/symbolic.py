@@ -75,8 +75,13 @@ def written_out_size(graph: Graph) -> int:
 
     A node's size is one plus its arguments' sizes, so a node reached along k paths counts k times: sixty
     steps of the logistic map x = r·x·(1-x), a few hundred graph nodes, write out to ~10^18 tree nodes. A part
-    that depends on no variable counts as one node (SymPy folds constants). Capped at ``_SIZE_CAP``.
+    that depends on no variable counts as one node (SymPy folds constants). Capped at ``_SIZE_CAP``. Worked out
+    once per graph: every symbolic request asks.
     """
+    return graph.plan.memo(("written out size", graph.outputs), lambda: _written_out_size(graph))
+
+
+def _written_out_size(graph: Graph) -> int:
     sizes: dict[str, int] = {}
     varying: set[str] = set()
     for node in graph.plan.nodes:  # in topological order
@@ -341,11 +346,17 @@ def _real(result) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds):
-    """The common path: check depth, differentiate and compile under the budgets, evaluate at the points."""
+def _symbolic(graph: Graph, bound: dict, differentiate, max_size, seconds, extra: dict | None = None):
+    """The common path: check depth, differentiate and compile under the budgets, evaluate at the points.
+
+    ``extra``: more symbols the derivatives may use, {key: (symbol, value)} (a direction's components): compiled
+    as arguments like the variables, so their values may be batches too."""
     _check_depth(graph)
     meter = Meter("symbolic")
     symbols = _symbols(graph)
+    if extra:
+        symbols = {**symbols, **{key: symbol for key, (symbol, _) in extra.items()}}
+        bound = {**bound, **{key: value for key, (_, value) in extra.items()}}
     max_size = limits.symbolic_size if max_size is None else max_size
     seconds = limits.symbolic_seconds if seconds is None else seconds
     _check_written_out(graph, max_size, meter)
@@ -549,6 +560,24 @@ def _tensor_hessian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size, s
     matrix[np.triu_indices(n)] = np.asarray(flat, dtype=np.float64)
     matrix = matrix + np.triu(matrix, 1).T
     return Computed(outputs[:1], split_blocks(matrix, [bound[name].shape for name in wrt]), meter.finish())
+
+
+def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, max_size: int | None = None,
+        seconds: float | None = None) -> Computed:
+    """H·v as the directional derivative of the symbolic gradient: ∂/∂xᵢ (Σⱼ ∂f/∂xⱼ·vⱼ), one derivative of one
+    expression per variable, with v's components as symbols (so a batch of directions compiles once)."""
+    if graph.is_tensor:
+        raise MethodError("the symbolic method's H·v is for scalar expressions; for a tensor graph use "
+                          "method='reverse' (two sweeps), or dk.hessian(..., method='symbolic') times v")
+    extra = {("direction", name): (sp.Dummy(f"v_{name}", real=True), value) for name, value in vector.items()}
+
+    def directional(exprs, s):
+        along = sp.Add(*[sp.diff(exprs[0], s[name]) * s[("direction", name)] for name in vector])
+        return [_drop_deltas(sp.diff(along, s[name])) for name in wrt]
+
+    values, flat, meter, undefined = _symbolic(graph, bound, directional, max_size, seconds, extra)
+    return Computed(values, [_nan_where(d, undefined and undefined(0, [name, *vector]))
+                             for name, d in zip(wrt, flat, strict=True)], meter.finish())
 
 
 def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int | None = None,

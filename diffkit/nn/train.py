@@ -3,12 +3,13 @@ from ``diffkit.optim``, validation and a history of loss and accuracy, with a pr
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import api
+from .. import api, estimate
 from .. import options as check
 from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
@@ -104,6 +105,8 @@ def train(
     classifier = net.output != "linear"
     batches = -(-samples // batch_size)
     series = 2 + classifier + (validation is not None) * (1 + classifier)  # loss, seconds, accuracy, val_...
+    _check_work(net, (X, Y), batch_size, epochs, method, optimizer.needs_hessian, 1 + classifier,
+                None if validation is None else (X_val, Y_val))
     check_memory(f"training for {amount(epochs)} epochs ({amount(epochs * batches)} steps)",
                  epochs * series * _BYTES_PER_RECORD,
                  "train for fewer epochs (a History keeps a few numbers per epoch), or in several calls of train")
@@ -138,6 +141,36 @@ def train(
                 history.val_accuracy.append(net.accuracy(X_val, Y_val))
         bar.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)  # drawn at the bar's own rate
     return history
+
+
+def _check_work(net: MLP, data: tuple, batch_size: int, epochs: int, method: str, newton: bool,
+                evaluations: int, validation: tuple | None) -> None:
+    """Refuse training whose work — epochs × batches × a step (a gradient, the optimizer's update, and for
+    Newton's method a Hessian and its solve), and the loss and accuracy over the data each epoch — would take
+    more than ``dk.limits.work_operations``, before the first step."""
+    X, Y = data
+    graph = net.loss_graph()
+    plan, wrt = graph.plan, tuple(net.parameter_names)
+    batch = graph.bind(net._point(X[:batch_size], Y[:batch_size]))
+    parameters = net.parameter_count
+    step = estimate.gradient_work(method, plan, batch, wrt) + estimate.Work(4 * len(wrt), 10 * parameters)
+    if newton:  # a Hessian over all parameter entries, and a dense solve
+        step += estimate.forward_over_reverse_work(plan, batch, wrt) + estimate.Work(1, parameters**3 / 3)
+    batches = -(-X.shape[0] // batch_size)
+    every_epoch = step * batches + _evaluations(graph, net._point(X, Y)) * evaluations
+    if validation is not None:
+        every_epoch += _evaluations(graph, net._point(*validation)) * evaluations
+    # A count past float64 (epochs=10**400) is more work than any budget: infinite, not an OverflowError.
+    times = epochs if epochs < 10**300 else math.inf
+    estimate.check(f"training for {amount(epochs)} epochs ({amount(epochs * batches)} steps of about "
+                   f"{step.operations:.2g} operations each)", every_epoch * times, None,
+                   "train for fewer epochs, or on fewer samples, or in several calls of train")
+
+
+def _evaluations(graph, point: dict) -> estimate.Work:
+    """One evaluation of the loss (or the network's outputs) over all the samples of ``point``."""
+    bound = graph.bind(point)
+    return estimate.sweep_work(graph.plan, (), 0, estimate.elements_of(graph.plan, bound))
 
 
 def _finite(loss: float, arrays: dict, where: tuple, optimizer: Optimizer, what: str) -> None:

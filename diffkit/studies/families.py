@@ -26,7 +26,7 @@ import numpy as np
 from .. import options as check
 from ..errors import BindingError
 from ..graph import Graph
-from ..limits import amount, check_memory, limits
+from ..limits import amount, check_memory
 from ..nn import MLP
 from ..trace import functions as fn
 from ..trace import trace
@@ -42,6 +42,20 @@ class Problem:
     inputs: int  # scalar entries differentiated by (n of the lecture's "n sweeps")
     outputs: int  # scalar outputs (m)
     description: str  # what was built, e.g. "MLP 3-3-1 (16 parameters), batch 8"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What a family builds at one size, worked out arithmetically before building it (the study's work
+    estimate): graph nodes and steps (primitive applications of one evaluation), the entries differentiated by
+    and the outputs, one evaluation's flops, and ``setup`` flops of data made along (an MLP's parameters)."""
+
+    nodes: float
+    steps: float
+    inputs: float
+    outputs: float
+    flops: float
+    setup: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,9 @@ class Theory:
 COST, SWEEPS, TREE, DAG = "cost", "sweeps", "expression_size", "dag_size"
 
 
+_LARGEST_SIZE = 2**53  # the largest whole number every float holds exactly
+
+
 class Family:
     """A family of problems indexed by a size: ``family(size, variant=None, seed=0, **options) -> Problem``.
 
@@ -75,7 +92,7 @@ class Family:
 
     def __init__(self, name: str, build: Callable, *, verb: str, symbol: str, meaning: str, title: str,
                  variants: tuple[str, ...], sizes: tuple[int, ...], minimum: int,
-                 theory: Callable[[str], dict], check: Callable | None = None):
+                 theory: Callable[[str], dict], scale: Callable[..., Scale], check: Callable | None = None):
         self.name = name
         self._build = build
         self.verb = verb
@@ -87,6 +104,7 @@ class Family:
         self.minimum = minimum
         self._theory = theory
         self._check = check
+        self._scale = scale
         self.options = tuple(p for p in inspect.signature(build).parameters if p not in ("size", "variant", "rng"))
         self.__doc__ = inspect.getdoc(build)
 
@@ -106,14 +124,14 @@ class Family:
             takes = ", ".join(self.options) or "no options"
             raise BindingError(f"option(s) {', '.join(unknown)} not understood by the {self.name} family "
                                f"(it takes: {takes})")
-        # At most dk.limits.graph_nodes: every family's graph has at least a node per unit of size.
+        # How large a size may be is the work estimate's to say (studies.runner.check_cells refuses what would be
+        # over dk.limits); it estimates in floats, so a size must at least be one exactly (10**400 is not).
         try:
-            check.number("size", size, low=self.minimum, high=limits.graph_nodes, integer=True)
+            check.number("size", size, low=self.minimum, high=_LARGEST_SIZE, integer=True)
         except check.OptionError:
-            raise check.OptionError(
-                f"sizes of the {self.name} family are whole numbers ≥ {self.minimum} ({self.symbol} = "
-                f"{self.meaning}; at most dk.limits.graph_nodes = {limits.graph_nodes:,}), got {check.shown(size)}"
-            ) from None
+            raise check.OptionError(f"sizes of the {self.name} family are whole numbers ≥ {self.minimum} "
+                                    f"({self.symbol} = {self.meaning}; at most 2**53), got {check.shown(size)}"
+                                    ) from None
         if self._check is not None:
             self._check(int(size), self.variant(variant), **options)
 
@@ -121,6 +139,11 @@ class Family:
         self.check(size, variant, **options)
         rng = np.random.default_rng([int(seed), int(size)])
         return self._build(int(size), self.variant(variant), rng, **options)
+
+    def scale(self, size: int, variant: str | None = None, **options) -> Scale:
+        """What ``self(size, variant, **options)`` would build, estimated without building it (within 2×)."""
+        self.check(size, variant, **options)
+        return self._scale(int(size), self.variant(variant), **options)
 
     def theory(self, variant: str | None = None) -> dict[str, dict[str, Theory]]:
         """{figure: {method: Theory}} for a variant; figures are "cost", "sweeps", "expression_size", "dag_size"."""
@@ -440,6 +463,68 @@ def _hessian_theory(variant: str) -> dict:
     return theory
 
 
+# --- scales: what each family builds at a size, counted from its code above (tests compare them with builds) ---
+
+def _mlp_scale(sizes: list[int], batch: int) -> Scale:
+    """d-h-…-o: per layer a matmul, a bias and an activation (about 5 nodes and 3 steps), and the loss; per
+    sample a multiply-add per parameter, a tanh per hidden unit, the loss per output."""
+    parameters = sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
+    return _mlp_scale_of(sizes[0], parameters, len(sizes) - 1, sum(sizes[1:-1]), sizes[-1], batch)
+
+
+def _mlp_scale_of(inputs: int, parameters: int, layers: int, hidden: int, outputs: int, batch: int) -> Scale:
+    """``_mlp_scale`` from the network's totals (``hidden``: the hidden units of all layers)."""
+    return Scale(nodes=5 * layers + 11, steps=3 * layers + 6, inputs=parameters, outputs=1,
+                 flops=batch * (2 * parameters + 9 * hidden + 20 * outputs),  # activations, the loss
+                 setup=10 * (parameters + batch * inputs))
+
+
+def _gradient_vs_inputs_scale(size: int, variant: str, batch: int = 8) -> Scale:
+    if variant == "mlp":
+        d, h = mlp_shape(size)
+        return _mlp_scale([d, h, 1], batch)
+    if variant == "sum_of_products":  # n variables, n - 1 products, n - 2 sums
+        return Scale(nodes=3 * size - 3, steps=2 * size - 3, inputs=size, outputs=1, flops=2 * size - 3)
+    return _rosenbrock_scale(size)
+
+
+def _rosenbrock_scale(size: int) -> Scale:
+    """n - 1 terms 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², 8 steps each with their sum."""
+    return Scale(nodes=9 * (size - 1) + 3, steps=8 * (size - 1), inputs=size, outputs=1, flops=35 * (size - 1))
+
+
+def _jacobian_shape_scale(size: int, variant: str, nm: int = 64) -> Scale:
+    m = nm // size
+    if variant == "sines":  # per pair (i, j): a constant, a product, a sine and a sum
+        return Scale(nodes=4 * nm + size, steps=3 * nm, inputs=size, outputs=m, flops=12 * nm)
+    width = TRUNK_WIDTH  # per hidden unit: a product and a sum per input; per output: the same per hidden unit
+    return Scale(nodes=3 * width * (size + m) + size, steps=2 * width * (size + m), inputs=size, outputs=m,
+                 flops=2 * width * (size + m) + 10 * width)
+
+
+def _depth_scale(size: int, variant: str) -> Scale:
+    if variant == "sin_cos":
+        return Scale(nodes=size + 1, steps=size, inputs=1, outputs=1, flops=10 * size)
+    return Scale(nodes=3 * size + 3, steps=3 * size, inputs=1, outputs=1, flops=3 * size)  # 4·l·(1 - l)
+
+
+def _mlp_width_scale(size: int, variant: str, inputs: int = 4, outputs: int = 2, batch: int = 8) -> Scale:
+    return _mlp_scale([inputs, size, outputs], batch)
+
+
+def _mlp_depth_scale(size: int, variant: str, width: int = 8, inputs: int = 4, outputs: int = 2,
+                     batch: int = 8) -> Scale:
+    # In closed form, not from the list of widths: mlp_depth at L = 10**15 is refused, not a MemoryError.
+    parameters = (inputs + 1) * width + (size - 1) * (width + 1) * width + (width + 1) * outputs
+    return _mlp_scale_of(inputs, parameters, size + 1, size * width, outputs, batch)
+
+
+def _hessian_scale(size: int, variant: str) -> Scale:
+    if variant == "log_sum_exp":  # n exponentials, n - 1 sums, a log
+        return Scale(nodes=3 * size, steps=2 * size, inputs=size, outputs=1, flops=11 * size)
+    return _rosenbrock_scale(size)
+
+
 # --- the registry -----------------------------------------------------------------------------------------------
 
 FAMILIES: dict[str, Family] = {
@@ -447,22 +532,26 @@ FAMILIES: dict[str, Family] = {
         Family("gradient_vs_inputs", _gradient_vs_inputs, verb="gradient", symbol="n", meaning="inputs",
                title="Gradient of f: Rⁿ → R against the number of inputs",
                variants=("sum_of_products", "rosenbrock", "mlp"), sizes=(2, 4, 8, 16, 32, 64, 128, 256),
-               minimum=2, theory=_gradient_theory, check=_check_gradient_vs_inputs),
+               minimum=2, theory=_gradient_theory, scale=_gradient_vs_inputs_scale,
+               check=_check_gradient_vs_inputs),
         Family("jacobian_shape", _jacobian_shape, verb="jacobian", symbol="n", meaning="inputs, at fixed n·m",
                title="Jacobian of f: Rⁿ → Rᵐ at fixed n·m", variants=("sines", "trunk"),
-               sizes=(1, 2, 4, 8, 16, 32, 64), minimum=1, theory=_jacobian_theory, check=_check_jacobian_shape),
+               sizes=(1, 2, 4, 8, 16, 32, 64), minimum=1, theory=_jacobian_theory, scale=_jacobian_shape_scale,
+               check=_check_jacobian_shape),
         Family("depth", _depth, verb="gradient", symbol="k", meaning="levels of nesting",
                title="Expression swell: derivatives of nested compositions", variants=("sin_cos", "logistic"),
-               sizes=(1, 2, 4, 8, 16, 32, 64), minimum=1, theory=_depth_theory),
+               sizes=(1, 2, 4, 8, 16, 32, 64), minimum=1, theory=_depth_theory, scale=_depth_scale),
         Family("mlp_width", _mlp_width, verb="gradient", symbol="w", meaning="hidden units (one layer)",
                title="MLP loss gradient against the hidden layer's width", variants=("tanh",),
-               sizes=(1, 2, 4, 8, 16, 32, 64, 128), minimum=1, theory=_mlp_theory, check=_check_mlp),
+               sizes=(1, 2, 4, 8, 16, 32, 64, 128), minimum=1, theory=_mlp_theory, scale=_mlp_width_scale,
+               check=_check_mlp),
         Family("mlp_depth", _mlp_depth, verb="gradient", symbol="L", meaning="hidden layers",
                title="MLP loss gradient against the number of hidden layers", variants=("tanh",),
-               sizes=(1, 2, 4, 8, 16), minimum=1, theory=_mlp_theory, check=_check_mlp),
+               sizes=(1, 2, 4, 8, 16), minimum=1, theory=_mlp_theory, scale=_mlp_depth_scale, check=_check_mlp),
         Family("hessian_vs_inputs", _hessian_vs_inputs, verb="hessian", symbol="n", meaning="inputs",
                title="Hessian of f: Rⁿ → R against the number of inputs", variants=("log_sum_exp", "rosenbrock"),
-               sizes=(2, 4, 8, 16, 32), minimum=1, theory=_hessian_theory, check=_check_hessian),
+               sizes=(2, 4, 8, 16, 32), minimum=1, theory=_hessian_theory, scale=_hessian_scale,
+               check=_check_hessian),
     )
 }
 

@@ -25,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import api
+from .. import api, estimate
 from .. import options as check
 from ..errors import BindingError, ResourceError, SwellError
 from ..evaluation import run_plan
 from ..graph import Graph
-from ..limits import amount, check_memory
+from ..limits import amount, check_memory, check_work, limits
 from ..progress import bar as progress_bar
-from .families import Family, Problem, family_of
+from .families import Family, Problem, Scale, family_of
 
 # The columns of a study's rows, in order, and how a CSV cell is read back.
 COLUMNS = {
@@ -232,6 +232,8 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
         check.seconds("budget_seconds", budget_seconds)  # it becomes the symbolic method's seconds=: capped there
     symbolic_size = check.positive_int("symbolic_size", symbolic_size, allow_none=True)
     progress = check.flag("progress", progress, allow_none=True, none_means="a bar on a terminal")
+    for size in sizes:  # every cell estimated before any is built: a study that cannot finish does not start
+        check_cells(fam, size, variant, methods, options)
     settings = {"sizes": sizes, "methods": methods, "repeats": repeats, "seed": seed,
                 "budget_seconds": budget_seconds, "symbolic_size": symbolic_size, "options": dict(options),
                 "verb": fam.verb}
@@ -256,6 +258,51 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
                     rows.append(row)
                 bar.update()
     return StudyResult(rows, fam.name, variant, settings)
+
+
+def cell_work(verb: str, method: str, scale: Scale) -> estimate.Work:
+    """A rough estimate of one method's work on a family's problem, from its scale alone (the graph is not
+    built yet): one evaluation's work f, times the passes the method makes. The methods estimate their work
+    exactly before they start, and refuse what is over the budget (the study's cut-offs); this estimate only
+    tells a study that could not finish at all, so it errs low."""
+    f = estimate.Work(scale.steps, scale.flops)
+    n = scale.inputs
+    visits = estimate.Work(0.0, 0.0, estimate.VISIT_OPERATIONS * scale.steps)  # a backward sweep's passes
+    if method == "symbolic":  # SymPy writes at least one node for each of the graph's (its own budgets decide)
+        return estimate.build_work(scale.nodes)
+    if verb == "hessian":
+        return {"reverse": estimate.build_work(scale.nodes) + f * 2 + visits * (2 * n),
+                "forward": f * (n * (n + 1) / 2),
+                "numeric": f * (2 * n * n + 2)}[method]
+    if method == "reverse":
+        return f * 2 + visits * scale.outputs
+    if method == "forward":
+        return f * n
+    evaluations = 2 * n + 1
+    batching = api.NUMERIC_BATCHING
+    if scale.flops < scale.steps * 4 and n >= batching.variables:  # a scalar graph at one point: batched
+        chunks = -(-(evaluations - 1) // max(1, batching.chunk_bytes // (8 * scale.nodes)))
+        return estimate.Work(scale.steps * (1 + chunks), scale.flops * evaluations)
+    return f * evaluations
+
+
+def check_cells(fam: Family, size: int, variant: str, methods: Sequence[str], options: dict) -> None:
+    """Refuse a study at ``size`` before building anything: its graph would be over ``dk.limits.graph_nodes`` or
+    take more than ``dk.limits.work_operations`` to build, or every method is estimated over the budget."""
+    scale = fam.scale(size, variant, **options)
+    cell = f"the {fam.name} study at {fam.symbol} = {size:,}"
+    advice = "use smaller sizes"
+    if scale.nodes > limits.graph_nodes:
+        raise ResourceError(f"{cell} would build a graph of about {scale.nodes:.2g} nodes, over the budget of "
+                            f"{limits.graph_nodes:,} (dk.limits.graph_nodes); {advice}, or raise "
+                            "dk.limits.graph_nodes")
+    build = estimate.build_work(scale.nodes) + estimate.Work(0.0, scale.setup)
+    check_work(f"{cell}: building its graph of about {scale.nodes:.2g} nodes"
+               + (f" and its {scale.inputs:.2g} parameters and data" if scale.setup else ""), build.operations, advice)
+    works = {method: (build + cell_work(fam.verb, method, scale)).operations for method in methods}
+    cheapest = min(works, key=works.get)
+    check_work(f"{cell} by {cheapest}, the cheapest of the methods asked for,", works[cheapest],
+               f"every method asked for is over the budget at this size; {advice}")
 
 
 def _base_row(fam: Family, variant: str, size: int, problem: Problem | None) -> dict:
