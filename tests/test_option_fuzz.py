@@ -25,7 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffkit as dk
-from diffkit import datasets, nn, optim, studies
+from diffkit import datasets, nn, optim, second_order, studies
 
 _ALARM = 10  # seconds one call may take before it counts as a hang
 
@@ -130,6 +130,7 @@ CASES = [
     ("hessian", _method(dk.hessian, "reverse"), ["method", "wrt", "over"]),
     ("jacobian", _call(dk.jacobian, ["x*y", "x+y"], at=AT), ["method", "wrt", "errors"]),
     ("jvp", _call(dk.jvp, EXPR, at=AT, tangents={"x": 1.0, "y": 0.0}), ["tangents", "method"]),
+    ("hvp", _call(dk.hvp, EXPR, at=AT, vector={"x": 1.0, "y": 0.0}), ["vector", "method", "wrt", "over"]),
     ("vjp", _call(dk.vjp, EXPR, at=AT, cotangents=1.0), ["cotangents", "method"]),
     ("grad", _call(lambda **k: dk.grad(EXPR, **{o: v for o, v in k.items() if o != "point"})(k.get("point", AT)),
                    point=AT), ["method", "wrt", "point"]),
@@ -170,6 +171,9 @@ CASES = [
     ("Adam", _call(optim.Adam), ["lr", "beta1", "beta2", "eps", "weight_decay", "schedule"]),
     ("AdamW", _call(optim.AdamW), ["weight_decay"]),
     ("Newton", _call(optim.Newton), ["lr", "damping"]),
+    ("LBFGS", _call(second_order.LBFGS), ["lr", "memory", "c1", "c2", "max_evaluations"]),
+    ("NewtonCG", _call(second_order.NewtonCG), ["max_cg"]),
+    ("LevenbergMarquardt", _call(second_order.LevenbergMarquardt), ["damping", "max_cg", "max_tries"]),
     ("step_decay", _call(optim.step_decay, every=2), ["every", "factor"]),
     ("inverse_time", _call(optim.inverse_time), ["decay"]),
     ("cosine", _call(optim.cosine, total=3), ["total", "floor"]),
@@ -298,6 +302,7 @@ def test_the_guard_turns_a_hang_into_a_failure():
     (lambda: optim.minimize("x**2", {"x": 1.0}, optim.GD(lr=0.1), steps=10**400), dk.ResourceError,
      "minimize for about 10^400 steps"),
     (lambda: optim.by_name([1, 2]), dk.OptionError, "unknown optimizer [1, 2]"),
+    (lambda: second_order.LBFGS(memory=10**400), dk.OptionError, "LBFGS: memory must be a whole number >= 1"),
     (lambda: dk.check_gradient(_square, _square_grad, {"w": 1.0}, directions=10**400), dk.ResourceError,
      "check_gradient with about 10^400 random directions"),
     (lambda: dk.check_gradient(_square, _square_grad, {"w": 1.0}, rtol=10**400), dk.OptionError, "rtol"),
