@@ -305,8 +305,7 @@ def _jacobian_shape(size: int, variant: str, rng, nm: int = 64) -> Problem:
 
 
 def _check_jacobian_shape(size: int, variant: str, nm: int = 64) -> None:
-    if isinstance(nm, bool) or not isinstance(nm, int | np.integer) or nm < 1:
-        raise BindingError(f"nm (n·m) must be a positive whole number, got {nm!r}")
+    _whole_option("nm", nm, "a positive whole number (n·m)")
     if nm % size:
         raise BindingError(f"n must divide n·m = {nm} (m = n·m / n outputs), got n = {size}")
 
@@ -400,12 +399,18 @@ def _mlp_depth(size: int, variant: str, rng, width: int = 8, inputs: int = 4, ou
 
 def _check_mlp(size: int, variant: str, inputs: int = 4, outputs: int = 2, batch: int = 8, width: int = 8) -> None:
     for name, value in (("inputs", inputs), ("outputs", outputs), ("width", width)):
-        check.number(name, value, low=1, integer=True, what="a positive whole number")
+        _whole_option(name, value, "a positive whole number")
     _check_batch(batch)
 
 
 def _check_batch(batch) -> None:
-    check.number("batch", batch, low=1, integer=True, what="a positive whole number of samples")
+    _whole_option("batch", batch, "a positive whole number of samples")
+
+
+def _whole_option(name: str, value, what: str) -> int:
+    """A family's whole-number option, >= 1 and at most 2**53 like a size (the work estimate computes in floats;
+    how large is too large for the budget is its to say)."""
+    return check.number(name, value, low=1, high=_LARGEST_SIZE, integer=True, what=f"{what}, at most 2**53")
 
 
 def _mlp_theory(variant: str) -> dict:
