@@ -39,6 +39,7 @@ STUDIES = {
     "mlp_width": ("mlp_width", [1, 2, 4, 8, 16, 32, 64, 128], {}, ["flops"], {}),
     "mlp_depth": ("mlp_depth", [1, 2, 4, 8, 16], {}, ["flops"], {}),
     "hessian_vs_inputs": ("hessian_vs_inputs", [2, 4, 8, 16, 32, 64], {}, ["flops", "expression_size"], {}),
+    "hvp_vs_inputs": ("hvp_vs_inputs", [2, 4, 8, 16, 32, 64, 128], {}, ["flops", "sweeps"], {}),
 }
 
 
