@@ -48,7 +48,7 @@ from .transforms import jacfwd, jacrev
 # dk.sin, dk.exp, dk.matmul, dk.sum, ...: work on numbers and arrays, and record nodes inside dk.trace.
 globals().update(vars(functions))
 
-from . import datasets, nn, optim, studies  # noqa: E402 (they build on everything above)
+from . import datasets, nn, optim, second_order, studies  # noqa: E402 (they build on everything above)
 from .draw import draw, draw_history, draw_mlp, draw_optimizers, draw_sweeps  # noqa: E402
 
 __version__ = "0.1.0"
@@ -60,6 +60,6 @@ __all__ = [
     "SweepTable", "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy",
     "draw", "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient",
     "gradient_graph", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "limits", "nn", "optim", "parse",
-    "parse_many", "studies", "sweep_table", "trace", "value_and_grad", "vjp",
+    "parse_many", "second_order", "studies", "sweep_table", "trace", "value_and_grad", "vjp",
     *vars(functions),
 ]

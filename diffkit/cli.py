@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
     study = commands.add_parser("study", help="how each method's cost grows over a family of functions")
     study.add_argument("family", help="gradient_vs_inputs, jacobian_shape, depth, mlp_width, mlp_depth, "
-                                      "hessian_vs_inputs")
+                                      "hessian_vs_inputs, hvp_vs_inputs")
     study.add_argument("--sizes", type=_sizes, default=None, help="e.g. 2,4,8,16")
     study.add_argument("--methods", type=_names, default=None, help="e.g. forward,reverse (default: all four)")
     study.add_argument("--variant", default=None, help="the family's function, e.g. logistic for depth "

@@ -580,6 +580,12 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+def register_optimizers(**optimizers: type[Optimizer]) -> None:
+    """Offer more optimizers by name (``diffkit.second_order`` registers L-BFGS and Newton-CG: they build on
+    this module, so this module cannot import them)."""
+    OPTIMIZERS.update(optimizers)
+
+
 def by_name(name: str, **hyper) -> Optimizer:
     """A new optimizer from its name in ``OPTIMIZERS`` (any case: "adam", "AdamW"), e.g. ``by_name("adam",
     lr=0.1)``; ``hyper`` goes to its constructor."""
@@ -680,10 +686,21 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
             raise BindingError(f"minimize: start value of {v!r} must be finite, got {float(x)}")
         point[v] = float(x)
 
+    searching = getattr(optimizer, "needs_oracle", False)
+    oracle = None
+    if searching:  # L-BFGS, Newton-CG: they evaluate trial points and ask for H·v themselves
+        from .oracle import Oracle
+
+        oracle = Oracle(graph, method=method, **options)
+
     def evaluate(at: dict) -> tuple[float, dict, float]:
-        result = api.gradient(graph, at=at, method=method, **options)
-        grads = {v: float(result.gradient[v]) for v in variables}
-        return float(result.value), grads, math.hypot(*(grads[v] for v in variables))
+        if oracle is not None:  # the oracle remembers the point its line search accepted: no second gradient
+            value, gradient = oracle.value_and_grad(at)
+        else:
+            result = api.gradient(graph, at=at, method=method, **options)
+            value, gradient = result.value, result.gradient
+        grads = {v: float(gradient[v]) for v in variables}
+        return float(value), grads, math.hypot(*(grads[v] for v in variables))
 
     optimizer.reset()
     value, grads, norm = evaluate(point)
@@ -691,8 +708,12 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
     converged = norm <= tol
     taken = 0
     while not converged and taken < steps and math.isfinite(value):
-        hessian = api.hessian(graph, at=point, method=method, **options).hessian if optimizer.needs_hessian else None
-        new = optimizer.step(point, grads, hessian=hessian)
+        if searching:
+            new = optimizer.step(point, grads, oracle=oracle)
+        else:
+            hessian = (api.hessian(graph, at=point, method=method, **options).hessian if optimizer.needs_hessian
+                       else None)
+            new = optimizer.step(point, grads, hessian=hessian)
         taken += 1
         move = math.hypot(*(new[v] - point[v] for v in variables))
         point = new

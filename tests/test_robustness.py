@@ -247,3 +247,30 @@ def _arrays_in(obj):
     elif hasattr(obj, "__dict__"):
         for value in vars(obj).values():
             yield from _arrays_in(value)
+
+
+def test_ctrl_c_during_symbolic_work_stops_sympy_too():
+    """Ctrl-C while SymPy differentiates (in its worker thread) raises KeyboardInterrupt in the caller, and the
+    worker is stopped as well, instead of computing on in the background of a notebook."""
+    import os
+    import signal
+    import sys
+    import threading
+
+    from diffkit.studies.families import total
+
+    names = [f"x{i}" for i in range(60)]
+    graph = dk.trace(lambda *x: dk.log(total([dk.exp(xi) for xi in x])), variables=names)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))  # a real signal, as Ctrl-C sends
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            dk.hessian(graph, at={name: 0.1 for name in names}, method="symbolic", max_size=10**9, seconds=120)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 3  # interrupted, not run to the end (about 6 s)
+    # (Thread.is_alive() can say False after a join that Ctrl-C interrupted: ask which threads still run code)
+    workers = [t.ident for t in threading.enumerate() if t.name == "diffkit-sympy"]
+    time.sleep(0.3)
+    assert not set(workers) & set(sys._current_frames())

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import math  # noqa: E402
 import re  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -162,7 +163,7 @@ def test_time_budget_cuts_off_after_one_run_and_keeps_its_figures():
 
 def test_every_family_builds_and_runs_its_smallest_sizes():
     for name, family in studies.FAMILIES.items():
-        assert family.__doc__ and family.verb in ("gradient", "jacobian", "hessian")
+        assert family.__doc__ and family.verb in ("gradient", "jacobian", "hessian", "hvp")
         for variant in family.variants:
             sizes = {"mlp_width": [1, 2], "mlp_depth": [1, 2], "jacobian_shape": [1, 2]}.get(name)
             if sizes is None:
@@ -170,6 +171,22 @@ def test_every_family_builds_and_runs_its_smallest_sizes():
             res = quick(name, sizes, methods=["reverse"], variant=variant)
             assert [row["variant"] for row in res.rows] == [variant, variant]
             assert all(row["flops"] > 0 and row["function_flops"] > 0 for row in res.rows)
+
+
+def test_one_hvp_costs_a_constant_number_of_functions_where_a_hessian_costs_n():
+    """The hvp_vs_inputs study's point, in counted flops: reverse mode's H·v stays a constant multiple of f
+    (slope 0 in n, at most 10 f), forward-over-forward grows as n·f, and a full Hessian outgrows one H·v."""
+    sizes = [8, 16, 32, 64]
+    hvp = quick("hvp_vs_inputs", sizes, methods=["reverse", "forward", "numeric"])
+    ratio = {(row["method"], row["size"]): row["ratio"] for row in hvp.rows}
+    for method in ("reverse", "numeric"):
+        assert all(ratio[method, n] <= 10 for n in sizes)
+        slope = np.polyfit(np.log(sizes), np.log([ratio[method, n] for n in sizes]), 1)[0]
+        assert abs(slope) <= 0.05
+    assert ratio["forward", 64] >= 6 * ratio["forward", 8]
+    hessian = quick("hessian_vs_inputs", [64], methods=["reverse"])
+    assert hessian.rows[0]["flops"] > 4 * next(r["flops"] for r in hvp.rows if r["method"] == "reverse"
+                                               and r["size"] == 64)
 
 
 def test_mlp_variant_has_about_n_parameters():

@@ -195,6 +195,7 @@ def _deep(work, seconds: float):
     exceptions in (a garbage-collector callback, a ``__del__``) is swallowed, and SymPy would run on to the end.
     """
     outcome: dict = {}
+    finished = threading.Event()  # set by the worker itself: after an interrupted join, is_alive() can be wrong
     # the worker runs in the caller's context, so that numbers SymPy's side computes in floats (a power past
     # ops.MAX_EXACT_BITS) are reported to the caller's domain watch
     context = contextvars.copy_context()
@@ -211,6 +212,8 @@ def _deep(work, seconds: float):
                 outcome["error"] = exc
         except _OutOfTime:  # a repeated stop arriving while the first one was being handled
             outcome["stopped"] = True
+        finally:
+            finished.set()
 
     previous_stack = threading.stack_size(_STACK_BYTES)
     previous_limit = sys.getrecursionlimit()
@@ -218,22 +221,13 @@ def _deep(work, seconds: float):
     try:
         worker = threading.Thread(target=target, name="diffkit-sympy", daemon=True)
         worker.start()
-        worker.join(seconds)
-        if worker.is_alive():
-            hook, thread_hook = sys.unraisablehook, threading.excepthook
-            # A stop swallowed where Python ignores exceptions would be printed as "Exception ignored in ...",
-            # and one landing just after the work returned as a thread's traceback: it is sent again anyway, or
-            # no longer needed, so keep it off the user's terminal (anything else still goes to the hooks).
-            sys.unraisablehook = lambda u: None if u.exc_type is _OutOfTime else hook(u)
-            threading.excepthook = lambda e: None if e.exc_type is _OutOfTime else thread_hook(e)
-            try:
-                while worker.is_alive() and not outcome:  # nothing yet: not stopped, not finished
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
-                                                               ctypes.py_object(_OutOfTime))
-                    worker.join(0.25)
-                worker.join()
-            finally:
-                sys.unraisablehook, threading.excepthook = hook, thread_hook
+        try:
+            worker.join(seconds)
+        except KeyboardInterrupt:  # Ctrl-C: stop SymPy too, rather than leave it computing in the background
+            _stop(worker, finished)
+            raise
+        if not finished.is_set():
+            _stop(worker, finished)
             raise SwellError(
                 f"time guard fired: symbolic differentiation took longer than its budget of {seconds:g} s, a "
                 "last-resort wall-clock guard (dk.limits.symbolic_seconds, or seconds=), before reaching its size "
@@ -246,6 +240,22 @@ def _deep(work, seconds: float):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def _stop(worker: threading.Thread, finished: threading.Event) -> None:
+    """Stop the SymPy worker: send it ``_OutOfTime`` until it has finished (stopped or done)."""
+    hook, thread_hook = sys.unraisablehook, threading.excepthook
+    # A stop swallowed where Python ignores exceptions would be printed as "Exception ignored in ...",
+    # and one landing just after the work returned as a thread's traceback: it is sent again anyway, or
+    # no longer needed, so keep it off the user's terminal (anything else still goes to the hooks).
+    sys.unraisablehook = lambda u: None if u.exc_type is _OutOfTime else hook(u)
+    threading.excepthook = lambda e: None if e.exc_type is _OutOfTime else thread_hook(e)
+    try:
+        while not finished.is_set():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_OutOfTime))
+            finished.wait(0.25)
+    finally:
+        sys.unraisablehook, threading.excepthook = hook, thread_hook
 
 
 def _check_depth(graph: Graph) -> None:

@@ -15,6 +15,7 @@ from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
 from ..limits import amount, check_memory
 from ..optim import Optimizer
+from ..oracle import Oracle
 from ..progress import bar as progress_bar
 from .mlp import MLP, check_seed
 
@@ -45,6 +46,9 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     steps: int = 0
+    # gradient evaluations spent by the end of each epoch (an H·v counted as 2, a Hessian as one per parameter:
+    # what each costs by reverse mode), so optimizers can be compared by what they computed, not by epochs
+    gradients: list[float] = field(default_factory=list)
 
     def __repr__(self) -> str:
         last = f"loss {self.loss[-1]:.4g}" if self.loss else "not trained"
@@ -106,7 +110,7 @@ def train(
     batches = -(-samples // batch_size)
     series = 2 + classifier + (validation is not None) * (1 + classifier)  # loss, seconds, accuracy, val_...
     _check_work(net, (X, Y), batch_size, epochs, method, optimizer.needs_hessian, 1 + classifier,
-                None if validation is None else (X_val, Y_val))
+                None if validation is None else (X_val, Y_val), getattr(optimizer, "needs_oracle", False))
     check_memory(f"training for {amount(epochs)} epochs ({amount(epochs * batches)} steps)",
                  epochs * series * _BYTES_PER_RECORD,
                  "train for fewer epochs (a History keeps a few numbers per epoch), or in several calls of train")
@@ -114,6 +118,8 @@ def train(
     history = History()
     optimizer.reset()
     bar = progress_bar(range(epochs), progress=progress, desc="training", unit="epoch", leave=False)
+    spent = 0.0
+    searching = getattr(optimizer, "needs_oracle", False)
     for epoch in bar:
         started = time.perf_counter()
         order = rng.permutation(samples) if shuffle else np.arange(samples)
@@ -121,16 +127,25 @@ def train(
             batch = order[start:start + batch_size]
             # The network's own arrays go to the optimizer, which never modifies what it is given and returns
             # fresh ones: no copies either way.
-            result = net.gradient(X[batch], Y[batch], method=method, **options)
-            grads = result.gradient
             where = (epoch + 1, number, batches)
-            _finite(float(result.value), grads, where, optimizer, "the gradient of {name}")
-            hessian = net.hessian(X[batch], Y[batch], **options).hessian if optimizer.needs_hessian else None
-            stepped = optimizer.step(net._params, grads, hessian=hessian)
-            _finite(float(result.value), stepped, where, optimizer, "parameter {name}, after the optimizer's step,")
+            if searching:  # L-BFGS, Newton-CG: they query the batch's loss at trial points and for H·v
+                oracle = Oracle(net.loss_graph(X[batch], Y[batch]), method=method, **options)
+                value, grads = oracle.value_and_grad(net._params)
+                _finite(value, grads, where, optimizer, "the gradient of {name}")
+                stepped = optimizer.step(net._params, grads, oracle=oracle)
+                spent += oracle.gradients + 2 * oracle.hvps
+            else:
+                result = net.gradient(X[batch], Y[batch], method=method, **options)
+                value, grads = float(result.value), result.gradient
+                _finite(value, grads, where, optimizer, "the gradient of {name}")
+                hessian = net.hessian(X[batch], Y[batch], **options).hessian if optimizer.needs_hessian else None
+                stepped = optimizer.step(net._params, grads, hessian=hessian)
+                spent += 1 + (net.parameter_count if optimizer.needs_hessian else 0)
+            _finite(value, stepped, where, optimizer, "parameter {name}, after the optimizer's step,")
             net._take(stepped)
             history.steps += 1
         history.seconds.append(time.perf_counter() - started)
+        history.gradients.append(spent)
         history.loss.append(net.loss(X, Y))
         _finite(history.loss[-1], {}, (epoch + 1, None, batches), optimizer, "")
         if classifier:
@@ -144,7 +159,7 @@ def train(
 
 
 def _check_work(net: MLP, data: tuple, batch_size: int, epochs: int, method: str, newton: bool,
-                evaluations: int, validation: tuple | None) -> None:
+                evaluations: int, validation: tuple | None, searching: bool = False) -> None:
     """Refuse training whose work — epochs × batches × a step (a gradient, the optimizer's update, and for
     Newton's method a Hessian and its solve), and the loss and accuracy over the data each epoch — would take
     more than ``dk.limits.work_operations``, before the first step."""
@@ -156,6 +171,8 @@ def _check_work(net: MLP, data: tuple, batch_size: int, epochs: int, method: str
     step = estimate.gradient_work(method, plan, batch, wrt) + estimate.Work(4 * len(wrt), 10 * parameters)
     if newton:  # a Hessian over all parameter entries, and a dense solve
         step += estimate.forward_over_reverse_work(plan, batch, wrt) + estimate.Work(1, parameters**3 / 3)
+    if searching:  # a line search's trial gradients, or Newton-CG's products: at least one more gradient a step
+        step += estimate.gradient_work(method, plan, batch, wrt)
     batches = -(-X.shape[0] // batch_size)
     every_epoch = step * batches + _evaluations(graph, net._point(X, Y)) * evaluations
     if validation is not None:

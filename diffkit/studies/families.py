@@ -42,6 +42,7 @@ class Problem:
     inputs: int  # scalar entries differentiated by (n of the lecture's "n sweeps")
     outputs: int  # scalar outputs (m)
     description: str  # what was built, e.g. "MLP 3-3-1 (16 parameters), batch 8"
+    vector: dict | None = None  # the direction of an H·v study: {variable: value}
 
 
 @dataclass(frozen=True)
@@ -468,6 +469,40 @@ def _hessian_theory(variant: str) -> dict:
     return theory
 
 
+# --- hvp_vs_inputs ----------------------------------------------------------------------------------------------
+
+def _hvp_vs_inputs(size: int, variant: str, rng) -> Problem:
+    """One Hessian-vector product H·v of f: Rⁿ → R in n = the number of inputs, v a random direction.
+
+    The functions of ``hessian_vs_inputs`` (``log_sum_exp``, whose Hessian is dense, and ``rosenbrock``), so the
+    two studies side by side show the point: a full Hessian costs about n gradients, one H·v a small constant
+    number of them. Reverse is forward-over-reverse (one tangent sweep, one dual backward sweep: ∝ f), numeric
+    differences four reverse-mode gradients along v (∝ f), forward is forward-over-forward (a sweep of
+    second-order duals per input: ∝ n·f), symbolic differentiates the symbolic gradient along v (n derivatives,
+    each holding the whole sum for log_sum_exp: ∝ n²).
+    """
+    problem = _hessian_vs_inputs(size, variant, rng)
+    vector = {name: float(v) for name, v in zip(problem.graph.variables, rng.normal(size=size), strict=True)}
+    return Problem(problem.graph, problem.at, None, size, 1, f"H·v of {problem.description}", vector)
+
+
+def _hvp_theory(variant: str) -> dict:
+    cost = {
+        "reverse": Theory("f", _f, 1),
+        "numeric": Theory("f", _f, 1),
+        "forward": Theory("n·f", lambda r: _n(r) * _f(r), 2),
+        # SymPy writes each of the n entries with the whole sum in it (its CSE does not collapse them to one)
+        "symbolic": Theory("n²", lambda r: _n(r) ** 2, 2),
+    }
+    sweeps = {
+        "reverse": Theory("2", lambda r: 2.0, 0, exact=True),
+        "numeric": Theory("8 (4 gradients)", lambda r: 8.0, 0, exact=True),
+        "forward": Theory("n", _n, 1, exact=True),
+        "symbolic": Theory("1", lambda r: 1.0, 0, exact=True),
+    }
+    return {COST: cost, SWEEPS: sweeps}
+
+
 # --- scales: what each family builds at a size, counted from its code above (tests compare them with builds) ---
 
 def _mlp_scale(sizes: list[int], batch: int) -> Scale:
@@ -557,6 +592,10 @@ FAMILIES: dict[str, Family] = {
                title="Hessian of f: Rⁿ → R against the number of inputs", variants=("log_sum_exp", "rosenbrock"),
                sizes=(2, 4, 8, 16, 32), minimum=1, theory=_hessian_theory, scale=_hessian_scale,
                check=_check_hessian),
+        Family("hvp_vs_inputs", _hvp_vs_inputs, verb="hvp", symbol="n", meaning="inputs",
+               title="Hessian-vector product of f: Rⁿ → R against the number of inputs",
+               variants=("log_sum_exp", "rosenbrock"), sizes=(2, 4, 8, 16, 32, 64, 128), minimum=1,
+               theory=_hvp_theory, scale=_hessian_scale, check=_check_hessian),
     )
 }
 

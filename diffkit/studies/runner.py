@@ -47,7 +47,7 @@ COLUMNS = {
 METRICS = ("flops", "seconds", "memory_bytes", "operations", "sweeps", "expression_size")
 FIT_METRICS = (*METRICS, "dag_size", "ratio")
 
-_VERBS = {"gradient": api.gradient, "jacobian": api.jacobian, "hessian": api.hessian}
+_VERBS = {"gradient": api.gradient, "jacobian": api.jacobian, "hessian": api.hessian, "hvp": api.hvp}
 
 
 def function_flops(graph: Graph, at=None) -> int:
@@ -270,6 +270,8 @@ def cell_work(verb: str, method: str, scale: Scale) -> estimate.Work:
     visits = estimate.Work(0.0, 0.0, estimate.VISIT_OPERATIONS * scale.steps)  # a backward sweep's passes
     if method == "symbolic":  # SymPy writes at least one node for each of the graph's (its own budgets decide)
         return estimate.build_work(scale.nodes)
+    if verb == "hvp":  # about two gradients (reverse), four (numeric), a second-order sweep per input (forward)
+        return {"reverse": f * 4, "numeric": f * 9, "forward": f * (3 * n)}[method]
     if verb == "hessian":
         return {"reverse": estimate.build_work(scale.nodes) + f * 2 + visits * (2 * n),
                 "forward": f * (n * (n + 1) / 2),
@@ -336,7 +338,8 @@ def _measure(verb, problem: Problem, method: str, repeats: int, budget: float | 
         _fresh_sympy(method)
         started = time.perf_counter()
         try:
-            result_now = verb(problem.graph, problem.at, method=method, wrt=problem.wrt, **options)
+            direction = {"vector": problem.vector} if problem.vector is not None else {}
+            result_now = verb(problem.graph, problem.at, method=method, wrt=problem.wrt, **direction, **options)
         except (SwellError, ResourceError) as exc:
             if result is None:  # refused at its first run: cut off, nothing measured
                 row.update(cut_off=True, reason=f"{type(exc).__name__}: {exc}")

@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout without installing
 
 from diffkit import studies  # noqa: E402
+from diffkit.studies import stochastic  # noqa: E402
 
 BUDGET = 5  # seconds per (size, method): the symbolic method meets it on the larger sizes
 REPEATS = 3
@@ -39,6 +40,7 @@ STUDIES = {
     "mlp_width": ("mlp_width", [1, 2, 4, 8, 16, 32, 64, 128], {}, ["flops"], {}),
     "mlp_depth": ("mlp_depth", [1, 2, 4, 8, 16], {}, ["flops"], {}),
     "hessian_vs_inputs": ("hessian_vs_inputs", [2, 4, 8, 16, 32, 64], {}, ["flops", "expression_size"], {}),
+    "hvp_vs_inputs": ("hvp_vs_inputs", [2, 4, 8, 16, 32, 64, 128], {}, ["flops", "sweeps"], {}),
 }
 
 
@@ -56,6 +58,15 @@ def main(only: list[str] | None = None) -> None:
         for y in dict.fromkeys([*figures, "flops"]):
             print(studies.report(res, y=y))
             print()
+    for problem in ("logistic", "digits"):  # the lecture's warning about second order on mini-batches
+        name = f"stochastic_second_order_{problem}"
+        if only and name not in only:
+            continue
+        res = stochastic.stochastic_second_order(problem, epochs=20 if problem == "logistic" else 10)
+        stochastic.plot(res, path=HERE / f"{name}.png")
+        print(f"=== {name}.png")
+        print(stochastic.report(res))
+        print()
 
 
 if __name__ == "__main__":
