@@ -207,6 +207,8 @@ class GaussNewton(_Searching):
     """Gauss-Newton for least squares ½‖r‖²: CG on JᵀJ·p = −Jᵀr (products through one JVP and one VJP), then
     a line search from the full step. Needs a ``ResidualOracle``."""
 
+    needs_residuals = True
+
     def __init__(self, lr: float = 1.0, max_cg: int | None = None, c1: float = 1e-4, c2: float = 0.9,
                  max_evaluations: int = 30):
         super().__init__(lr, c1, c2, max_evaluations)
@@ -237,6 +239,7 @@ class LevenbergMarquardt(Optimizer):
     """
 
     needs_oracle = True
+    needs_residuals = True
 
     def __init__(self, damping: float | None = None, max_cg: int | None = None, max_tries: int = 40):
         super().__init__(1.0)
