@@ -61,6 +61,7 @@ def run(out=print, directory=None, study_sizes=(4, 8, 16, 32, 64, 128, 256)) -> 
     _mlp(report)
     if report.writing:
         _study(report, study_sizes)
+        _hvp_study(report)
         _optimizers(report)
         report.finish(f"diffkit demo, {time.perf_counter() - started:.0f} s")
     return report
@@ -152,6 +153,20 @@ def _study(report: Report, sizes) -> None:
                       budget_seconds=120, progress=False)  # a last-resort guard: sizes decide the cut-offs
     report.text(studies.report(res), files=[report.save("gradient_vs_inputs.csv", res.to_csv)])
     report.picture("gradient_vs_inputs.png", "flops against n, log-log, fitted exponents and theory",
+                   lambda path: studies.plot(res, y="flops", path=path))
+
+
+def _hvp_study(report: Report) -> None:
+    from . import studies
+
+    report.section("One Hessian-vector product against the number of inputs",
+                   "H·v of log Σ exp(xᵢ): reverse mode (forward-over-reverse) and the numeric differences of "
+                   "gradients stay a constant multiple of the function, forward-over-forward grows like n·f "
+                   "(a full Hessian costs about n gradients: see the hessian_vs_inputs study).")
+    res = studies.run("hvp_vs_inputs", sizes=[4, 8, 16, 32], methods=METHODS, repeats=1, seed=0,
+                      budget_seconds=120, progress=False)
+    report.text(studies.report(res), files=[report.save("hvp_vs_inputs.csv", res.to_csv)])
+    report.picture("hvp_vs_inputs.png", "H·v flops against n, log-log, fitted exponents and theory",
                    lambda path: studies.plot(res, y="flops", path=path))
 
 

@@ -644,6 +644,9 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
              method: str = "reverse", **options) -> Trajectory:
     """Minimize a scalar expression (text, SymPy, Graph, function) from ``start`` with ``optimizer``.
 
+    For ``second_order.GaussNewton`` and ``LevenbergMarquardt``, ``expr`` is the residuals instead (a list of
+    expressions, or a graph with several or vector outputs), and the value minimized is ½‖r‖².
+
     Gradients come from ``dk.gradient(graph, at=point, method=method)``, Hessians (for optimizers that
     ``needs_hessian``) from ``dk.hessian``; ``options`` go to both (e.g. ``errors="ignore"``). It stops after
     ``steps`` steps, when ‖∇L‖ ≤ tol or ‖Δθ‖ ≤ tol (converged), or when the value or point stops being finite
@@ -658,13 +661,15 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
                            f"{optimizer!r}")
     steps = _whole(steps, "minimize: steps", 0)
     tol = _non_negative(tol, "minimize: tol")
+    residuals = getattr(optimizer, "needs_residuals", False)  # Gauss-Newton, Levenberg-Marquardt: ½‖r‖²
     graph = as_graph(expr)
     # The trajectory keeps a point, a value and a norm per step (Python floats in lists, ~32 bytes each): refuse
     # a step budget it could not hold before the first step (steps=10**400 would otherwise run until memory ends).
     check_memory(f"minimize for {amount(steps)} steps", 32 * (steps + 1) * (len(graph.variables) + 2),
                  "ask for fewer steps (a Trajectory keeps every point), or minimize in several calls")
-    if not graph.is_scalar_output:
-        raise MethodError(f"minimize needs a single output; this expression has {len(graph.outputs)}")
+    if not graph.is_scalar_output and not residuals:
+        raise MethodError(f"minimize needs a single output; this expression has {len(graph.outputs)} (a list of "
+                          "residuals is minimized as ½‖r‖² by second_order.GaussNewton or LevenbergMarquardt)")
     variables = tuple(graph.variables)
     if not variables:
         raise BindingError("minimize: the expression has no variables to optimize")
@@ -689,9 +694,9 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
     searching = getattr(optimizer, "needs_oracle", False)
     oracle = None
     if searching:  # L-BFGS, Newton-CG: they evaluate trial points and ask for H·v themselves
-        from .oracle import Oracle
+        from .oracle import Oracle, ResidualOracle
 
-        oracle = Oracle(graph, method=method, **options)
+        oracle = ResidualOracle(graph, **options) if residuals else Oracle(graph, method=method, **options)
 
     def evaluate(at: dict) -> tuple[float, dict, float]:
         if oracle is not None:  # the oracle remembers the point its line search accepted: no second gradient

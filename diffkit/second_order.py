@@ -9,7 +9,7 @@ Both work on the parameters flattened into one vector (each parameter ``ravel()`
   backtracking Armijo search as a fallback.
 * ``NewtonCG`` solves H·p = −g approximately by conjugate gradients, each iteration one Hessian-vector product
   (``dk.hvp``: about two gradients' work, whatever the number of parameters), stopping early at a residual
-  tolerance min(½, √‖g‖)·‖g‖ (so steps become exact Newton steps near the minimum) or at negative curvature,
+  tolerance min(½, √‖g‖₁)·‖g‖₁ (so steps become exact Newton steps near the minimum) or at negative curvature,
   then line-searches as L-BFGS does.
 
 They need more than a gradient per step — trial points for the line search, products H·v — so their ``step``
@@ -177,7 +177,7 @@ class NewtonCG(_Searching):
     """Hessian-free (truncated) Newton: conjugate gradients on H·p = −g with Hessian-vector products only,
     then a line search from the full step α = 1 (Nocedal & Wright, algorithm 7.1).
 
-    CG stops at a residual below min(½, √‖g‖)·‖g‖ (superlinear convergence near the minimum), after
+    CG stops at a residual below min(½, √‖g‖₁)·‖g‖₁ (superlinear convergence near the minimum), after
     ``max_cg`` iterations (default: the number of parameters), or where it meets a direction of non-positive
     curvature (then the last iterate, or −g on the first iteration): H is never formed, and memory stays O(n).
     ``last_cg`` is the number of H·v products of the last step.
@@ -191,11 +191,14 @@ class NewtonCG(_Searching):
 
     def _direction(self, x, g, flat, oracle) -> np.ndarray:
         params = flat.params(x)
-        norm = float(np.linalg.norm(g))
+        norm = float(np.sum(np.abs(g)))
         p, self.last_cg, bent = conjugate_gradients(
             lambda d: flat.vector(oracle.hvp(params, flat.params(d))), -g, min(0.5, np.sqrt(norm)) * norm,
             self.max_cg if self.max_cg is not None else max(1, g.size))
-        return -g if bent and self.last_cg == 1 else p
+        if bent is not None and self.last_cg == 1:  # no positive curvature along −g: steepest descent, with the
+            # length the curvature's size suggests (gᵀg / |gᵀHg|), not a unit step of ‖g‖
+            return -g * (float(g @ g) / abs(bent)) if bent < 0 else -g
+        return p
 
     def _hyper(self) -> str:
         return "" if self.max_cg is None else f"max_cg={self.max_cg}"
@@ -211,6 +214,8 @@ class GaussNewton(_Searching):
     """Gauss-Newton for least squares ½‖r‖²: CG on JᵀJ·p = −Jᵀr (products through one JVP and one VJP), then
     a line search from the full step. Needs a ``ResidualOracle``."""
 
+    needs_residuals = True
+
     def __init__(self, lr: float = 1.0, max_cg: int | None = None, c1: float = 1e-4, c2: float = 0.9,
                  max_evaluations: int = 30):
         super().__init__(lr, c1, c2, max_evaluations)
@@ -223,7 +228,7 @@ class GaussNewton(_Searching):
 
     def _direction(self, x, g, flat, oracle) -> np.ndarray:
         params = flat.params(x)
-        norm = float(np.linalg.norm(g))
+        norm = float(np.sum(np.abs(g)))
         p, self.last_cg, _ = conjugate_gradients(
             lambda d: flat.vector(oracle.gauss_newton(params, flat.params(d))), -g, 1e-10 * norm,
             self.max_cg if self.max_cg is not None else max(1, g.size))
@@ -241,6 +246,7 @@ class LevenbergMarquardt(Optimizer):
     """
 
     needs_oracle = True
+    needs_residuals = True
 
     def __init__(self, damping: float | None = None, max_cg: int | None = None, max_tries: int = 40):
         super().__init__(1.0)
@@ -271,7 +277,7 @@ class LevenbergMarquardt(Optimizer):
         for _ in range(self.max_tries):
             p, _, _ = conjugate_gradients(
                 lambda d, lam=lam: flat.vector(oracle.gauss_newton(point, flat.params(d))) + lam * d, -g,
-                1e-10 * float(np.linalg.norm(g)), limit)
+                1e-10 * float(np.sum(np.abs(g))), limit)
             trial = flat.params(x + p)
             r = oracle.residuals(trial)
             new_value = 0.5 * float(r @ r)
@@ -292,10 +298,11 @@ class LevenbergMarquardt(Optimizer):
         return "" if self.damping is None else f"damping={self.damping!r}"
 
 
-def conjugate_gradients(product, b: np.ndarray, tolerance: float, limit: int) -> tuple[np.ndarray, int, bool]:
+def conjugate_gradients(product, b: np.ndarray, tolerance: float, limit: int) -> tuple[np.ndarray, int, float | None]:
     """Approximately solve A·p = b with products ``product(d)`` = A·d only (A symmetric): returns (p, the
-    products used, whether a direction of non-positive curvature stopped it — then p is the last iterate,
-    zero if it was the first). Stops when ‖A·p − b‖ ≤ ``tolerance`` or after ``limit`` products."""
+    products used, and the curvature dᵀA·d ≤ 0 of the direction that stopped it, if one did — then p is the last
+    iterate, zero if it was the first). Stops when ‖A·p − b‖₁ ≤ ``tolerance`` or after ``limit`` products (the
+    1-norm, as SciPy's Newton-CG measures it: with it, iteration counts match SciPy's on Rosenbrock)."""
     p = np.zeros_like(b)
     r = -b.copy()  # the residual A·p − b
     d = b.copy()
@@ -303,15 +310,15 @@ def conjugate_gradients(product, b: np.ndarray, tolerance: float, limit: int) ->
         Ad = product(d)
         curvature = float(d @ Ad)
         if curvature <= 0:
-            return p, used, True
+            return p, used, curvature
         alpha = float(r @ r) / curvature
         p = p + alpha * d
         r_new = r + alpha * Ad
-        if np.linalg.norm(r_new) <= tolerance:
-            return p, used, False
+        if np.sum(np.abs(r_new)) <= tolerance:
+            return p, used, None
         d = -r_new + (float(r_new @ r_new) / float(r @ r)) * d
         r = r_new
-    return p, limit, False
+    return p, limit, None
 
 
 # ``diffkit.optim.by_name`` (and ``diffkit train --optimizer``) offer the ones that need only a loss.

@@ -58,6 +58,10 @@ def test_tables_hold_the_lecture_numbers(demo_folder):
     with open(folder / "gradient_vs_inputs.csv", encoding="utf-8") as file:
         study = list(csv.DictReader(file))
     assert {row["method"] for row in study} == {"symbolic", "numeric", "forward", "reverse"}
+    with open(folder / "hvp_vs_inputs.csv", encoding="utf-8") as file:
+        hvp = {(row["method"], row["size"]): row for row in csv.DictReader(file)}
+    assert (hvp["reverse", "4"]["forward_sweeps"], hvp["reverse", "32"]["backward_sweeps"]) == ("1", "1")
+    assert int(hvp["forward", "32"]["forward_sweeps"]) == 32
     assert "accuracy 1.00" in (folder / "index.md").read_text(encoding="utf-8")
 
 

@@ -96,3 +96,16 @@ def test_the_stochastic_study_refuses_newton_on_a_large_network_and_plots(tmp_pa
 def test_the_stochastic_study_checks_its_options(bad):
     with pytest.raises(dk.DiffkitError):
         stochastic.stochastic_second_order(**bad)
+
+
+@pytest.mark.parametrize("optimizer", [dk.second_order.LevenbergMarquardt, dk.second_order.GaussNewton])
+def test_minimize_takes_residuals_for_least_squares(optimizer):
+    trajectory = dk.optim.minimize(["10*(y - x**2)", "1 - x"], {"x": -1.2, "y": 1.0}, optimizer(), steps=100,
+                                   tol=1e-12)
+    assert trajectory.converged and trajectory.values[0] == pytest.approx(0.5 * (4.4**2 + 2.2**2))
+    assert trajectory.final["x"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_minimize_refuses_residuals_for_a_loss_optimizer():
+    with pytest.raises(dk.MethodError, match="GaussNewton or LevenbergMarquardt"):
+        dk.optim.minimize(["x", "y"], {"x": 1.0, "y": 1.0}, LBFGS())
