@@ -673,6 +673,7 @@ def gradient_graph(expr, wrt=None, with_value: bool = False) -> Graph:
         >>> [g.expression(node) for node in g.outputs]
         ['x2 + 1/x1', '-cos(x2) + x1']
     """
+    with_value = check.flag("with_value", with_value)
     graph = as_graph(expr)
     if not graph.is_scalar_output:
         raise MethodError("gradient_graph needs a single output")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import DiffkitError
+from .errors import DiffkitError, ParseError
 
 
 def _point(text: str) -> dict[str, float]:
@@ -40,7 +40,19 @@ def _point(text: str) -> dict[str, float]:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its errors on one line (it prints the whole usage block otherwise); --help has the rest."""
+    """argparse, with its errors on one line (it prints the whole usage block otherwise); --help has the rest.
+
+    Its negative-number matcher is widened: argparse takes an argument for a value (not an option) only when it
+    looks like ``-1`` or ``-0.5``, so ``--sizes -1,0``, ``--lr -1e-3`` or ``--lr -inf`` got "expected one
+    argument" instead of diffkit's own message about the value. No diffkit option starts with a digit, a dot,
+    "inf" or "nan", so anything of that shape after a dash is a (negative) value.
+    """
+
+    _NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf|nan)[\w.,+\-]*$", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = self._NEGATIVE_VALUE  # argparse sets its own in __init__
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -126,7 +138,7 @@ def _make_folder(path: str, csv: bool = False) -> None:
 
     if not csv:
         figure_format(path)
-    elif os.path.splitext(path)[1].lower() != ".csv":
+    elif not path or os.path.splitext(path)[1].lower() != ".csv":
         raise BindingError(f"{path!r} must end in .csv")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
@@ -264,12 +276,17 @@ def _graph_format(args) -> str:
 def _study(args) -> str:
     from . import studies
     from .api import METHODS
+    from .studies.runner import FIT_METRICS, METRICS, check_metric
 
-    if args.output:  # before the study runs: a wrong name should not cost a study
+    # Before the study runs: a wrong figure or file name should not cost a study.
+    check_metric(args.y, METRICS if args.output else FIT_METRICS)
+    # "is not None": an empty -o '' or --methods '' is refused, not taken as "no plot" or "all methods".
+    if args.output is not None:
         _make_folder(args.output)
-    if args.csv:
+    if args.csv is not None:
         _make_folder(args.csv, csv=True)
-    result = studies.run(args.family, sizes=args.sizes, methods=args.methods or METHODS, repeats=args.repeats,
+    methods = METHODS if args.methods is None else args.methods
+    result = studies.run(args.family, sizes=args.sizes, methods=methods, repeats=args.repeats,
                          variant=args.variant, progress=sys.stderr.isatty())
     lines = [_json({"rows": result.rows, "fits": studies.fits(result, args.y)}) if args.json
              else studies.report(result, y=args.y)]
@@ -285,6 +302,7 @@ def _study(args) -> str:
 def _train(args) -> str:
     from . import nn, optim
     from .errors import BindingError, ResourceError
+    from .limits import amount
 
     recipe = _RECIPES.get(args.dataset, _Recipe())
     newton = args.optimizer == "newton"
@@ -312,7 +330,7 @@ def _train(args) -> str:
     except nn.DivergenceError as exc:  # its advice, in the flag's words
         raise nn.DivergenceError(str(exc).replace(" lr=", " --lr "), exc.epoch, exc.batch, exc.loss) from None
     except ResourceError as exc:
-        raise ResourceError(str(exc).replace(f"{epochs:,} epochs", f"--epochs {epochs:,}")) from None
+        raise ResourceError(str(exc).replace(f"{amount(epochs)} epochs", f"--epochs {amount(epochs)}")) from None
     if args.json:
         return _json({"network": str(net), "optimizer": str(optimizer), "epochs": epochs, "steps": history.steps,
                            "loss": history.loss, "accuracy": history.accuracy, "val_loss": history.val_loss,
@@ -331,9 +349,13 @@ def _train(args) -> str:
 def _diff(args) -> str:
     from .api import METHODS, derivative, gradient
     from .compare import compare
+    from .errors import BindingError
     from .parse import parse
 
     graph = parse(args.expression)  # once, for every method
+    if args.wrt is not None and not _names(args.wrt):  # "--wrt ''" would otherwise mean every variable
+        raise BindingError(f"--wrt names no variable ({args.wrt!r}): give one or more, e.g. --wrt x or --wrt x,y, "
+                           "or leave --wrt out for all of them")
     methods = METHODS if args.method == "all" else (args.method,)
     skipped = {}
     if args.order != 1:
@@ -434,11 +456,32 @@ def _warn_on_one_line(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    with warnings.catch_warnings():
-        warnings.showwarning = _warn_on_one_line  # not the library's file and line: the user did not write them
-        return _run(args)
+    """Run the command line; returns the exit status (0, 2 for an error, 130 when interrupted with Ctrl-C)."""
+    try:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn_on_one_line  # not the library's file and line: the user did not write them
+            return _run(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line and the shell's status for SIGINT (128 + 2), not a traceback
+        print("diffkit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters written as escapes (a name holding a carriage return or an escape
+    sequence, typed by the user and quoted in a message, must not break the line or drive the terminal)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _error_lines(exc: DiffkitError) -> tuple[str, list[str]]:
+    """An error as the CLI prints it: one line, plus, for a parse error, the expression and a caret under the
+    token (two more lines, only when the expression prints on one line as typed)."""
+    if isinstance(exc, ParseError) and exc.column is not None and exc.text is not None and \
+            len(str(exc).splitlines()) == 3 and exc.text.isprintable():
+        return _printable(exc.reason), str(exc).splitlines()[1:]
+    # Lines a message was written in (none are, today) joined; a "\r" or other control character is escaped.
+    return _printable(" ".join(str(exc).split("\n")) or type(exc).__name__), []
 
 
 def _run(args) -> int:
@@ -451,11 +494,11 @@ def _run(args) -> int:
             print({"diff": _diff, "hessian": _hessian, "jacobian": _jacobian, "graph": _graph, "study": _study,
                    "train": _train}[args.command](args))
     except DiffkitError as exc:
-        first_line = _in_flags(str(exc).splitlines()[0])
+        first_line, detail = _error_lines(exc)
+        first_line = _in_flags(first_line)
         if first_line.startswith("no value given") and args.command != "demo":
             first_line += "; give values with --at, e.g. --at x=1,y=2"
         print(f"diffkit: error: {first_line}", file=sys.stderr)
-        detail = str(exc).splitlines()[1:]
         for line in detail:
             print(line, file=sys.stderr)
         return 2

@@ -8,9 +8,11 @@ from itertools import combinations
 
 import numpy as np
 
+from . import options as check
 from .api import METHODS, Request, gradient, jacobian
 from .cost import format_bytes
 from .diagnose import Finding, diagnose
+from .domain import POLICIES
 from .errors import BindingError, DiffkitError, MethodError, ResourceError, SwellError
 from .keywords import checked_keywords
 from .result import Result
@@ -110,6 +112,7 @@ class Comparison:
 
     def table(self, timing: bool = True) -> str:
         """The printable table; ``timing=False`` leaves out the time column, the only one that varies per run."""
+        timing = check.flag("timing", timing)
         lines = [*self._heading(), ""]
         lines += text_table(*self._grid(timing))
         pair, _ = self.largest_discrepancy
@@ -234,13 +237,14 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
     "cut off" or "failed" with the reason, and ``failures`` holds it; the other methods are compared as usual.
     A bad request (unknown variable, unreadable text, a bad ``at``) still raises: no method could run.
     """
+    errors = check.choice("errors=", errors, POLICIES)
     chosen = {m: {"errors": errors} for m in METHODS}
-    for m, extra in (options or {}).items():
-        chosen.setdefault(m, {}).update(extra)
+    for m, extra in _checked_options(options).items():
+        chosen[m].update(extra)
     chosen["numeric"] = {"error_estimate": True, **chosen.get("numeric", {})}  # compare diagnoses: estimate
-    methods = tuple(methods)
-    if not methods or any(m not in METHODS for m in methods):
-        raise MethodError(f"compare needs methods from {', '.join(METHODS)}, got {methods!r}")
+    methods = (methods,) if isinstance(methods, str) else methods
+    if not isinstance(methods, list | tuple) or not methods or any(m not in METHODS for m in methods):
+        raise MethodError(f"compare needs methods from {', '.join(METHODS)}, got {check.shown(methods)}")
     request = Request(expr, at, wrt)
     if not request.wrt:
         raise BindingError("the expression has no variables to differentiate by")
@@ -257,3 +261,19 @@ def compare(expr, at=None, methods=METHODS, wrt=None, options: dict | None = Non
     findings = diagnose(results, discrepancy, request.graph, request.bound)
     at_shown = {k: (v.item() if v.ndim == 0 else v.copy()) for k, v in point.items()}
     return Comparison(str(request.graph), at_shown, results, discrepancies, findings, failures)
+
+
+def _checked_options(options) -> dict:
+    """``options`` of ``compare``: None, or a dict {method name: dict of that method's options} (the values are
+    checked by the method's verb, which reports a bad one as that method's failure)."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise check.OptionError(f"options must be a dict {{method: {{option: value}}}}, e.g. "
+                                f"{{'numeric': {{'scheme': 'richardson'}}}}; got {check.shown(options)}")
+    for method, extra in options.items():
+        check.choice("method in options", method, METHODS)
+        if not isinstance(extra, dict):
+            raise check.OptionError(f"options[{method!r}] must be a dict of {method}'s options, got "
+                                    f"{check.shown(extra)}")
+    return options

@@ -20,38 +20,35 @@ class indices of shape ``(N,)``; regression and reconstruction targets are float
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
 
 import numpy as np
 
+from . import options as check
 from .errors import BindingError, DiffkitError
 from .keywords import suggestion
-from .limits import check_memory
+from .limits import amount, check_memory
 
 __all__ = ["DATASETS", "xor", "encoder", "sine", "moons", "spirals", "digits", "load", "one_hot"]
 
 
-def _int(value, name: str, minimum: int) -> int:
-    """Check that ``value`` is an integer (not a bool) at least ``minimum``; return it as an int."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise BindingError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _int(value, name: str, minimum: int, maximum: int | None = None) -> int:
+    """Check that ``value`` is an integer (not a bool) in ``minimum..maximum``; return it as an int."""
+    bounds = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+    return check.number(name, value, low=minimum, high=maximum, integer=True, what=f"an integer {bounds}")
 
 
 def _real(value, name: str, low: float = 0.0, high: float = math.inf, open_low: bool = False) -> float:
     """Check that ``value`` is a finite real number in ``[low, high)`` (``(low, high)`` if ``open_low``)."""
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if open_low else value >= low) and value < high
-    if not ok:
-        interval = f"{'(' if open_low else '['}{low}, {high})"
-        raise BindingError(f"{name} must be a finite number in {interval}, got {value!r}")
-    return float(value)
+    interval = f"{'(' if open_low else '['}{low}, {high})"
+    return check.number(name, value, low=low, low_open=open_low, high=high, high_open=True,
+                        what=f"a finite number in {interval}")
 
 
 def _room(what: str, entries: int, copies: int, advice: str = "ask for fewer samples") -> None:
     """Refuse a dataset whose arrays (``copies`` float64 arrays of ``entries`` each, the temporaries included)
-    exceed ``dk.limits.memory_bytes``, before allocating them: a bare MemoryError otherwise, or swapping."""
-    check_memory(what, 8.0 * entries * copies, f"{advice}, or raise dk.limits.memory_bytes")
+    exceed ``dk.limits.memory_bytes``, before allocating them: a bare MemoryError otherwise, or swapping.
+    (Whole-number arithmetic: n=10**400 is refused, not an OverflowError.)"""
+    check_memory(what, 8 * entries * copies, f"{advice}, or raise dk.limits.memory_bytes")
 
 
 def _rng(seed) -> np.random.Generator:
@@ -72,7 +69,7 @@ def encoder(n: int = 8) -> tuple[np.ndarray, np.ndarray]:
     hidden layer learns a binary-like code for the n inputs (3 bits suffice for 8).
     """
     n = _int(n, "n", 1)
-    _room(f"encoder(n={n:,})", n * n, 2)
+    _room(f"encoder(n={amount(n)})", n * n, 2)
     return np.eye(n), np.eye(n)
 
 
@@ -84,7 +81,7 @@ def sine(n: int = 200, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, n
     n = _int(n, "n", 1)
     noise = _real(noise, "noise")
     rng = _rng(seed)
-    _room(f"sine(n={n:,})", n, 4)
+    _room(f"sine(n={amount(n)})", n, 4)
     X = np.linspace(-np.pi, np.pi, n).reshape(n, 1)
     y = np.sin(X)
     if noise > 0:
@@ -101,7 +98,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, 
     n = _int(n, "n", 1)
     noise = _real(noise, "noise")
     rng = _rng(seed)
-    _room(f"moons(n={n:,})", 2 * n, 5)
+    _room(f"moons(n={amount(n)})", 2 * n, 5)
     n_upper = n // 2
     n_lower = n - n_upper
     t_upper = np.linspace(0.0, np.pi, n_upper)
@@ -126,9 +123,10 @@ def spirals(
     n = _int(n, "n", 1)
     turns = _real(turns, "turns", open_low=True)
     noise = _real(noise, "noise")
-    classes = _int(classes, "classes", 2)
+    # An arm per class, each needing a point: more classes than points would loop over empty arms (10**400 of them).
+    classes = _int(classes, "classes", 2, max(n, 2))
     rng = _rng(seed)
-    _room(f"spirals(n={n:,})", 2 * n, 5)
+    _room(f"spirals(n={amount(n)})", 2 * n, 5)
     points, labels = [], []
     for c in range(classes):
         m = n // classes + (c < n % classes)
@@ -157,8 +155,9 @@ def digits(
     optional extra: ``pip install "diffkit[datasets]"`` (the data ships with it, nothing is downloaded).
     """
     test_size = _real(test_size, "test_size", 0.0, 1.0, open_low=True)
-    if scale not in ("standard", "unit", True, False):
-        raise BindingError(f"scale must be 'standard', 'unit' (or True) or False, got {scale!r}")
+    # True/False themselves, not 1/0 (which `in` would take for them) nor an array (which `in` cannot compare).
+    if not (isinstance(scale, bool) or (isinstance(scale, str) and scale in ("standard", "unit"))):
+        raise check.OptionError(f"scale must be 'standard', 'unit' (or True) or False, got {check.shown(scale)}")
     rng = _rng(seed)
     try:
         from sklearn.datasets import load_digits
@@ -193,8 +192,8 @@ def load(name: str, **options) -> tuple[np.ndarray, ...]:
     """A dataset by its name in ``DATASETS``, e.g. ``load("moons", noise=0.2)``; ``options`` go to its function
     (``digits`` returns train and test sets, the others ``(X, y)``)."""
     if not isinstance(name, str) or name not in DATASETS:
-        raise BindingError(f"unknown dataset {name!r}{suggestion(str(name), DATASETS)} "
-                           f"(the datasets: {', '.join(DATASETS)})")
+        close = suggestion(name, DATASETS) if isinstance(name, str) else ""
+        raise check.OptionError(f"unknown dataset {check.shown(name)}{close} (the datasets: {', '.join(DATASETS)})")
     return DATASETS[name](**options)
 
 
@@ -218,7 +217,7 @@ def one_hot(labels, classes: int | None = None) -> np.ndarray:
     classes = needed if classes is None else _int(classes, "classes", 1)
     if needed > classes:
         raise BindingError(f"labels must be below classes={classes}, got label {needed - 1}")
-    _room(f"one_hot of {array.size:,} labels into {classes:,} classes", array.size * classes, 1,
+    _room(f"one_hot of {array.size:,} labels into {amount(classes)} classes", array.size * classes, 1,
           "give classes= the number of classes, or fewer labels at a time")
     out = np.zeros((array.size, classes))
     out[np.arange(array.size), array] = 1.0

@@ -75,8 +75,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import options as check
 from .errors import BindingError, DiffkitError
 from .keywords import checked_keywords
+from .limits import amount, check_memory
 
 __all__ = ["DirectionCheck", "EntryCheck", "GradientCheck", "ParameterCheck", "check_gradient"]
 
@@ -434,17 +436,17 @@ def _check_options(loss_fn, grad_fn, directions, coordinates, step, rtol, atol, 
         if not callable(fn):
             raise BindingError(f"{what} must be a function of the params dict, got {type(fn).__name__}")
     for what, n in (("directions", directions), ("coordinates", coordinates)):
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-            raise BindingError(f"{what} must be a non-negative integer, got {n!r}")
+        check.number(what, n, low=0, integer=True, what="a non-negative integer")
     if directions == 0 and coordinates == 0:
         raise BindingError("directions=0 and coordinates=0 leave nothing to check")
-    if step is not None and (isinstance(step, bool) or not isinstance(step, numbers.Real) or not 0 < step < math.inf):
-        raise BindingError(f"step must be a positive finite number or None, got {step!r}")
+    check.number("step", step, low=0, low_open=True, allow_none=True, what="a positive finite number or None")
     for what, t in (("rtol", rtol), ("atol", atol)):
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t < math.inf:
-            raise BindingError(f"{what} must be a non-negative finite number, got {t!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-        raise BindingError(f"seed must be a non-negative integer or None, got {seed!r}")
+        check.number(what, t, low=0, what="a non-negative finite number")
+    check.number("seed", seed, low=0, integer=True, allow_none=True, what="a non-negative integer or None")
+    # Each direction's verdict is kept on the result (a small object, ~200 bytes): a count it could not hold,
+    # such as directions=10**400, is refused before the first evaluation rather than looping until memory ends.
+    check_memory(f"check_gradient with {amount(directions)} random directions", 200 * directions,
+                 "check fewer directions")
 
 
 def _parameters(params) -> list[_Param]:

@@ -6,6 +6,7 @@ request needs before it starts and refuses, with a diffkit error that says what 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import options
@@ -58,8 +59,10 @@ limits = Limits()
 
 
 def check_memory(what: str, nbytes: float, advice: str) -> None:
-    """Refuse a request whose estimated arrays exceed the memory budget."""
+    """Refuse a request whose estimated arrays exceed the memory budget (``nbytes`` may be an int past float64's
+    range, from a count such as epochs=10**400)."""
     if nbytes > limits.memory_bytes:
+        nbytes = _as_float(nbytes)
         raise ResourceError(
             f"{what} would hold about {_gib(nbytes)} of arrays, over the budget of {_gib(limits.memory_bytes)} "
             f"(dk.limits.memory_bytes); {advice}"
@@ -87,5 +90,19 @@ def check_work(what: str, operations: float, advice: str) -> None:
         )
 
 
+def amount(n: int) -> str:
+    """A count for a message: 1,234,567, or "about 10^400" for one too long to read digit by digit."""
+    return f"{n:,}" if abs(n) < 10**15 else f"about 10^{len(str(abs(int(n)))) - 1}"
+
+
+def _as_float(n) -> float:
+    try:
+        return float(n)
+    except OverflowError:  # an int past float64: more than any budget
+        return math.inf
+
+
 def _gib(n: float) -> str:
+    if n >= 1024**5:  # past a PiB the digits before the point say nothing: 8.94e+16 GiB
+        return f"{n / 1024**3:.3g} GiB"
     return f"{n / 1024**3:.2f} GiB" if n >= 1024**3 else f"{n / 1024**2:.1f} MiB"

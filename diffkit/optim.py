@@ -43,8 +43,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import options as check
 from .errors import BindingError, MethodError
 from .keywords import checked_keywords, suggestion
+from .limits import amount, check_memory
 from .names import VariableDict, keyed, symbols_given
 from .names import by_name as variables_by_name
 
@@ -57,39 +59,30 @@ __all__ = [
 
 # --- checking arguments -----------------------------------------------------------------------------------------
 
+# Each is ``diffkit.options``' checker with this module's wording: first the type (a real number: not a bool, a
+# string, nan, or a whole number beyond float64 such as 10**400), then the range; both raise an OptionError (a
+# BindingError).
+
 def _real(value, what: str) -> float:
-    """A real number (not a bool), as a float."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise BindingError(f"{what} must be a real number, got {value!r}")
-    return float(value)
+    """A real number (not a bool, not nan), as a float."""
+    return check.number(what, value, finite=False, what="a real number")
 
 
 def _positive(value, what: str) -> float:
-    x = _real(value, what)
-    if not (math.isfinite(x) and x > 0):
-        raise BindingError(f"{what} must be a positive finite number, got {value!r}")
-    return x
+    return check.positive(what, _real(value, what))
 
 
 def _non_negative(value, what: str) -> float:
-    x = _real(value, what)
-    if not (math.isfinite(x) and x >= 0):
-        raise BindingError(f"{what} must be a finite number >= 0, got {value!r}")
-    return x
+    return check.number(what, _real(value, what), low=0, what="a finite number >= 0")
 
 
 def _fraction(value, what: str) -> float:
     """A number in [0, 1): a momentum, a beta, a decay rate."""
-    x = _real(value, what)
-    if not 0 <= x < 1:
-        raise BindingError(f"{what} must be in [0, 1), got {value!r}")
-    return x
+    return check.number(what, _real(value, what), low=0, high=1, high_open=True, what="in [0, 1)")
 
 
 def _whole(value, what: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise BindingError(f"{what} must be a whole number >= {low}, got {value!r}")
-    return int(value)
+    return check.number(what, value, low=low, integer=True, what=f"a whole number >= {low}")
 
 
 def _as_array(value, what: str) -> np.ndarray:
@@ -98,8 +91,9 @@ def _as_array(value, what: str) -> np.ndarray:
         raise BindingError(f"{what} must be a number or an array of numbers, got {value!r}")
     try:
         array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise BindingError(f"{what} must be a number or an array of numbers, got {type(value).__name__}") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a whole number past float64, 10**400
+        raise BindingError(f"{what} must be a number or an array of numbers (within float64's range), got "
+                           f"{check.shown(value)}") from None
     return array
 
 
@@ -353,9 +347,7 @@ class Momentum(Optimizer):
                  weight_decay: float = 0.0):
         super().__init__(lr, schedule, weight_decay)
         self.momentum = _fraction(momentum, f"{self.name}: momentum")
-        if not isinstance(nesterov, bool):
-            raise BindingError(f"{self.name}: nesterov must be True or False, got {nesterov!r}")
-        self.nesterov = nesterov
+        self.nesterov = check.flag(f"{self.name}: nesterov", nesterov)
 
     def _delta(self, name, value, grad, lr):
         velocity = self._slot(name, "velocity", value.shape)
@@ -597,10 +589,11 @@ def register_optimizers(**optimizers: type[Optimizer]) -> None:
 def by_name(name: str, **hyper) -> Optimizer:
     """A new optimizer from its name in ``OPTIMIZERS`` (any case: "adam", "AdamW"), e.g. ``by_name("adam",
     lr=0.1)``; ``hyper`` goes to its constructor."""
-    key = name.lower() if isinstance(name, str) else name
+    key = name.lower() if isinstance(name, str) else None  # not a string (a list, an array): no optimizer's name
     if key not in OPTIMIZERS:
-        raise BindingError(f"unknown optimizer {name!r}{suggestion(str(name).lower(), OPTIMIZERS)} "
-                           f"(the optimizers: {', '.join(OPTIMIZERS)})")
+        close = suggestion(name.lower(), OPTIMIZERS) if isinstance(name, str) else ""
+        raise check.OptionError(f"unknown optimizer {check.shown(name)}{close} (the optimizers: "
+                                f"{', '.join(OPTIMIZERS)})")
     return OPTIMIZERS[key](**hyper)
 
 
@@ -670,6 +663,10 @@ def minimize(expr, start: Mapping, optimizer: Optimizer, steps: int = 100, tol: 
     tol = _non_negative(tol, "minimize: tol")
     residuals = getattr(optimizer, "needs_residuals", False)  # Gauss-Newton, Levenberg-Marquardt: ½‖r‖²
     graph = as_graph(expr)
+    # The trajectory keeps a point, a value and a norm per step (Python floats in lists, ~32 bytes each): refuse
+    # a step budget it could not hold before the first step (steps=10**400 would otherwise run until memory ends).
+    check_memory(f"minimize for {amount(steps)} steps", 32 * (steps + 1) * (len(graph.variables) + 2),
+                 "ask for fewer steps (a Trajectory keeps every point), or minimize in several calls")
     if not graph.is_scalar_output and not residuals:
         raise MethodError(f"minimize needs a single output; this expression has {len(graph.outputs)} (a list of "
                           "residuals is minimized as ½‖r‖² by second_order.GaussNewton or LevenbergMarquardt)")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import threading
 from collections.abc import Iterable
 
 import numpy as np
@@ -33,6 +35,9 @@ def _shown(value) -> str:
     return text
 
 
+shown = _shown  # public: a caller's own message shows a value the same way
+
+
 def _is_real(value) -> bool:
     """A real number that is not a bool (NumPy's included); strings, None and arrays are not."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and not _is_numpy_bool(value)
@@ -42,13 +47,20 @@ def _is_numpy_bool(value) -> bool:
     return isinstance(value, np.bool_)
 
 
+def _bound(x) -> str:
+    """A bound as a message shows it: 1e-08, 0.5, 12; a whole number past float64 (10**400) without converting."""
+    if isinstance(x, int) and abs(x) >= 10**15:
+        return f"about 10^{len(str(abs(x))) - 1}"
+    return f"{x:g}"
+
+
 def _range_text(low, high, low_open: bool, high_open: bool) -> str:
     if low is not None and high is not None:
-        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        return f"in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}{')' if high_open else ']'}"
     if low is not None:
-        return f"{'>' if low_open else '>='} {low:g}"
+        return f"{'>' if low_open else '>='} {_bound(low)}"
     if high is not None:
-        return f"{'<' if high_open else '<='} {high:g}"
+        return f"{'<' if high_open else '<='} {_bound(high)}"
     return ""
 
 
@@ -106,10 +118,20 @@ def non_negative(name: str, value, *, allow_none: bool = False) -> float | None:
     return number(name, value, low=0, allow_none=allow_none)
 
 
+# The longest a thread may be waited for (about 292 years on 64-bit Linux): a budget beyond it would overflow the
+# platform's timestamp inside ``Thread.join`` (OverflowError), so it is refused here instead.
+MAX_SECONDS = threading.TIMEOUT_MAX
+
+
 def seconds(name: str, value, *, allow_none: bool = True) -> float | None:
-    """A wall-clock budget in seconds: finite and > 0 (inf would overflow the timestamp it is added to)."""
-    return number(name, value, low=0, low_open=True, allow_none=allow_none,
-                  what="a finite number of seconds > 0" + (" (or None for the default)" if allow_none else ""))
+    """A wall-clock budget in seconds: finite, > 0 and at most ``MAX_SECONDS`` (a larger one would overflow the
+    timestamp it is added to)."""
+    value = number(name, value, low=0, low_open=True, allow_none=allow_none,
+                   what="a finite number of seconds > 0" + (" (or None for the default)" if allow_none else ""))
+    if value is not None and value > MAX_SECONDS:
+        raise OptionError(f"{name} must be at most {MAX_SECONDS:.4g} seconds (the longest wait the platform can "
+                          f"time), got {_shown(value)}")
+    return value
 
 
 def seed(name: str, value, *, allow_none: bool = True) -> int | None:
@@ -118,11 +140,35 @@ def seed(name: str, value, *, allow_none: bool = True) -> int | None:
                   what="a whole number >= 0" + (" (or None for a fresh random one)" if allow_none else ""))
 
 
-def flag(name: str, value) -> bool:
-    """True or False (NumPy's bool too); not 0, 1, "yes" or None."""
+def flag(name: str, value, *, allow_none: bool = False, none_means: str = "the default") -> bool | None:
+    """True or False (NumPy's bool too); not 0, 1, "yes" or an array. None only with ``allow_none``
+    (``none_means`` says what it does, for the message)."""
+    if value is None and allow_none:
+        return None
     if isinstance(value, bool) or _is_numpy_bool(value):
         return bool(value)
-    raise OptionError(f"{name} must be True or False, got {_shown(value)}")
+    extra = f" (or None for {none_means})" if allow_none else ""
+    raise OptionError(f"{name} must be True or False{extra}, got {_shown(value)}")
+
+
+def text(name: str, value, *, allow_none: bool = True) -> str | None:
+    """A string (a title, a label); None when allowed (the default one)."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str):
+        extra = " (or None for the default)" if allow_none else ""
+        raise OptionError(f"{name} must be a string{extra}, got {_shown(value)}")
+    return value
+
+
+def path(name: str, value, *, allow_none: bool = True):
+    """A file path: a string or an ``os.PathLike`` (not a number, a bool or a list); None when allowed."""
+    if value is None and allow_none:
+        return None
+    text = os.fspath(value) if isinstance(value, str | os.PathLike) else None
+    if isinstance(text, str) and text != "" and "\0" not in text:  # open() refuses a NUL with a ValueError
+        return value
+    raise OptionError(f"{name} must be a file path (a string or pathlib.Path), got {_shown(value)}")
 
 
 def choice(name: str, value, allowed: Iterable[str], *, allow_none: bool = False):

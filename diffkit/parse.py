@@ -45,6 +45,11 @@ def parse(text: str) -> Graph:
 @checked_keywords
 def parse_many(texts: list[str], names: list[str] | None = None) -> Graph:
     """Several expressions into one graph with one output each, sharing their common subexpressions."""
+    if not isinstance(texts, list | tuple):
+        raise ParseError(f"parse_many takes a list of expression texts, got {type(texts).__name__}")
+    if names is not None and (not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names)):
+        raise ParseError(f"names must be a list of output names (strings), one per expression, got "
+                         f"{type(names).__name__}")
     if names is not None and len(names) != len(texts):
         raise ParseError(f"{len(names)} names given for {len(texts)} expressions")
     for text in texts:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+from . import options as check
+
 
 def bar(iterable=None, *, progress: bool | None = None, **options):
     """A tqdm progress bar over ``iterable`` (or updated by hand: ``total=``); ``options`` go to tqdm.
@@ -17,6 +19,7 @@ def bar(iterable=None, *, progress: bool | None = None, **options):
     ``progress``: True always shows it, False never, None (the default) on a terminal or in a notebook that
     can show widgets.
     """
+    progress = check.flag("progress", progress, allow_none=True, none_means="a bar on a terminal")
     if _in_notebook() and _has_widgets():
         from tqdm.notebook import tqdm as notebook_tqdm
 

@@ -20,12 +20,14 @@ exactly these counts.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Mapping
 
 import numpy as np
 
 from . import line_search
+from . import options as check
 from .errors import BindingError
 from .optim import Optimizer, _like, _positive, _whole, register_optimizers
 from .oracle import Oracle, ResidualOracle
@@ -127,7 +129,9 @@ class LBFGS(_Searching):
     def __init__(self, lr: float = 1.0, memory: int = 10, c1: float = 1e-4, c2: float = 0.9,
                  max_evaluations: int = 30):
         super().__init__(lr, c1, c2, max_evaluations)
-        self.memory = _whole(memory, "LBFGS: memory", 1)
+        # At most sys.maxsize: the deque of pairs takes its length as a C integer (10**400 was an OverflowError).
+        self.memory = check.number("LBFGS: memory", memory, low=1, high=sys.maxsize, integer=True,
+                                   what="a whole number >= 1 (and at most sys.maxsize)")
         self.pairs: deque = deque(maxlen=self.memory)
 
     def reset(self) -> None:

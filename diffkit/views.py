@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import sympy as sp
 
-from .errors import ConversionError
+from . import options as check
+from .errors import BindingError, ConversionError
 from .ops import PRIMITIVES, SYMPY_CONSTANTS, float_number, sympy_apply
 from .plan import CONST, VAR, ancestors_of_all
 
@@ -62,7 +63,12 @@ def node_sympy(graph: Graph) -> dict:
 
 def expression(graph: Graph, node: str | None = None, limit: int = 2000) -> str:
     """Infix text of an output (or any node), shared subexpressions written out; cut at ``limit`` chars."""
+    limit = check.positive_int("limit", limit)
     target = node if node is not None else graph.outputs[0]
+    if not isinstance(target, str) or target not in graph.nx:
+        shown = ", ".join(graph.outputs)
+        raise BindingError(f"node must be the name of one of the graph's nodes (its outputs: {shown}), got "
+                           f"{check.shown(target)}")
     needed = ancestors_of_all(graph.nx, [target])
     texts: dict[str, tuple[str, int]] = {}
     for n in nx.topological_sort(graph.nx):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import options as check
 from ..convert import as_graph
 from ..errors import BindingError, MethodError
 from ..evaluation import run_plan
@@ -107,6 +108,8 @@ def draw(graph_or_expr, at=None, show: str | None = None, wrt: str | None = None
     Raises MethodError for an unknown ``show`` or a bad ``precision``, BindingError when ``at`` or ``wrt`` is
     missing or wrong, and DiffkitError for graphs of more than ``layout.MAX_NODES`` nodes.
     """
+    path = check.path("path", path)
+    title = check.text("title", title)
     graph = as_graph(graph_or_expr)
     show = _checked_show(show, at, wrt)
     precision = _checked_precision(precision)
@@ -115,6 +118,12 @@ def draw(graph_or_expr, at=None, show: str | None = None, wrt: str | None = None
     if title is not None:
         scene.title = title
     geometry = Geometry.of(graph, layout, scene)
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise check.OptionError(f"ax must be a matplotlib Axes to draw into (or None for a new figure), got "
+                                    f"{check.shown(ax)}")
     if ax is None:
         fig = style.figure(figsize=geometry.figsize, dpi=style.DPI)
         ax = fig.add_axes((0, 0, 1, 1))
@@ -146,8 +155,8 @@ def save(fig: Figure, path) -> None:
 
 
 def _checked_show(show, at, wrt) -> str | None:
-    if show is not None and show not in SHOWS:
-        raise MethodError(f"unknown show={show!r}; choose one of None (structure only), "
+    if show is not None and (not isinstance(show, str) or show not in SHOWS):
+        raise check.OptionError(f"unknown show={check.shown(show)}; choose one of None (structure only), "
                           f"{', '.join(repr(s) for s in SHOWS)}")
     if show is None and at is not None:
         show = "values"
@@ -159,9 +168,8 @@ def _checked_show(show, at, wrt) -> str | None:
 
 
 def _checked_precision(precision) -> int:
-    if isinstance(precision, bool | np.bool_) or not isinstance(precision, int | np.integer) or precision < 1:
-        raise MethodError(f"precision must be a positive whole number of significant digits, got {precision!r}")
-    return int(precision)
+    return check.number("precision", precision, low=1, integer=True,
+                        what="a positive whole number of significant digits")
 
 
 def checked_variable(graph: Graph, wrt, what: str = "show='tangents'") -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import options as check
 from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
 from . import style
@@ -58,8 +59,9 @@ def draw_mlp(net, path=None, max_neurons: int = 64, title: str | None = None) ->
 
     if not isinstance(net, MLP):
         raise BindingError(f"draw_mlp needs a diffkit.nn.MLP, got {type(net).__name__}")
-    if isinstance(max_neurons, bool) or not isinstance(max_neurons, int | np.integer) or max_neurons < 1:
-        raise BindingError(f"max_neurons must be a whole number >= 1, got {max_neurons!r}")
+    max_neurons = check.positive_int("max_neurons", max_neurons)
+    path = check.path("path", path)
+    title = check.text("title", title)
     sizes = list(net.sizes)
     widest = max(sizes)
     if widest > max_neurons:

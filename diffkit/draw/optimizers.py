@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import optim
+from .. import options as check
 from ..errors import BindingError
 from ..keywords import checked_keywords
 from . import style
@@ -261,6 +262,38 @@ def _box(trajectories, start, minimum, bounds) -> tuple[float, float, float, flo
     return middle[0] - half[0], middle[0] + half[0], middle[1] - half[1], middle[1] + half[1]
 
 
+# More contour levels than this cannot be told apart in a picture (and 10**400 of them cannot be allocated).
+MAX_LEVELS = 1000
+
+
+def _checked_levels(levels):
+    """``levels``: a whole number of levels in 2..MAX_LEVELS, or a list of at least two finite level values."""
+    if isinstance(levels, list | tuple | np.ndarray):
+        try:
+            values = np.unique(np.asarray(levels, dtype=np.float64))
+        except (TypeError, ValueError):
+            values = np.array([np.nan])
+        if values.ndim != 1 or values.size < 2 or not np.all(np.isfinite(values)):
+            raise check.OptionError(f"levels as a list must hold at least two different finite numbers, got "
+                                    f"{check.shown(levels)}")
+        return values
+    return check.number("levels", levels, low=2, high=MAX_LEVELS, integer=True,
+                        what=f"a whole number in 2..{MAX_LEVELS} or a list of values")
+
+
+def _checked_minimum(minimum) -> tuple[float, float]:
+    """A known minimizer: a pair (x, y) or a dict {variable: value} of two finite numbers."""
+    items = list(minimum.values()) if isinstance(minimum, Mapping) else minimum
+    if isinstance(items, list | tuple | np.ndarray) and len(items) == 2:
+        try:
+            point = tuple(check.number("minimum", m) for m in items)
+        except check.OptionError:
+            point = None
+        if point is not None:
+            return point
+    raise check.OptionError(f"minimum must be a point (x, y) of finite numbers, got {check.shown(minimum)}")
+
+
 def _contour_levels(Z: np.ndarray, levels, log: bool):
     finite = Z[np.isfinite(Z)]
     if finite.size == 0:
@@ -310,6 +343,9 @@ def draw_optimizers(expr=QUADRATIC, start=None, optimizers=None, steps: int | No
     from matplotlib import patheffects
     from matplotlib.ticker import LogLocator, MaxNLocator
 
+    path, title = check.path("path", path), check.text("title", title)
+    values = check.flag("values", values)
+    levels = _checked_levels(levels)
     preset = _preset(expr)
     graph, variables, shown = _graph_of(expr)
     point = _start_point(start, variables, preset)
@@ -319,9 +355,7 @@ def draw_optimizers(expr=QUADRATIC, start=None, optimizers=None, steps: int | No
     if minimum is None and preset is not None:
         minimum = preset.minimum
     if minimum is not None:
-        minimum = tuple(float(m) for m in (minimum.values() if isinstance(minimum, Mapping) else minimum))
-        if len(minimum) != 2:
-            raise BindingError(f"minimum must be a point (x, y), got {minimum!r}")
+        minimum = _checked_minimum(minimum)
     if bounds is None and preset is not None:
         bounds = preset.bounds
     log = preset.log_levels if preset else False
@@ -467,6 +501,7 @@ def draw_history(history, path=None, title: str | None = None) -> Figure:
     """
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+    path, title = check.path("path", path), check.text("title", title)
     runs = _histories(history)
     if not any(h.loss for _, h in runs):
         raise BindingError("draw_history: the History is empty (no epochs were trained)")

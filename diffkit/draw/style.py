@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 
+from .. import options as check
 from ..errors import BindingError
 
 # Colour per differentiation method (colour-blind-safe Okabe-Ito palette).
@@ -69,6 +70,7 @@ def fmt(value, precision: int = 4) -> str:
 
 def figure_format(path, error: type[Exception] = BindingError) -> str:
     """The format a picture's path names by its suffix: png, svg or pdf (anything else is refused)."""
+    path = check.path("path", path, allow_none=False)
     suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
     if suffix not in ("png", "svg", "pdf"):
         raise error(f"path must end in .png, .svg or .pdf (the format is taken from the suffix), got "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import options as check
 from ..backward import Adjoints
 from ..backward import backward as walk_backward
 from ..convert import as_graph
@@ -78,10 +79,10 @@ def draw_sweeps(graph_or_expr, at, wrt=None, path: str | os.PathLike | None = No
     the frames are panels of one figure (saved to ``path`` if given: .png, .svg, .pdf), for graphs of up to
     ``MAX_PANEL_STEPS`` steps; larger graphs raise MethodError (write a GIF instead).
     """
+    path = check.path("path", path)
     graph = as_graph(graph_or_expr)
     precision = _checked_precision(precision)
-    if isinstance(fps, bool) or not isinstance(fps, int | float | np.integer | np.floating) or not fps > 0:
-        raise MethodError(f"fps must be a positive number of frames per second, got {fps!r}")
+    fps = check.number("fps", fps, low=0, low_open=True, what="a positive number of frames per second")
     if at is None:
         raise BindingError("draw_sweeps needs a point: give at={variable: value, ...}")
     names = _checked_wrt(graph, wrt)
@@ -109,6 +110,8 @@ def frame_count(graph: Graph, at, wrt=None) -> int:
 
 
 def _checked_wrt(graph: Graph, wrt) -> tuple[str, ...]:
+    if wrt is not None and not isinstance(wrt, str | list | tuple):
+        raise check.OptionError(f"wrt must be a variable's name or a list of them, got {check.shown(wrt)}")
     names = graph.variables if wrt is None else ((wrt,) if isinstance(wrt, str) else tuple(wrt))
     unknown = [n for n in names if n not in graph.variables]
     if unknown:

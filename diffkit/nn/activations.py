@@ -6,7 +6,7 @@ by the primitive table's rules. A linear activation collapses the network to a l
 
 from __future__ import annotations
 
-from ..errors import BindingError
+from .. import options as check
 from ..trace import functions as fn
 
 ACTIVATIONS = {
@@ -26,6 +26,5 @@ OUTPUTS = {
 
 
 def choose(table: dict, name: str, what: str):
-    if not isinstance(name, str) or name not in table:
-        raise BindingError(f"unknown {what} {name!r}; choose one of {', '.join(table)}")
-    return table[name]
+    """``table[name]``, the name checked first (an OptionError with "did you mean" for a near miss)."""
+    return table[check.choice(what, name, table)]

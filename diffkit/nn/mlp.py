@@ -12,10 +12,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .. import api
+from .. import options as check
 from ..binding import as_float_array
 from ..errors import BindingError
 from ..graph import Graph
-from ..limits import check_memory
+from ..limits import amount, check_memory
 from ..result import Result
 from ..trace import functions as fn
 from ..trace import trace
@@ -54,13 +55,12 @@ class MLP:
         if output is None:
             output = implied or "linear"
         choose(OUTPUTS, output, "output")
+        init = check.choice("init", init, initializers.SCHEMES, allow_none=True)
         if from_logits and output != implied:
             raise BindingError(f"loss {loss!r} is computed from logits and implies output={implied!r}, "
                                f"not {output!r}")
         self.output = output
-        if not isinstance(bias, bool | np.bool_):
-            raise BindingError(f"bias must be True or False, got {bias!r}")
-        self.bias = bool(bias)
+        self.bias = check.flag("bias", bias)
         self.l1 = _non_negative(l1, "l1")
         self.l2 = _non_negative(l2, "l2")
         self.init = init or ("kaiming" if activation == "relu" else "xavier")
@@ -209,8 +209,7 @@ class MLP:
     def hidden(self, X, layer: int = 1) -> np.ndarray:
         """The activations of hidden layer ``layer`` (1 = the first), e.g. the 8-3-8 encoder's code."""
         layers = len(self.sizes) - 2
-        if not isinstance(layer, int) or not 1 <= layer <= layers:
-            raise BindingError(f"layer must be 1..{layers} (the hidden layers), got {layer!r}")
+        layer = check.number("layer", layer, low=1, high=layers, integer=True, what=f"1..{layers} (the hidden layers)")
         return self._layers_graph.evaluate({"X": self._inputs(X), **self._params})[layer - 1]
 
     def loss(self, X, y) -> float:
@@ -268,33 +267,30 @@ def _check_sizes(sizes) -> tuple[int, ...]:
     if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
         sizes = sizes.tolist()
     if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-        raise BindingError(f"sizes must list at least an input and an output width, e.g. [2, 3, 1]; got {sizes!r}")
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1:
-            raise BindingError(f"layer widths must be positive integers (e.g. [2, 3, 1]), got {s!r} in {list(sizes)}")
-    return tuple(int(s) for s in sizes)
+        raise check.OptionError(f"sizes must list at least an input and an output width, e.g. [2, 3, 1]; got "
+                                f"{check.shown(sizes)}")
+    try:
+        return tuple(check.number("layer widths", s, low=1, integer=True, what="positive integers (e.g. [2, 3, 1])")
+                     for s in sizes)
+    except check.OptionError as exc:
+        raise check.OptionError(f"{exc} in {check.shown(list(sizes))}") from None
 
 
 def check_seed(seed, name: str = "seed") -> int | None:
     """A seed for ``np.random.default_rng``: None (fresh entropy) or a whole number >= 0 (not a bool, which
     NumPy would take as 0 or 1 without a word)."""
-    if seed is None:
-        return None
-    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise BindingError(f"{name} must be a whole number >= 0 (or None for a fresh random one), got {seed!r}")
-    return int(seed)
+    return check.seed(name, seed)
 
 
 def _check_parameter_memory(sizes: tuple[int, ...], bias: bool) -> None:
     """Refuse a network whose weights alone exceed ``dk.limits.memory_bytes``, before allocating them (training
     needs several times this for gradients and optimizer state; this checks the least it could need)."""
     count = sum((n_in + bias) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
-    check_memory(f"MLP({'-'.join(map(str, sizes))}) with {count:,} parameters", 8.0 * count,
+    shape = '-'.join(str(s) if s < 10**15 else amount(s) for s in sizes)
+    check_memory(f"MLP({shape}) with {amount(count)} parameters", 8 * count,
                  "use narrower or fewer layers, or raise the budget (dk.limits.memory_bytes = ...) if the machine "
                  "has the memory")
 
 
 def _non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < 0:
-        raise BindingError(f"{name} must be a non-negative number, got {value!r}")
-    return float(value)
+    return check.number(name, value, low=0, what="a non-negative number")

@@ -3,15 +3,17 @@ from ``diffkit.optim``, validation and a history of loss and accuracy, with a pr
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import estimate
+from .. import api, estimate
+from .. import options as check
 from ..errors import BindingError, DiffkitError
 from ..keywords import checked_keywords
-from ..limits import check_memory
+from ..limits import amount, check_memory
 from ..optim import Optimizer
 from ..oracle import Oracle
 from ..progress import bar as progress_bar
@@ -88,6 +90,9 @@ def train(
         raise BindingError(f"optimizer must be one of diffkit.optim's optimizers, got {type(optimizer).__name__}")
     epochs = _count(epochs, "epochs")
     seed = check_seed(seed)
+    shuffle = check.flag("shuffle", shuffle)
+    progress = check.flag("progress", progress, allow_none=True, none_means="a bar on a terminal")
+    options = api.check_options(method, options)  # a bad method or option fails before any training
     X = net._inputs(X)
     samples = X.shape[0]
     if samples == 0:  # no batches: the loop would divide by zero, or train on nothing without a word
@@ -106,8 +111,8 @@ def train(
     series = 2 + classifier + (validation is not None) * (1 + classifier)  # loss, seconds, accuracy, val_...
     _check_work(net, (X, Y), batch_size, epochs, method, optimizer.needs_hessian, 1 + classifier,
                 None if validation is None else (X_val, Y_val), getattr(optimizer, "needs_oracle", False))
-    check_memory(f"training for {epochs:,} epochs ({epochs * batches:,} steps)",
-                 float(epochs) * series * _BYTES_PER_RECORD,
+    check_memory(f"training for {amount(epochs)} epochs ({amount(epochs * batches)} steps)",
+                 epochs * series * _BYTES_PER_RECORD,
                  "train for fewer epochs (a History keeps a few numbers per epoch), or in several calls of train")
     rng = np.random.default_rng(seed)
     history = History()
@@ -172,8 +177,10 @@ def _check_work(net: MLP, data: tuple, batch_size: int, epochs: int, method: str
     every_epoch = step * batches + _evaluations(graph, net._point(X, Y)) * evaluations
     if validation is not None:
         every_epoch += _evaluations(graph, net._point(*validation)) * evaluations
-    estimate.check(f"training for {epochs:,} epochs ({epochs * batches:,} steps of about {step.operations:.2g} "
-                   "operations each)", every_epoch * epochs, None,
+    # A count past float64 (epochs=10**400) is more work than any budget: infinite, not an OverflowError.
+    times = epochs if epochs < 10**300 else math.inf
+    estimate.check(f"training for {amount(epochs)} epochs ({amount(epochs * batches)} steps of about "
+                   f"{step.operations:.2g} operations each)", every_epoch * times, None,
                    "train for fewer epochs, or on fewer samples, or in several calls of train")
 
 
@@ -202,7 +209,4 @@ def _finite(loss: float, arrays: dict, where: tuple, optimizer: Optimizer, what:
 
 
 def _count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise BindingError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
+    return check.number(name, value, low=1, integer=True, what="a positive integer")

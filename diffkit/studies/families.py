@@ -23,8 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import options as check
 from ..errors import BindingError
 from ..graph import Graph
+from ..limits import amount, check_memory
 from ..nn import MLP
 from ..trace import functions as fn
 from ..trace import trace
@@ -78,6 +80,9 @@ class Theory:
 COST, SWEEPS, TREE, DAG = "cost", "sweeps", "expression_size", "dag_size"
 
 
+_LARGEST_SIZE = 2**53  # the largest whole number every float holds exactly
+
+
 class Family:
     """A family of problems indexed by a size: ``family(size, variant=None, seed=0, **options) -> Problem``.
 
@@ -108,8 +113,8 @@ class Family:
         """The variant's name, checked (None: the default)."""
         if variant is None:
             return self.variants[0]
-        if variant not in self.variants:
-            raise BindingError(f"unknown variant {variant!r} of the {self.name} family; choose one of "
+        if not isinstance(variant, str) or variant not in self.variants:
+            raise check.OptionError(f"unknown variant {check.shown(variant)} of the {self.name} family; choose one of "
                                f"{', '.join(self.variants)}")
         return variant
 
@@ -120,9 +125,14 @@ class Family:
             takes = ", ".join(self.options) or "no options"
             raise BindingError(f"option(s) {', '.join(unknown)} not understood by the {self.name} family "
                                f"(it takes: {takes})")
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < self.minimum:
-            raise BindingError(f"sizes of the {self.name} family are whole numbers ≥ {self.minimum} "
-                               f"({self.symbol} = {self.meaning}), got {size!r}")
+        # How large a size may be is the work estimate's to say (studies.runner.check_cells refuses what would be
+        # over dk.limits); it estimates in floats, so a size must at least be one exactly (10**400 is not).
+        try:
+            check.number("size", size, low=self.minimum, high=_LARGEST_SIZE, integer=True)
+        except check.OptionError:
+            raise check.OptionError(f"sizes of the {self.name} family are whole numbers ≥ {self.minimum} "
+                                    f"({self.symbol} = {self.meaning}; at most 2**53), got {check.shown(size)}"
+                                    ) from None
         if self._check is not None:
             self._check(int(size), self.variant(variant), **options)
 
@@ -174,7 +184,10 @@ def _n(row) -> float:
 def _mlp_problem(sizes: list[int], batch: int, rng, what: str) -> Problem:
     """An MLP's loss (tanh hidden layers, linear output, mean squared error) on seeded data; the variables are
     the parameters."""
-    net = MLP(sizes, activation="tanh", loss="mse", seed=int(rng.integers(2**31)))
+    net = MLP(sizes, activation="tanh", loss="mse", seed=int(rng.integers(2**31)))  # checks its weights' memory
+    # The batch's inputs and targets, before they are drawn (batch=10**400 would be NumPy's ValueError).
+    check_memory(f"a batch of {amount(batch)} samples for the MLP", 8 * batch * (sizes[0] + sizes[-1]),
+                 "use a smaller batch, or raise dk.limits.memory_bytes")
     X = rng.normal(size=(batch, sizes[0]))
     Y = rng.normal(size=(batch, sizes[-1]))
     graph = net.loss_graph(X, Y)
@@ -189,6 +202,8 @@ def mlp_shape(parameters: int) -> tuple[int, int]:
     Both grow like √P (h = round(√P)), so the network's shape, and with it the share of its flops that each
     kind of operation has, changes smoothly along a study; small counts that this misses by over 10 % are
     matched as closely as possible instead."""
+    # At least 4 (a 1-1-1 network has 4 parameters); at most what a study could build (a float's worth).
+    parameters = check.number("parameters", parameters, low=4, high=2**53, integer=True)
     h = max(1, round(parameters**0.5))
     d = max(1, round((parameters - 1) / h - 2))
     if abs(h * (d + 2) + 1 - parameters) <= 0.1 * parameters:
@@ -291,8 +306,7 @@ def _jacobian_shape(size: int, variant: str, rng, nm: int = 64) -> Problem:
 
 
 def _check_jacobian_shape(size: int, variant: str, nm: int = 64) -> None:
-    if isinstance(nm, bool) or not isinstance(nm, int | np.integer) or nm < 1:
-        raise BindingError(f"nm (n·m) must be a positive whole number, got {nm!r}")
+    _whole_option("nm", nm, "a positive whole number (n·m)")
     if nm % size:
         raise BindingError(f"n must divide n·m = {nm} (m = n·m / n outputs), got n = {size}")
 
@@ -386,14 +400,18 @@ def _mlp_depth(size: int, variant: str, rng, width: int = 8, inputs: int = 4, ou
 
 def _check_mlp(size: int, variant: str, inputs: int = 4, outputs: int = 2, batch: int = 8, width: int = 8) -> None:
     for name, value in (("inputs", inputs), ("outputs", outputs), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise BindingError(f"{name} must be a positive whole number, got {value!r}")
+        _whole_option(name, value, "a positive whole number")
     _check_batch(batch)
 
 
 def _check_batch(batch) -> None:
-    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
-        raise BindingError(f"batch must be a positive whole number of samples, got {batch!r}")
+    _whole_option("batch", batch, "a positive whole number of samples")
+
+
+def _whole_option(name: str, value, what: str) -> int:
+    """A family's whole-number option, >= 1 and at most 2**53 like a size (the work estimate computes in floats;
+    how large is too large for the budget is its to say)."""
+    return check.number(name, value, low=1, high=_LARGEST_SIZE, integer=True, what=f"{what}, at most 2**53")
 
 
 def _mlp_theory(variant: str) -> dict:
@@ -491,10 +509,14 @@ def _mlp_scale(sizes: list[int], batch: int) -> Scale:
     """d-h-…-o: per layer a matmul, a bias and an activation (about 5 nodes and 3 steps), and the loss; per
     sample a multiply-add per parameter, a tanh per hidden unit, the loss per output."""
     parameters = sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
-    layers = len(sizes) - 1
+    return _mlp_scale_of(sizes[0], parameters, len(sizes) - 1, sum(sizes[1:-1]), sizes[-1], batch)
+
+
+def _mlp_scale_of(inputs: int, parameters: int, layers: int, hidden: int, outputs: int, batch: int) -> Scale:
+    """``_mlp_scale`` from the network's totals (``hidden``: the hidden units of all layers)."""
     return Scale(nodes=5 * layers + 11, steps=3 * layers + 6, inputs=parameters, outputs=1,
-                 flops=batch * (2 * parameters + 9 * sum(sizes[1:-1]) + 20 * sizes[-1]),  # activations, the loss
-                 setup=10 * (parameters + batch * sizes[0]))
+                 flops=batch * (2 * parameters + 9 * hidden + 20 * outputs),  # activations, the loss
+                 setup=10 * (parameters + batch * inputs))
 
 
 def _gradient_vs_inputs_scale(size: int, variant: str, batch: int = 8) -> Scale:
@@ -532,7 +554,9 @@ def _mlp_width_scale(size: int, variant: str, inputs: int = 4, outputs: int = 2,
 
 def _mlp_depth_scale(size: int, variant: str, width: int = 8, inputs: int = 4, outputs: int = 2,
                      batch: int = 8) -> Scale:
-    return _mlp_scale([inputs, *([width] * size), outputs], batch)
+    # In closed form, not from the list of widths: mlp_depth at L = 10**15 is refused, not a MemoryError.
+    parameters = (inputs + 1) * width + (size - 1) * (width + 1) * width + (width + 1) * outputs
+    return _mlp_scale_of(inputs, parameters, size + 1, size * width, outputs, batch)
 
 
 def _hessian_scale(size: int, variant: str) -> Scale:
@@ -583,5 +607,6 @@ def family_of(name) -> Family:
     if not isinstance(name, str) or name not in FAMILIES:
         close = difflib.get_close_matches(name, list(FAMILIES), n=1) if isinstance(name, str) else []
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise BindingError(f"unknown study family {name!r}; {hint}choose one of {', '.join(FAMILIES)}")
+        raise check.OptionError(f"unknown study family {check.shown(name)}; {hint}choose one of "
+                                f"{', '.join(FAMILIES)}")
     return FAMILIES[name]

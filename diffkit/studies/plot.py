@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import options as check
 from ..cost import format_bytes
 from ..draw import style
 from ..errors import BindingError
@@ -157,8 +158,9 @@ def plot(res: StudyResult, y: str = "flops", path=None, theory: bool = True, tit
         raise BindingError(f"nothing to plot: this StudyResult ({res.family}) has no rows, so there is no size "
                            "and no method to draw; run the study with studies.run(family, sizes=[...]) (or load "
                            "a saved one with studies.load) first")
-    if xscale not in ("log", "linear"):
-        raise BindingError(f"xscale must be 'log' or 'linear', got {xscale!r}")
+    xscale = check.choice("xscale", xscale, ("log", "linear"))
+    theory = check.flag("theory", theory)
+    path, title = check.path("path", path), check.text("title", title)
     family = _family(res)
     symbol = family.symbol if family else "n"
     fig = style.figure(figsize=_checked_figsize(figsize), dpi=style.DPI)

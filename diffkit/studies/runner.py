@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import api, estimate
+from .. import options as check
 from ..errors import BindingError, ResourceError, SwellError
 from ..evaluation import run_plan
 from ..graph import Graph
-from ..limits import check_work, limits
+from ..limits import amount, check_memory, check_work, limits
 from ..progress import bar as progress_bar
 from .families import Family, Problem, Scale, family_of
 
@@ -76,7 +77,7 @@ def metric(row: dict, y: str):
 
 def check_metric(y: str, allowed: Sequence[str] = METRICS) -> str:
     if not isinstance(y, str) or y not in allowed:
-        raise BindingError(f"unknown figure y={y!r}; choose one of {', '.join(allowed)}")
+        raise check.OptionError(f"unknown figure y={check.shown(y)}; choose one of {', '.join(allowed)}")
     return y
 
 
@@ -100,6 +101,8 @@ class StudyResult:
 
     def points(self, method: str, y: str = "flops") -> tuple[list[int], list[float]]:
         """(sizes, figures) of a method's rows that are not cut off and have the figure."""
+        check.choice("method", method, self.methods)
+        check_metric(y, FIT_METRICS)
         sizes, values = [], []
         for row in self.rows:
             value = metric(row, y)
@@ -124,6 +127,7 @@ class StudyResult:
 
     def to_csv(self, path) -> None:
         """One line per row, the columns of ``COLUMNS``; empty cells for figures a method did not produce."""
+        path = check.path("path", path, allow_none=False)  # not an int: open(1) would write to, then close, stdout
         with open(path, "w", newline="", encoding="utf-8") as file:
             writer = csv.DictWriter(file, fieldnames=list(COLUMNS), extrasaction="ignore")
             writer.writeheader()
@@ -132,6 +136,7 @@ class StudyResult:
 
     def to_json(self, path) -> None:
         """The rows with the family, variant and settings."""
+        path = check.path("path", path, allow_none=False)
         data = {"family": self.family, "variant": self.variant, "settings": self.settings, "rows": self.rows}
         Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
@@ -168,14 +173,19 @@ def fit_exponent(sizes: Sequence[float], values: Sequence[float]) -> float | Non
 
 def load(path) -> StudyResult:
     """A study written by ``to_json`` or ``to_csv``, read back (a CSV has no settings)."""
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return StudyResult(data["rows"], data["family"], data.get("variant"), data.get("settings", {}))
-    rows = []
-    with open(path, newline="", encoding="utf-8") as file:
-        for record in csv.DictReader(file):
-            rows.append({name: _cell(record.get(name, ""), kind) for name, kind in COLUMNS.items()})
+    path = Path(check.path("path", path, allow_none=False))
+    if not path.is_file():
+        raise check.OptionError(f"no study file at {str(path)!r} (give the path to_json or to_csv wrote)")
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return StudyResult(data["rows"], data["family"], data.get("variant"), data.get("settings", {}))
+        rows = []
+        with open(path, newline="", encoding="utf-8") as file:
+            for record in csv.DictReader(file):
+                rows.append({name: _cell(record.get(name, ""), kind) for name, kind in COLUMNS.items()})
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:  # not JSON, not a study's columns
+        raise BindingError(f"{str(path)!r} is not a study written by to_json or to_csv ({exc})") from None
     if not rows:
         raise BindingError(f"{path} holds no study rows")
     return StudyResult(rows, rows[0]["family"], rows[0]["variant"])
@@ -211,10 +221,17 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
     methods = _checked_methods(methods)
     sizes = _checked_sizes(fam, sizes, variant, options)
     repeats = _whole(repeats, "repeats", 1)
+    # Each timed run's seconds are kept for the median: refuse a count they could not be kept for (repeats=10**400
+    # with budget_seconds=None would otherwise run until stopped).
+    check_memory(f"{amount(repeats)} timed runs per size and method", 32 * repeats,
+                 "ask for fewer repeats (the median of a few runs is as steady)")
     seed = _whole(seed, "seed", 0)
-    if budget_seconds is not None and (isinstance(budget_seconds, bool) or not isinstance(budget_seconds, int | float)
-                                       or not budget_seconds > 0):
-        raise BindingError(f"budget_seconds must be a positive number of seconds or None, got {budget_seconds!r}")
+    budget_seconds = check.number("budget_seconds", budget_seconds, low=0, low_open=True, allow_none=True,
+                                  what="a positive number of seconds, or None for no time guard")
+    if budget_seconds is not None:
+        check.seconds("budget_seconds", budget_seconds)  # it becomes the symbolic method's seconds=: capped there
+    symbolic_size = check.positive_int("symbolic_size", symbolic_size, allow_none=True)
+    progress = check.flag("progress", progress, allow_none=True, none_means="a bar on a terminal")
     for size in sizes:  # every cell estimated before any is built: a study that cannot finish does not start
         check_cells(fam, size, variant, methods, options)
     settings = {"sizes": sizes, "methods": methods, "repeats": repeats, "seed": seed,
@@ -358,14 +375,13 @@ def _fresh_sympy(method: str) -> None:
 def _checked_methods(methods) -> list[str]:
     if isinstance(methods, str):
         methods = [methods]
-    try:
-        methods = list(methods)
-    except TypeError:
-        raise BindingError(f"methods must be a list of method names, got {methods!r}") from None
-    unknown = [m for m in methods if m not in api.METHODS]
+    if not isinstance(methods, list | tuple):
+        raise check.OptionError(f"methods must be a list of method names, got {check.shown(methods)}")
+    unknown = [m for m in methods if not isinstance(m, str) or m not in api.METHODS]
     if unknown or not methods:
-        what = f"unknown method(s) {', '.join(map(repr, unknown))}" if unknown else "no methods given"
-        raise BindingError(f"{what}; choose from {', '.join(api.METHODS)}")
+        what = f"unknown method(s) {', '.join(map(check.shown, unknown))}" if unknown else "no methods given"
+        close = check.suggestion(unknown[0], api.METHODS) if unknown and isinstance(unknown[0], str) else ""
+        raise check.OptionError(f"{what}; choose from {', '.join(api.METHODS)}{close}")
     return list(dict.fromkeys(methods))
 
 
@@ -373,14 +389,12 @@ def _checked_sizes(fam: Family, sizes, variant: str, options: dict) -> list[int]
     if sizes is None:
         sizes = fam.sizes
     if isinstance(sizes, str) or not isinstance(sizes, Sequence | np.ndarray) or len(sizes) == 0:
-        raise BindingError(f"sizes must be a non-empty list of whole numbers ({fam.symbol} = {fam.meaning}), "
-                           f"got {sizes!r}")
+        raise check.OptionError(f"sizes must be a non-empty list of whole numbers ({fam.symbol} = {fam.meaning}), "
+                                f"got {check.shown(sizes)}")
     for size in sizes:
         fam.check(size, variant, **options)
     return sorted({int(s) for s in sizes})
 
 
 def _whole(value, name: str, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-        raise BindingError(f"{name} must be a whole number ≥ {least}, got {value!r}")
-    return int(value)
+    return check.number(name, value, low=least, integer=True, what=f"a whole number ≥ {least}")
