@@ -138,6 +138,13 @@ class LBFGS(_Searching):
         super().reset()
         self.pairs = deque(maxlen=self.memory)
 
+    def __copy__(self) -> LBFGS:
+        """A copy that goes on independently: its own history of pairs (a shared deque would be appended to by
+        both optimizers; the pairs' arrays themselves are never changed in place)."""
+        twin = super().__copy__()
+        twin.pairs = deque(self.pairs, maxlen=self.memory)
+        return twin
+
     def _forget(self) -> None:
         self.pairs.clear()
 
