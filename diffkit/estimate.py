@@ -72,16 +72,27 @@ def _dense(level: int, value: float):
     return Dual(_dense(level - 1, value), _dense(level - 1, 0.3), level)
 
 
+def _seeded(level: int, value: float):
+    """A variable as an order-``level`` sweep seeds it: x + ε₁ + … + ε_level, each level's tangent the number 1
+    (not yet dense: the components multiply out only as the sweep goes on)."""
+    if level == 0:
+        return np.float64(value)
+    return Dual(_seeded(level - 1, value), np.float64(1.0), level)
+
+
 @cache
-def step_cost(name: str, active: tuple[bool, ...], order: int) -> tuple[int, int]:
+def step_cost(name: str, active: tuple[bool, ...], order: int, seeded: tuple[bool, ...] = ()) -> tuple[int, int]:
     """(applications, flops per element) of one application of primitive ``name`` in a forward sweep whose
-    active arguments are dual numbers of ``order`` nested levels (order 0: plain values)."""
+    active arguments are dual numbers of ``order`` nested levels (order 0: plain values). ``seeded`` marks the
+    arguments that are the seeded variables themselves (sparse duals: a step on them costs less)."""
     primitive = PRIMITIVES[name]
     meter = Meter("estimate")
     token = _METER.set(meter)
+    seeded = seeded or (False,) * len(active)
     try:
         with np.errstate(all="ignore"):
-            args = [_dense(order if a else 0, 0.5 + 0.1 * i) for i, a in enumerate(active)]
+            args = [(_seeded if s else _dense)(order if a else 0, 0.5 + 0.1 * i)
+                    for i, (a, s) in enumerate(zip(active, seeded, strict=True))]
             if order == 0 or not any(active):
                 forward_step(primitive, args, [None] * len(args), meter)
             elif order == 1:
@@ -95,6 +106,28 @@ def step_cost(name: str, active: tuple[bool, ...], order: int) -> tuple[int, int
     return cost.total_operations, cost.flops
 
 
+@cache
+def tangent_split(name: str, active: tuple[bool, ...]) -> tuple[float, float]:
+    """(flops on the value, flops per tangent entry) of one first-order step of primitive ``name``: the partials
+    are formed once on the value, their products and sums on every entry of a batched tangent. Probed with
+    tangents one and two entries wide; the difference is the per-entry part."""
+    primitive = PRIMITIVES[name]
+
+    def flops(width: int) -> float:
+        meter = Meter("estimate")
+        token = _METER.set(meter)
+        try:
+            with np.errstate(all="ignore"):
+                forward_step(primitive, [_dense(0, 0.5 + 0.1 * i) for i in range(len(active))],
+                             [np.full(width, 0.3) if a else None for a in active], meter)
+        finally:
+            _METER.reset(token)
+        return meter.finish().flops
+
+    one, two = flops(1), flops(2)
+    return one - (two - one), two - one
+
+
 def sweep_work(plan: Plan, wrt: tuple[str, ...], order: int, elements: float) -> Work:
     """One forward sweep whose tangents (duals of ``order`` levels) start at the variables in ``wrt``."""
     return plan.memo(("sweep work", tuple(wrt), order), lambda: _sweep_work(plan, tuple(wrt), order)).over(elements)
@@ -102,18 +135,20 @@ def sweep_work(plan: Plan, wrt: tuple[str, ...], order: int, elements: float) ->
 
 def _sweep_work(plan: Plan, wrt: tuple[str, ...], order: int) -> Work:
     active = plan.active(wrt)
+    variables = {plan.variables[name] for name in wrt if name in plan.variables}
     total = NONE
     for step in plan.steps:
         pattern = tuple(active[a] for a in step.args) if active[step.out] else (False,) * len(step.args)
-        total += _step(step, pattern, order if active[step.out] else 0)
+        seeded = tuple(a in variables for a in step.args) if order >= 2 else ()
+        total += _step(step, pattern, order if active[step.out] else 0, seeded)
     return total
 
 
-def _step(step, pattern: tuple[bool, ...], order: int) -> Work:
+def _step(step, pattern: tuple[bool, ...], order: int, seeded: tuple[bool, ...] = ()) -> Work:
     if step.primitive.tensor:  # a tensor primitive's JVP rule: about one application per active argument
         n = 1 + (sum(pattern) if order else 0)
         return Work(n, n * step.primitive.flops)
-    return Work(*step_cost(step.primitive.name, pattern, order))
+    return Work(*step_cost(step.primitive.name, pattern, order, seeded if any(seeded) else ()))
 
 
 def _dependencies(plan: Plan, wrt: tuple[str, ...]) -> list[tuple]:
@@ -147,7 +182,10 @@ def forward_jacobian_work(plan: Plan, bound: dict, wrt: tuple[str, ...], batch: 
             total += plain * (1 if batch else max(n, 1))
             continue
         first = _step(step, pattern, 1)
-        if batch:  # one application each, the tangent part on n-wide tangents
+        if batch and not step.primitive.tensor:  # one application each: partials on the value, products on
+            on_value, per_entry = tangent_split(step.primitive.name, pattern)  # n-wide tangents
+            total += Work(first.applications, on_value + per_entry * n)
+        elif batch:
             total += Work(first.applications, plain.flops + (first.flops - plain.flops) * n)
         else:
             total += plain * (n - d) + first * d
