@@ -477,17 +477,77 @@ def forward_gradient_work(plan: Plan, bound: dict, wrt: tuple[str, ...], batch: 
 
 # --- memory: the arrays a method holds at its peak, as ``Cost.memory_bytes`` measures them -------------------------
 
+def _out_shape(step, shapes: list) -> tuple | None:
+    """The shape a step's output will have, from its arguments' shapes (None: not known without running it)."""
+    name, params = step.primitive.name, step.params
+    if not step.primitive.tensor:  # elementwise: the arguments broadcast
+        return tuple(np.broadcast_shapes(*shapes))
+    a = shapes[0]
+    if name == "matmul":
+        b = shapes[1]
+        return tuple(np.broadcast_shapes(a[:-2], b[:-2])) + (a[-2], b[-1]) if len(a) >= 2 and len(b) >= 2 else None
+    if name == "transpose":
+        return a[:-2] + (a[-1], a[-2]) if len(a) >= 2 else a
+    if name in ("reshape_like", "broadcast_like", "sum_like"):
+        return shapes[1]
+    if name == "reshape":
+        return _reshaped(a, params["shape"])
+    if name in ("sum", "mean", "logsumexp"):
+        axis = params.get("axis", -1 if name == "logsumexp" else None)
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        gone = set(range(len(a))) if axis is None else {x % len(a) for x in axes}
+        return tuple(d for k, d in enumerate(a) if k not in gone)
+    if name in ("softmax", "log_softmax"):
+        return a
+    return None
+
+
+def _reshaped(shape: tuple, target) -> tuple:
+    target = (target,) if isinstance(target, int | np.integer) else tuple(target)
+    if -1 in target:
+        known = int(np.prod([d for d in target if d != -1]))
+        size = int(np.prod(shape))
+        target = tuple(size // known if d == -1 and known else d for d in target)
+    return target
+
+
+def value_sizes(plan: Plan, bound: dict) -> list[float]:
+    """Entries of every slot's value: a tensor graph's shapes propagated through its steps (a step whose shape
+    rule is not known counts as its largest argument), a batch of points' broadcast size otherwise."""
+    if not plan.tensor:
+        return [float(points_of(bound))] * plan.size
+    shapes: list = [None] * plan.size
+    for name, slot in plan.variables.items():
+        shapes[slot] = np.shape(bound[name]) if name in bound else ()
+    for slot, value in plan.constants:
+        shapes[slot] = np.shape(value)
+    for step in plan.steps:
+        arguments = [shapes[a] for a in step.args]
+        try:
+            shape = _out_shape(step, arguments)
+        except (ValueError, IndexError, KeyError, TypeError):  # shapes that do not fit: the method will say so
+            shape = None
+        shapes[step.out] = shape if shape is not None else max(arguments, key=lambda s: int(np.prod(s)))
+    return [float(np.prod(shape)) for shape in shapes]
+
+
 def forward_memory(plan: Plan, bound: dict, width: int, kept: int) -> float:
     """Forward mode: its live intermediates, each with a value and tangents ``width`` wide, and ``kept`` result
     columns, each one per point (in a tensor graph: ``kept`` entries of Jacobian blocks). The variables' own
     tangents are one-hot seeds, too small to count."""
     intermediates = plan.peak_live() - len(plan.variables) - len(plan.constants)
     points = points_of(bound, plan.tensor)
-    return 8.0 * (points * intermediates * (1 + width) + kept * (1 if plan.tensor else points))
+    if plan.tensor:  # the live intermediates at their own sizes: at most the largest ones, as many as live at once
+        sizes = sorted((value_sizes(plan, bound)[step.out] for step in plan.steps), reverse=True)
+        return 8.0 * (sum(sizes[:max(intermediates, 0)]) * (1 + width) + kept)
+    return 8.0 * (points * intermediates * (1 + width) + kept * points)
 
 
 def reverse_memory(plan: Plan, bound: dict) -> float:
-    """Reverse mode: the tape keeps every value, and the adjoints can at worst be as many again."""
+    """Reverse mode: the tape keeps every step's value, and the adjoints can at worst be as many again."""
+    if plan.tensor:
+        sizes = value_sizes(plan, bound)
+        return 16.0 * sum(sizes[step.out] for step in plan.steps)
     return 16.0 * plan.size * points_of(bound, plan.tensor)
 
 
