@@ -97,8 +97,10 @@ def requests():
             sizes = [s for s in family.sizes if _buildable(family, s, variant)][:STUDY_SIZES]
             for size in sizes:
                 problem = family(size, variant, 0)
-                verb = {"gradient": dk.gradient, "jacobian": dk.jacobian, "hessian": dk.hessian}[family.verb]
-                yield f"study {name} {variant} {size}", verb, problem.graph, problem.at, {}
+                verb = {"gradient": dk.gradient, "jacobian": dk.jacobian, "hessian": dk.hessian,
+                        "hvp": dk.hvp}[family.verb]
+                options = {"vector": problem.vector} if problem.vector is not None else {}
+                yield f"study {name} {variant} {size}", verb, problem.graph, problem.at, options
     rng = np.random.default_rng(0)
     for config in MLP_CONFIGS:
         net = dk.nn.MLP(**config, seed=0)
