@@ -28,10 +28,11 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from hang_guard import guard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,28 +43,10 @@ _ALARM = 20  # seconds one in-process command may take before it counts as a han
 HUGE = "1" + "0" * 400  # 10**400: an int Python reads, past any float
 
 
-class _Hang(Exception):
-    pass
-
-
-@contextmanager
-def _guard(argv):
-    def ring(signum, frame):
-        raise _Hang(f"diffkit {' '.join(argv)} did not finish within {_ALARM} s")
-
-    previous = signal.signal(signal.SIGALRM, ring)
-    signal.alarm(_ALARM)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def run_in_process(argv: list[str]) -> tuple[int, str, str]:
     """``diffkit argv`` in this process: (exit status, stdout, stderr). argparse's errors exit via SystemExit."""
     out, err = io.StringIO(), io.StringIO()
-    with _guard(argv), redirect_stdout(out), redirect_stderr(err):
+    with guard(f"diffkit {' '.join(argv)}", _ALARM), redirect_stdout(out), redirect_stderr(err):
         try:
             rc = cli.main(argv)
         except SystemExit as exc:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from hang_guard import Hang, guard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,25 +27,6 @@ import diffkit as dk
 from diffkit import datasets, nn, optim, second_order, studies
 
 _ALARM = 10  # seconds one call may take before it counts as a hang
-
-
-class _Hang(Exception):
-    pass
-
-
-@contextmanager
-def _guard(label: str):
-    """Fail (not hang) when the call takes longer than ``_ALARM`` seconds."""
-    def ring(signum, frame):
-        raise _Hang(f"{label} did not return within {_ALARM} s")
-
-    previous = signal.signal(signal.SIGALRM, ring)
-    signal.alarm(_ALARM)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -228,13 +208,13 @@ _PAIR_IDS = [f"{label}:{option}" for label, _, option in PAIRS]
 def _escape(label: str, run, option: str, value) -> str | None:
     """Call one case with a hostile value: None on success or a DiffkitError, else what escaped."""
     where = f"{label}({option}={_shown(value)})"
-    with _guard(where), warnings.catch_warnings():
+    with guard(where, _ALARM), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DomainWarnings on nan inputs are diffkit's own way to report them
         try:
             run(option, value)
         except dk.DiffkitError:
             return None
-        except _Hang:
+        except Hang:
             raise
         except Exception as exc:  # noqa: BLE001 — what the test exists to catch
             return f"{where} raised {type(exc).__name__}: {str(exc)[:200]}"
@@ -272,16 +252,11 @@ def test_drawn_hostile_values_give_a_result_or_a_diffkit_error(pair, value):
 
 
 def test_the_guard_turns_a_hang_into_a_failure():
-    """The alarm works: a call that would sleep past it is stopped with _Hang (here after 1 s)."""
+    """The alarm works: a call that would sleep past it is stopped with Hang (here after 1 s)."""
     import time
 
-    global _ALARM
-    saved, _ALARM = _ALARM, 1
-    try:
-        with pytest.raises(_Hang), _guard("sleep"):
-            time.sleep(5)
-    finally:
-        _ALARM = saved
+    with pytest.raises(Hang), guard("sleep", 1):
+        time.sleep(5)
 
 
 # --- what the sweep found, one by one: the error each now raises ----------------------------------------------
