@@ -538,7 +538,8 @@ def forward_memory(plan: Plan, bound: dict, width: int, kept: int) -> float:
     intermediates = plan.peak_live() - len(plan.variables) - len(plan.constants)
     points = points_of(bound, plan.tensor)
     if plan.tensor:  # the live intermediates at their own sizes: at most the largest ones, as many as live at once
-        sizes = sorted((value_sizes(plan, bound)[step.out] for step in plan.steps), reverse=True)
+        every = value_sizes(plan, bound)  # once: it walks the whole plan
+        sizes = sorted((every[step.out] for step in plan.steps), reverse=True)
         return 8.0 * (sum(sizes[:max(intermediates, 0)]) * (1 + width) + kept)
     return 8.0 * (points * intermediates * (1 + width) + kept * points)
 
