@@ -141,6 +141,19 @@ class Meter:
         for name, count in counts.items():
             self.op(name, elements, count)
 
+    def add(self, cost: Cost) -> None:
+        """Charge the counted work of a request this one made (a gradient inside a numeric H·v): its
+        operations, flops and sweeps, and its memory held for the time it ran, then given back."""
+        self.forward_sweeps += cost.forward_sweeps  # counted even by a silent meter, as sweeps always are
+        self.backward_sweeps += cost.backward_sweeps
+        if not self.counting:
+            return
+        for name, count in cost.operations.items():
+            self.operations[name] += count
+        self.flops += cost.flops
+        self.hold(cost.memory_bytes)
+        self.hold(-cost.memory_bytes)
+
     def hold(self, nbytes: int) -> None:
         """The method now keeps ``nbytes`` more memory (negative: releases it)."""
         if not self.counting:

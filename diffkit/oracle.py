@@ -70,12 +70,14 @@ class ResidualOracle:
         self.jvps = 0
         self.vjps = 0
         self._last: tuple | None = None
+        self._shapes: list | None = None  # the outputs' shapes, to cut a flat cotangent back into them
 
     def residuals(self, params: Mapping) -> np.ndarray:
         key = _key(params)
         if self._last is None or self._last[0] != key:
             values = self.graph.evaluate(dict(params), errors=self.options.get("errors", "warn"))
             values = values if isinstance(values, tuple) else (values,)
+            self._shapes = [np.shape(v) for v in values]
             self._last = (key, np.concatenate([np.ravel(v) for v in values]), None)
         return self._last[1]
 
@@ -95,21 +97,18 @@ class ResidualOracle:
 
     def vjp(self, params: Mapping, u: np.ndarray) -> dict:
         self.vjps += 1
+        if self._shapes is None:  # (the shapes do not change with the parameters' values: learned once)
+            self.residuals(params)
         pieces, start = [], 0
-        for value in self._outputs(params):
-            size = int(np.size(value))
-            pieces.append(u[start:start + size].reshape(np.shape(value)) if np.ndim(value) else float(u[start]))
+        for shape in self._shapes:
+            size = int(np.prod(shape))
+            pieces.append(u[start:start + size].reshape(shape) if shape else float(u[start]))
             start += size
         return dict(self._api.vjp(self.graph, at=dict(params), cotangents=pieces, method="reverse",
                                   **self.options).derivative)
 
-    def _outputs(self, params: Mapping) -> tuple:
-        values = self.graph.evaluate(dict(params), errors="ignore")
-        return values if isinstance(values, tuple) else (values,)
-
     def gauss_newton(self, params: Mapping, vector: Mapping) -> dict:
         return self.vjp(params, self.jvp(params, vector))
-
 
 
 __all__ = ["Oracle", "ResidualOracle"]

@@ -899,7 +899,7 @@ def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, step=None
         for name in moved:
             shifted[name] = bound[name] + factor * h * vector[name]
         computed = reverse.jacobian(graph, shifted, wrt)
-        _add(meter, computed.cost)
+        meter.add(computed.cost)  # each gradient's counted work, its memory given back when it is done
         gradients[factor] = [_zero_if_none(d) for d in computed.derivative[0]]
         meter.hold(sum(np.asarray(g).nbytes for g in gradients[factor]))  # kept until the differences
     meter.details["gradients differenced"] = 4
@@ -944,14 +944,3 @@ def _largest(values: dict, names: list, tensor: bool):
 
 def _zero_if_none(d):
     return np.float64(0.0) if d is None else d
-
-
-def _add(meter: Meter, cost) -> None:
-    """Charge a gradient's counted work to the numeric method's meter."""
-    for name, count in cost.operations.items():
-        meter.operations[name] += count
-    meter.flops += cost.flops
-    meter.forward_sweeps += cost.forward_sweeps
-    meter.backward_sweeps += cost.backward_sweeps
-    meter.hold(cost.memory_bytes)  # a gradient's own working memory, given back when it is done
-    meter.hold(-cost.memory_bytes)
