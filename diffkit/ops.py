@@ -51,6 +51,23 @@ def _softplus(x):
     return np.logaddexp(0.0, x)
 
 
+def _sech(x):
+    """1 / cosh(x), without overflow: 2e / (1 + e²) with e = exp(-|x|) <= 1 (cosh itself overflows past 710)."""
+    x = np.asarray(x)
+    if np.iscomplexobj(x):
+        return 1.0 / np.cosh(x)
+    e = np.exp(-np.abs(x))
+    return 2.0 * e / (1.0 + e * e)
+
+
+def _tanh_partial(xp, o, a):
+    """tanh' = sech(a)², not 1 - tanh(a)²: the difference cancels to 0 once tanh(a) rounds to ±1 (|a| > 19),
+    while sech² keeps full relative accuracy and never overflows. One sech and one product: cheap in every
+    arithmetic, dual numbers included (an earlier 4·σ(2a)·σ(-2a) cost two sigmoids and four products)."""
+    s = xp.sech(a)
+    return s * s
+
+
 def _heaviside(x):
     """Step function with H(0) = 0 (the relu'(0) = 0 convention), nan kept nan.
 
@@ -318,9 +335,10 @@ PRIMITIVES_LIST: list[Primitive] = [
     # hyperbolic
     Primitive("sinh", 1, np.sinh, sp.sinh, (lambda xp, o, a: xp.cosh(a),), _T),
     Primitive("cosh", 1, np.cosh, sp.cosh, (lambda xp, o, a: xp.sinh(a),), _T),
-    # tanh' = 1 - tanh² = sech², written as 4·σ(2a)·σ(-2a): 1 - o*o cancels to 0 once tanh(a) rounds to 1
-    # (|a| > 19), while this form keeps full relative accuracy and never overflows.
-    Primitive("tanh", 1, np.tanh, sp.tanh, (lambda xp, o, a: 4 * xp.sigmoid(2 * a) * xp.sigmoid(-2 * a),), _T),
+    Primitive("tanh", 1, np.tanh, sp.tanh, (_tanh_partial,), _T),
+    # priced as 1 / cosh: its stable form is one exponential and a few arithmetic steps, like sigmoid's
+    Primitive("sech", 1, _sech, sp.sech, (lambda xp, o, a: -o * xp.tanh(a),), _T + 1,
+              doc="Hyperbolic secant 1 / cosh(x), evaluated without overflow; sech' = -sech·tanh."),
     # neural-network activations
     Primitive(
         "sigmoid", 1, _sigmoid, lambda a: 1 / (1 + sp.exp(-a)), (lambda xp, o, a: o * xp.sigmoid(-a),), _T + 2,

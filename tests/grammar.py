@@ -34,7 +34,7 @@ UNARY = (
     "sqrt(1 + ({0})**2)", "sqrt(2 + cos({0}))",
     "arcsin(0.5*tanh(arctan({0})))", "asin(0.9*sin({0}))", "arccos(0.6*arctan({0}))", "acos(0.9*cos({0}))",
     "tan(tanh(arctan({0})))", "tan(0.5*sin({0}))",
-    "sinh(tanh(arctan({0})))", "cosh(sin({0}))", "sinh(arctan({0}))",
+    "sinh(tanh(arctan({0})))", "cosh(sin({0}))", "sinh(arctan({0}))", "sech(3*arctan({0}))",
     "({0})**2", "({0})^3", "(1 + ({0})**2)**0.75", "(1.5 + cos({0}))**(-1.5)", "(2 + sin({0}))**2.5",
     "1/(1 + ({0})**2)",
     "abs(tanh(arctan({0})) - 1.5)", "abs(1.5 + sin({0}))",

@@ -234,6 +234,8 @@ CORPUS: list[Entry] = [
     E("sinh(x)", x=(-2.0, 2.0)),
     E("cosh(x)", x=(-2.0, 2.0)),
     E("tanh(x)", x=(-2.0, 2.0), third=_tanh_third),
+    E("sech(x)", x=(-2.0, 2.0), grad=lambda x: {"x": -np.tanh(x) / np.cosh(x)}),
+    E("x*sech(2*x - y)", y=(-1.0, 1.0)),
     E("arctan(sinh(x))"),
     E("sigmoid(x)", x=(-4.0, 4.0), grad=lambda x: {"x": _sigmoid(x) * (1 - _sigmoid(x))}),
     E("softplus(x)", x=(-4.0, 4.0), grad=lambda x: {"x": _sigmoid(x)}),
