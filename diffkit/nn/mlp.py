@@ -7,6 +7,7 @@ backprop, and forward mode, finite differences and SymPy differentiate the very 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from .. import api
 from .. import options as check
 from ..binding import as_float_array
-from ..errors import BindingError
+from ..errors import BindingError, MethodError
 from ..graph import Graph
 from ..limits import amount, check_memory
 from ..result import Result
@@ -23,6 +24,12 @@ from ..trace import trace
 from . import init as initializers
 from .activations import ACTIVATIONS, OUTPUTS, choose
 from .losses import LOSSES, check_targets, class_labels
+
+# The least-squares losses as ½‖r‖²: the factor that makes r = factor·(ŷ − y) from a batch's sample count (mse is
+# a mean over samples of a sum over outputs, (1/N)·Σ(ŷ − y)² = ½‖√(2/N)·(ŷ − y)‖²; sse is the sum itself).
+_RESIDUAL_SCALE = {"mse": lambda samples: math.sqrt(2.0 / samples), "sse": lambda samples: math.sqrt(2.0)}
+# Residual graphs traced per batch size (a training run has at most two: the batch and the last, shorter one).
+_RESIDUAL_GRAPHS_KEPT = 4
 
 
 class MLP:
@@ -74,6 +81,7 @@ class MLP:
         self.parameter_names = tuple(self._params)
         self._loss_graph = self._build_loss(loss_fn, from_logits)
         self._layers_graph = self._build_layers()
+        self._residual_graphs: dict[int, Graph] = {}  # sample count -> residual graph, traced when first asked
 
     # --- the graphs ---------------------------------------------------------------------------------------
 
@@ -112,6 +120,20 @@ class MLP:
             return data_loss if penalty is None else data_loss + penalty
 
         return trace(loss, ["X", "Y", *names])
+
+    def _build_residuals(self, samples: int) -> Graph:
+        """The residuals of the loss on ``samples`` rows: the outputs' errors scaled so that ½‖r‖² is the data
+        loss, then, with l2, √(2·l2)·W for each weight (½‖√(2·l2)·W‖² = l2·ΣW², the penalty)."""
+        names, scale = self.parameter_names, _RESIDUAL_SCALE[self.loss_name](samples)
+        penalty = math.sqrt(2.0 * self.l2)
+
+        def residuals(X, Y, *values):
+            params = dict(zip(names, values, strict=True))
+            errors = (OUTPUTS[self.output](self._logits(X, params)) - Y) * scale
+            weights = [penalty * params[name] for name in names if name.startswith("W")] if self.l2 else []
+            return (errors, *weights)
+
+        return trace(residuals, ["X", "Y", *names])
 
     def _build_layers(self) -> Graph:
         """One graph whose outputs are every hidden layer's activations and then the network's output."""
@@ -222,6 +244,35 @@ class MLP:
             return self._loss_graph
         point = self._point(X, y)
         return self._loss_graph.with_data(X=point["X"], Y=point["Y"])
+
+    def check_least_squares(self, who: str) -> None:
+        """Refuse a least-squares method (``who``: e.g. "GaussNewton") on a loss that is no sum of squares: a
+        cross-entropy, mae, huber, log_cosh, or any loss with an l1 penalty (Σ|W| is no square)."""
+        if self.loss_name not in _RESIDUAL_SCALE:
+            raise MethodError(f"{who} needs a least-squares loss ½‖r‖² (loss='mse' or 'sse'), but this network's "
+                              f"loss is {self.loss_name!r}: train it with newtoncg or lbfgs "
+                              "(second_order.NewtonCG, LBFGS), which need only the loss and its gradient")
+        if self.l1:
+            raise MethodError(f"{who} needs a least-squares loss ½‖r‖², but this network has l1={self.l1:g} (the "
+                              "penalty l1·Σ|W| is no sum of squares): use l2 instead, or train with newtoncg or "
+                              "lbfgs")
+
+    def residual_graph(self, X, y) -> Graph:
+        """The residuals r of the loss on (X, y) as a Graph of the parameters, with ½‖r‖² = ``loss(X, y)``: for
+        mse the outputs' errors times √(2/samples) (an array of shape (samples, outputs)), for sse times √2, and,
+        with l2, one more output √(2·l2)·W per weight matrix. ``second_order.ResidualOracle`` takes it, for
+        Gauss-Newton and Levenberg-Marquardt. Other losses raise a MethodError."""
+        self.check_least_squares("residual_graph")
+        point = self._point(X, y)
+        samples = point["X"].shape[0]
+        if samples == 0:  # mse would be a mean of nothing
+            raise BindingError(f"X has no samples (shape {point['X'].shape}): residuals need at least one row")
+        graph = self._residual_graphs.get(samples)
+        if graph is None:
+            if len(self._residual_graphs) >= _RESIDUAL_GRAPHS_KEPT:
+                self._residual_graphs.clear()
+            graph = self._residual_graphs[samples] = self._build_residuals(samples)
+        return graph.with_data(X=point["X"], Y=point["Y"])
 
     def gradient(self, X, y, method: str = "reverse", **options) -> Result:
         """∂loss/∂parameter for every parameter by one of the four methods; ``result["W1"]``, ``result.cost``."""

@@ -11,11 +11,11 @@ import numpy as np
 
 from .. import api, estimate
 from .. import options as check
-from ..errors import BindingError, DiffkitError
+from ..errors import BindingError, DiffkitError, MethodError
 from ..keywords import checked_keywords
 from ..limits import amount, check_memory
 from ..optim import Optimizer
-from ..oracle import Oracle
+from ..oracle import Oracle, ResidualOracle
 from ..progress import bar as progress_bar
 from .mlp import MLP, check_seed
 
@@ -79,6 +79,9 @@ def train(
     ``batch_size=None`` is full-batch gradient descent; smaller batches make it stochastic (SGD), drawn in a
     seeded random order each epoch. ``method`` chooses how gradients are computed (backprop by default; the
     others are for demonstrating what they cost). Newton's method gets the loss's Hessian from diffkit too.
+    Gauss-Newton and Levenberg-Marquardt (``second_order``) minimize each batch's loss as ½‖r‖² of the
+    network's residuals (``net.residual_graph``): they need loss="mse" or "sse" (no l1), and their products are
+    always a forward JVP and a reverse VJP (``method`` stays "reverse").
 
     The data is checked before the first step (finite, as many targets as samples, at least one sample); when
     the loss, a gradient or a parameter becomes nan or infinite, training stops with a ``DivergenceError`` that
@@ -88,6 +91,12 @@ def train(
         raise BindingError(f"train needs an nn.MLP, got {type(net).__name__}")
     if not isinstance(optimizer, Optimizer):
         raise BindingError(f"optimizer must be one of diffkit.optim's optimizers, got {type(optimizer).__name__}")
+    least_squares = getattr(optimizer, "needs_residuals", False)  # Gauss-Newton, Levenberg-Marquardt: ½‖r‖²
+    if least_squares:  # a cross-entropy net is refused here, before the data is even looked at
+        net.check_least_squares(optimizer.name)
+        if method != "reverse":
+            raise MethodError(f"{optimizer.name} computes its products J·v by forward mode and Jᵀ·u by reverse "
+                              f"mode, not by method={method!r}: leave method at 'reverse'")
     epochs = _count(epochs, "epochs")
     seed = check_seed(seed)
     shuffle = check.flag("shuffle", shuffle)
@@ -129,11 +138,11 @@ def train(
             # fresh ones: no copies either way.
             where = (epoch + 1, number, batches)
             if searching:  # L-BFGS, Newton-CG: they query the batch's loss at trial points and for H·v
-                oracle = Oracle(net.loss_graph(X[batch], Y[batch]), method=method, **options)
+                oracle = _oracle(net, X[batch], Y[batch], least_squares, method, options)
                 value, grads = oracle.value_and_grad(net._params)
                 _finite(value, grads, where, optimizer, "the gradient of {name}")
                 stepped = optimizer.step(net._params, grads, oracle=oracle)
-                spent += oracle.gradients + 2 * oracle.hvps
+                spent += _spent(oracle)
             else:
                 result = net.gradient(X[batch], Y[batch], method=method, **options)
                 value, grads = float(result.value), result.gradient
@@ -156,6 +165,25 @@ def train(
                 history.val_accuracy.append(net.accuracy(X_val, Y_val))
         bar.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)  # drawn at the bar's own rate
     return history
+
+
+def _oracle(net: MLP, X: np.ndarray, Y: np.ndarray, least_squares: bool, method: str, options: dict):
+    """What a searching optimizer queries on one batch: the loss (``Oracle``), or for Gauss-Newton and
+    Levenberg-Marquardt the residuals whose ½‖r‖² is that same loss (``ResidualOracle``)."""
+    if least_squares:
+        return ResidualOracle(net.residual_graph(X, Y), **options)
+    return Oracle(net.loss_graph(X, Y), method=method, **options)
+
+
+def _spent(oracle) -> int:
+    """An oracle's work in gradients: an H·v counts 2 (a forward sweep over a backward one). A ResidualOracle's
+    J·v is one forward sweep and its Jᵀ·u one backward sweep, each about a gradient's work, so a Gauss-Newton
+    product JᵀJ·v counts 2, like an H·v; its gradients Jᵀr are among its VJPs already (not counted twice).
+    Levenberg-Marquardt's trial residuals are evaluations without derivatives, not counted (as the loss each
+    epoch's end is not)."""
+    if isinstance(oracle, ResidualOracle):
+        return oracle.jvps + oracle.vjps
+    return oracle.gradients + 2 * oracle.hvps
 
 
 def _check_work(net: MLP, data: tuple, batch_size: int, epochs: int, method: str, newton: bool,
