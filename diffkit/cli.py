@@ -370,7 +370,12 @@ def _stochastic_study(args) -> str:
         given["optimizers"] = _optimizers(args.optimizers, stochastic.OPTIMIZERS)
     if args.output is not None:  # a wrong figure name should not cost a study
         _make_folder(args.output)
-    study = stochastic.stochastic_second_order(**given)
+    try:
+        study = stochastic.stochastic_second_order(**given)
+    except check.OptionError as exc:  # the one option checked against the data (its size), in the flag's words
+        if not str(exc).startswith("batch_size "):
+            raise
+        raise check.OptionError("--batch-size " + str(exc).removeprefix("batch_size ")) from None
     refused = [{"optimizer": name, "batch": batch, "reason": reason} for (name, batch), reason in study.refused.items()]
     lines = [_json({"problem": study.problem, "parameters": study.parameters, "rows": study.rows,
                     "refused": refused}) if args.json else stochastic.report(study)]

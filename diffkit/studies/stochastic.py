@@ -73,6 +73,9 @@ def stochastic_second_order(problem: str = "logistic", optimizers: Sequence[str]
     epochs = check.positive_int("epochs", epochs, high=MAX_EPOCHS)
     seed = check.seed("seed", seed)
     net, X, y = _problem(problem, seed)
+    if batch_size >= len(X):  # one batch of every sample is the full-batch run, mislabelled as a mini-batch one
+        raise check.OptionError(f"batch_size must be below the {len(X):,} training samples of {problem} (a batch of "
+                                f"all of them is the full-batch run, made anyway), got {check.shown(batch_size)}")
     study = StochasticStudy(problem, net.parameter_count)
     start = {name: value.copy() for name, value in net.parameters().items()}
     for name in names:
