@@ -100,18 +100,33 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", default=None, help="the file to write (.png, .svg, .pdf; .dot or .gv "
                                                             "for DOT; DOT without -o goes to standard output)")
 
-    study = commands.add_parser("study", help="how each method's cost grows over a family of functions")
-    study.add_argument("family", help="gradient_vs_inputs, jacobian_shape, depth, mlp_width, mlp_depth, "
-                                      "hessian_vs_inputs, hvp_vs_inputs")
-    study.add_argument("--sizes", type=_sizes, default=None, help="e.g. 2,4,8,16")
-    study.add_argument("--methods", type=_names, default=None, help="e.g. forward,reverse (default: all four)")
+    study = commands.add_parser("study", help="how each method's cost grows over a family of functions, or how "
+                                              "optimizers fare on mini-batches (stochastic_second_order)")
+    study.add_argument("family", help="a cost family: gradient_vs_inputs, jacobian_shape, depth, mlp_width, "
+                                      "mlp_depth, hessian_vs_inputs, hvp_vs_inputs; or stochastic_second_order: "
+                                      "GD, Adam, Newton, Newton-CG and L-BFGS trained full-batch and on mini-batches")
+    # The cost families' flags default to None so that one given to stochastic_second_order can be told apart.
+    study.add_argument("--sizes", type=_sizes, default=None, help="e.g. 2,4,8,16 (cost families)")
+    study.add_argument("--methods", type=_names, default=None,
+                       help="e.g. forward,reverse (cost families; default: all four)")
     study.add_argument("--variant", default=None, help="the family's function, e.g. logistic for depth "
-                                                        "(default: the family's first)")
-    study.add_argument("--y", default="flops", help="flops, seconds, memory_bytes, operations, sweeps, ...")
-    study.add_argument("--repeats", type=int, default=3, help="timed runs per size and method (median kept)")
+                                                        "(default: the family's first); for "
+                                                        "stochastic_second_order the problem, logistic "
+                                                        "(the default) or digits")
+    study.add_argument("--y", default=None, help="flops (the default), seconds, memory_bytes, operations, "
+                                                 "sweeps, ... (cost families)")
+    study.add_argument("--repeats", type=int, default=None,
+                       help="timed runs per size and method, median kept (cost families; default 3)")
+    study.add_argument("--epochs", type=int, default=None, help="stochastic_second_order: epochs per run "
+                                                                "(default 20)")
+    study.add_argument("--batch-size", type=int, default=None, help="stochastic_second_order: the mini-batches' "
+                                                                    "size (default 32)")
+    study.add_argument("--optimizers", type=_names, default=None,
+                       help="stochastic_second_order: e.g. gd,lbfgs (default: gd,adam,newton,newtoncg,lbfgs)")
     study.add_argument("-o", "--output", default=None, help="the plot to write (.png, .svg)")
-    study.add_argument("--csv", default=None, help="also write the rows as CSV")
-    study.add_argument("--json", action="store_true", help="the rows and fitted exponents as JSON")
+    study.add_argument("--csv", default=None, help="also write the rows as CSV (cost families)")
+    study.add_argument("--json", action="store_true", help="the rows and fitted exponents as JSON (for "
+                                                           "stochastic_second_order: the rows and the runs not made)")
 
     from .datasets import DATASETS
     from .optim import OPTIMIZERS
@@ -273,30 +288,115 @@ def _graph_format(args) -> str:
     return named
 
 
+# The one study that trains rather than counts a method's cost; its flags and the cost families' are apart.
+_STOCHASTIC = "stochastic_second_order"
+_COST_FLAGS = {"sizes": "--sizes", "methods": "--methods", "y": "--y", "repeats": "--repeats", "csv": "--csv"}
+_TRAINING_FLAGS = {"epochs": "--epochs", "batch_size": "--batch-size", "optimizers": "--optimizers"}
+
+
 def _study(args) -> str:
+    _study_name(args.family)
+    if args.family == _STOCHASTIC:
+        _refuse(args, _COST_FLAGS, f"is for the cost families, not {_STOCHASTIC} (which takes --variant, --epochs, "
+                                   "--batch-size, --optimizers, -o and --json)")
+        return _stochastic_study(args)
+    _refuse(args, _TRAINING_FLAGS, f"is for {_STOCHASTIC}, not the cost family {args.family} (which takes "
+                                   "--sizes, --methods, --variant, --y, --repeats, -o, --csv and --json)")
+    return _cost_study(args)
+
+
+def _study_name(name: str) -> None:
+    """Refuse a name that is neither a cost family nor the stochastic study, naming both kinds."""
+    from . import options as check
+    from . import studies
+
+    known = [*studies.FAMILIES, _STOCHASTIC]
+    if name not in known:
+        raise check.OptionError(f"unknown study family {check.shown(name)}{check.suggestion(name, known)}; choose "
+                                f"one of {', '.join(known)}")
+
+
+def _refuse(args, flags: dict[str, str], reason: str) -> None:
+    """Raise for the first of ``flags`` (attribute -> flag) that was given: it does not apply to this study."""
+    from .errors import BindingError
+
+    for attribute, flag in flags.items():
+        if getattr(args, attribute) is not None:
+            raise BindingError(f"{flag} {reason}")
+
+
+def _cost_study(args) -> str:
     from . import studies
     from .api import METHODS
     from .studies.runner import FIT_METRICS, METRICS, check_metric
 
+    y = "flops" if args.y is None else args.y
     # Before the study runs: a wrong figure or file name should not cost a study.
-    check_metric(args.y, METRICS if args.output else FIT_METRICS)
+    check_metric(y, METRICS if args.output else FIT_METRICS)
     # "is not None": an empty -o '' or --methods '' is refused, not taken as "no plot" or "all methods".
     if args.output is not None:
         _make_folder(args.output)
     if args.csv is not None:
         _make_folder(args.csv, csv=True)
     methods = METHODS if args.methods is None else args.methods
-    result = studies.run(args.family, sizes=args.sizes, methods=methods, repeats=args.repeats,
-                         variant=args.variant, progress=sys.stderr.isatty())
-    lines = [_json({"rows": result.rows, "fits": studies.fits(result, args.y)}) if args.json
-             else studies.report(result, y=args.y)]
+    result = studies.run(args.family, sizes=args.sizes, methods=methods,
+                         repeats=3 if args.repeats is None else args.repeats, variant=args.variant,
+                         progress=sys.stderr.isatty())
+    lines = [_json({"rows": result.rows, "fits": studies.fits(result, y)}) if args.json
+             else studies.report(result, y=y)]
     if args.output:
-        studies.plot(result, y=args.y, path=args.output)
+        studies.plot(result, y=y, path=args.output)
         lines.append(f"wrote {args.output}")
     if args.csv:
         result.to_csv(args.csv)
         lines.append(f"wrote {args.csv}")
     return "\n".join(lines)
+
+
+def _stochastic_study(args) -> str:
+    """``diffkit study stochastic_second_order``: the flags checked in their own words, then the study; the
+    defaults are the library's (only the flags given are passed on)."""
+    from . import options as check
+    from .studies import stochastic
+
+    given = {}
+    if args.variant is not None:
+        given["problem"] = check.choice("--variant", args.variant, stochastic.PROBLEMS)
+    if args.epochs is not None:
+        given["epochs"] = check.positive_int("--epochs", args.epochs, high=stochastic.MAX_EPOCHS)
+    if args.batch_size is not None:
+        given["batch_size"] = check.positive_int("--batch-size", args.batch_size)
+    if args.optimizers is not None:
+        given["optimizers"] = _optimizers(args.optimizers, stochastic.OPTIMIZERS)
+    if args.output is not None:  # a wrong figure name should not cost a study
+        _make_folder(args.output)
+    try:
+        study = stochastic.stochastic_second_order(**given)
+    except check.OptionError as exc:  # the one option checked against the data (its size), in the flag's words
+        if not str(exc).startswith("batch_size "):
+            raise
+        raise check.OptionError("--batch-size " + str(exc).removeprefix("batch_size ")) from None
+    refused = [{"optimizer": name, "batch": batch, "reason": reason} for (name, batch), reason in study.refused.items()]
+    lines = [_json({"problem": study.problem, "parameters": study.parameters, "rows": study.rows,
+                    "refused": refused}) if args.json else stochastic.report(study)]
+    if args.output:
+        stochastic.plot(study, path=args.output)
+        lines.append(f"wrote {args.output}")
+    return "\n".join(lines)
+
+
+def _optimizers(names: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, ...]:
+    """--optimizers as given (``_names`` split it): at least one, each known, none twice."""
+    from . import options as check
+
+    if not names:  # "--optimizers ''" would otherwise mean every optimizer
+        raise check.OptionError(f"--optimizers names none: give some of {','.join(known)}, or leave it out for all")
+    for name in names:
+        check.choice("optimizer", name, known)
+    twice = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+    if twice:
+        raise check.OptionError(f"--optimizers names {twice[0]} twice")
+    return names
 
 
 def _train(args) -> str:

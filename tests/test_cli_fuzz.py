@@ -116,6 +116,16 @@ CASES: list[list[str]] = [
     ["study", "depth", "--sizes", "2", "-o", "p.png", "--y", "dag_size"],
     *_flag_cases(["study", "depth", "--sizes", "2"], "--repeats", ["-1", "0", "nan", "inf", "-inf", "1e309", "abc",
                                                                    "", "1.5", HUGE, "0x10", " ", "-1e-3", "1,2"]),
+    # study stochastic_second_order: its own flags, and the cost families' flags, which it does not take
+    *_flag_cases(["study", "stochastic_second_order"], "--epochs", ["-1", "0", "nan", "inf", "1e309", "abc", "",
+                                                                     "1.5", HUGE, "99999"]),
+    *_flag_cases(["study", "stochastic_second_order"], "--batch-size", ["-1", "0", "nan", "abc", "", HUGE]),
+    *_flag_cases(["study", "stochastic_second_order"], "--optimizers", ["", ",", "sgd", "gd,gd", "gd,"*3]),
+    *_flag_cases(["study", "stochastic_second_order"], "--variant", ["", "moons", "sin_cos"]),
+    ["study", "stochastic_second_order", "--sizes", "2"], ["study", "stochastic_second_order", "--y", "flops"],
+    ["study", "stochastic_second_order", "--repeats", "1"], ["study", "stochastic_second_order", "--csv", "r.csv"],
+    ["study", "stochastic_second_order", "--methods", "reverse"], ["study", "stochastic_second_order", "-o", "p.txt"],
+    ["study", "depth", "--sizes", "2", "--epochs", "2"], ["study", "depth", "--sizes", "2", "--optimizers", "gd"],
     # train
     ["train"], ["train", "nope"], ["train", ""], ["train", "xor", "--optimizer", "adan"],
     ["train", "xor", "--optimizer", ""], ["train", "xor", "--damping", "0.1"],

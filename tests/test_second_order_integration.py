@@ -92,7 +92,8 @@ def test_the_stochastic_study_refuses_newton_on_a_large_network_and_plots(tmp_pa
     assert (tmp_path / "digits.png").stat().st_size > 0
 
 
-@pytest.mark.parametrize("bad", [{"problem": "mnist"}, {"optimizers": ["sgd2"]}, {"epochs": 0}])
+@pytest.mark.parametrize("bad", [{"problem": "mnist"}, {"optimizers": ["sgd2"]}, {"epochs": 0},
+                                 {"batch_size": 400}])  # logistic's 400 samples in one batch: the full-batch run
 def test_the_stochastic_study_checks_its_options(bad):
     with pytest.raises(dk.DiffkitError):
         stochastic.stochastic_second_order(**bad)

@@ -34,6 +34,8 @@ _OPTIMIZERS = {
     "lbfgs": lambda: second_order.LBFGS(),
 }
 PROBLEMS = ("logistic", "digits")
+OPTIMIZERS = tuple(_OPTIMIZERS)  # the names ``optimizers=`` takes
+MAX_EPOCHS = 10_000  # a guard against a mistyped count, not a budget: 20 epochs show everything
 
 
 @dataclass
@@ -61,16 +63,19 @@ def _problem(name: str, seed: int):
     return nn.MLP([64, 16, 10], activation="tanh", loss="cross_entropy", l2=1e-4, seed=seed), X, y
 
 
-def stochastic_second_order(problem: str = "logistic", optimizers: Sequence[str] = tuple(_OPTIMIZERS),
+def stochastic_second_order(problem: str = "logistic", optimizers: Sequence[str] = OPTIMIZERS,
                             batch_size: int = 32, epochs: int = 20, seed: int = 0) -> StochasticStudy:
     """Train ``problem`` ("logistic" or "digits") with each optimizer, full-batch and in mini-batches of
     ``batch_size``, for ``epochs`` epochs from the same start; see the module's docstring."""
     problem = check.choice("problem", problem, PROBLEMS)
-    names = check.names("optimizers", optimizers, tuple(_OPTIMIZERS))
+    names = check.names("optimizers", optimizers, OPTIMIZERS)
     batch_size = check.positive_int("batch_size", batch_size)
-    epochs = check.positive_int("epochs", epochs, high=10_000)
+    epochs = check.positive_int("epochs", epochs, high=MAX_EPOCHS)
     seed = check.seed("seed", seed)
     net, X, y = _problem(problem, seed)
+    if batch_size >= len(X):  # one batch of every sample is the full-batch run, mislabelled as a mini-batch one
+        raise check.OptionError(f"batch_size must be below the {len(X):,} training samples of {problem} (a batch of "
+                                f"all of them is the full-batch run, made anyway), got {check.shown(batch_size)}")
     study = StochasticStudy(problem, net.parameter_count)
     start = {name: value.copy() for name, value in net.parameters().items()}
     for name in names:
@@ -138,4 +143,4 @@ def plot(study: StochasticStudy, path=None):
     return fig
 
 
-__all__ = ["PROBLEMS", "StochasticStudy", "plot", "report", "stochastic_second_order"]
+__all__ = ["MAX_EPOCHS", "OPTIMIZERS", "PROBLEMS", "StochasticStudy", "plot", "report", "stochastic_second_order"]
