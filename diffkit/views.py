@@ -16,6 +16,7 @@ from . import options as check
 from .errors import BindingError, ConversionError
 from .ops import PRIMITIVES, SYMPY_CONSTANTS, float_number, sympy_apply
 from .plan import CONST, VAR, ancestors_of_all
+from .tensor_ops import index_text
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -113,6 +114,9 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
     if op == "neg":
         text, p = args[0]
         text = f"-({text})" if p <= mine and p != 9 else f"-{text}"
+    elif op == "index":  # as NumPy writes it: x[1:, 0]
+        text, p = args[0]
+        text = f"{text if p == 9 else f'({text})'}[{index_text(data['params'][0][1])}]"
     elif prim.infix:
         (left, lp), (right, rp) = args
         if lp < mine or (op == "pow" and lp <= mine):
@@ -123,7 +127,7 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
         spaced = op in ("add", "sub", "matmul")
         text = f"{left} {prim.infix} {right}" if spaced else f"{left}{prim.infix}{right}"
     else:
-        params = [f"{k}={v}" for k, v in data.get("params", ())]
+        params = [f"{k}={_param_text(k, v)}" for k, v in data.get("params", ())]
         text = f"{op}({', '.join([a for a, _ in args] + params)})"
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -133,7 +137,14 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
 def _node_text(data: dict) -> str:
     """A node's label with its parameters: ``sum(axis=1)``."""
     params = data.get("params", ())
-    return data["label"] + (f"({', '.join(f'{k}={v}' for k, v in params)})" if params else "")
+    if data["op"] == "index":
+        return f"[{index_text(params[0][1])}]"
+    return data["label"] + (f"({', '.join(f'{k}={_param_text(k, v)}' for k, v in params)})" if params else "")
+
+
+def _param_text(name: str, value) -> str:
+    """A node parameter as shown: an index between brackets (``[1:, 0]``), anything else as Python prints it."""
+    return f"[{index_text(value)}]" if name == "index" else str(value)
 
 
 def _dot_escape(text: str) -> str:
