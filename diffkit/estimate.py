@@ -490,7 +490,7 @@ def _out_shape(step, shapes: list) -> tuple | None:
     if name == "transpose":
         return a[:-2] + (a[-1], a[-2]) if len(a) >= 2 else a
     if name == "index":  # NumPy's own shape rule, on a broadcast view that holds no memory
-        return np.broadcast_to(np.empty((), dtype=bool), a)[numpy_index(params["index"])].shape
+        return np.broadcast_to(np.empty((), dtype=bool), a)[numpy_index(params.get("index", ()))].shape
     if name in ("reshape_like", "broadcast_like", "sum_like", "scatter_like"):
         return shapes[1]
     if name == "reshape":

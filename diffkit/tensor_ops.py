@@ -167,7 +167,7 @@ def _leading(index: tuple, lead: int) -> tuple:
     return ((None, None, None),) * lead + index
 
 
-def _check_index(a, *rest, index) -> str | None:
+def _check_index(a, *rest, index=()) -> str | None:
     """Too many indices, or an integer past the end of its axis, named with the index and the shape."""
     shape = shape_of(a)
     named = [e for e in index if e is not Ellipsis]
@@ -221,18 +221,18 @@ def _log_softmax(a, axis=-1):
     return a - np.expand_dims(_logsumexp(a, axis=axis), axis)
 
 
-def _index(a, index):
+def _index(a, index=()):
     return np.asarray(a)[numpy_index(index)]
 
 
-def _scatter_like(a, like, index):
+def _scatter_like(a, like, index=()):
     """Zeros of like's shape with ``a`` written at ``index``: basic indexing repeats no entry, so no adds."""
     out = np.zeros(shape_of(like), dtype=np.result_type(a, np.float64))
     out[numpy_index(index)] = a
     return out
 
 
-def _sympy_scatter_like(a, like, index):
+def _sympy_scatter_like(a, like, index=()):
     out = np.full(np.shape(like), sp.Integer(0), dtype=object)
     out[numpy_index(index)] = a
     return out
@@ -378,11 +378,11 @@ def _log_softmax_vjp(xp, g, out, args, i, axis=-1):
     return xp.sub(g, xp.mul(xp.exp(out), total))
 
 
-def _index_jvp(xp, out, args, tangents, lead, index):
+def _index_jvp(xp, out, args, tangents, lead, index=()):
     return xp.index(tangents[0], index=_leading(index, lead))
 
 
-def _scatter_like_jvp(xp, out, args, tangents, lead, index):
+def _scatter_like_jvp(xp, out, args, tangents, lead, index=()):
     t, like = tangents[0], args[1]
     if not lead:
         return xp.scatter_like(t, like, index=index)
@@ -478,17 +478,17 @@ TENSOR_PRIMITIVES: list[Primitive] = [
         doc="a - logsumexp(a) over axis: log-probabilities, stable for logits of ±1000.",
     ),
     Primitive(
-        "index", 1, _index, lambda a, index: np.asarray(a, dtype=object)[numpy_index(index)], (), 0,
-        jvp=_index_jvp, vjp=lambda xp, g, out, args, i, index: xp.scatter_like(g, args[0], index=index),
+        "index", 1, _index, lambda a, index=(): np.asarray(a, dtype=object)[numpy_index(index)], (), 0,
+        jvp=_index_jvp, vjp=lambda xp, g, out, args, i, index=(): xp.scatter_like(g, args[0], index=index),
         params=("index",), work=_no_work, check=_check_index,
         doc="Basic indexing a[index] (integers, slices, ...; what x[1:, 0] records): data movement, no flops. "
             "VJP: the cotangent scattered into zeros of a's shape.",
     ),
     Primitive(
         "scatter_like", 2, _scatter_like, _sympy_scatter_like, (), 0,
-        jvp=_scatter_like_jvp, vjp=lambda xp, g, out, args, i, index: xp.index(g, index=index),
+        jvp=_scatter_like_jvp, vjp=lambda xp, g, out, args, i, index=(): xp.index(g, index=index),
         params=("index",), work=_no_work, differentiable=_NO_DERIVATIVE,
-        check=lambda a, like, index: _check_index(like, index=index),
+        check=lambda a, like, index=(): _check_index(like, index=index),
         doc="Zeros of like's shape with a written at index: the adjoint of index (data movement, no flops).",
     ),
 ]

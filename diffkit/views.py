@@ -86,7 +86,7 @@ def to_dot(graph: Graph) -> str:
         data = graph.nx.nodes[node]
         shape = {VAR: "ellipse", CONST: "plaintext"}.get(data["op"], "box")
         extra = ", peripheries=2" if node in graph.outputs else ""
-        lines.append(f'  "{_dot_escape(node)}" [label="{_dot_escape(_node_text(data))}", shape={shape}{extra}];')
+        lines.append(f'  "{_dot_escape(node)}" [label="{_dot_escape(node_text(data))}", shape={shape}{extra}];')
     for node in graph.plan.nodes:
         data = graph.nx.nodes[node]
         if data["op"] in (VAR, CONST):
@@ -116,7 +116,7 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
         text = f"-({text})" if p <= mine and p != 9 else f"-{text}"
     elif op == "index":  # as NumPy writes it: x[1:, 0]
         text, p = args[0]
-        text = f"{text if p == 9 else f'({text})'}[{index_text(data['params'][0][1])}]"
+        text = f"{text if p == 9 else f'({text})'}[{index_text(dict(data.get('params', ())).get('index', ()))}]"
     elif prim.infix:
         (left, lp), (right, rp) = args
         if lp < mine or (op == "pow" and lp <= mine):
@@ -134,11 +134,11 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
     return text, mine
 
 
-def _node_text(data: dict) -> str:
-    """A node's label with its parameters: ``sum(axis=1)``."""
+def node_text(data) -> str:
+    """A node's label with its parameters: ``sum(axis=1)``; an index node as its brackets, ``[1:, 0]``."""
     params = data.get("params", ())
     if data["op"] == "index":
-        return f"[{index_text(params[0][1])}]"
+        return f"[{index_text(dict(params).get('index', ()))}]"
     return data["label"] + (f"({', '.join(f'{k}={_param_text(k, v)}' for k, v in params)})" if params else "")
 
 

@@ -115,6 +115,8 @@ def test_rosenbrock_gradient_hessian_and_hvp_four_ways_match_scipy():
         assert dk.discrepancy(h, scipy_optimize.rosen_hess(x)) <= tolerance[1], method
         hv = dk.hvp(g, at=at, vector={"x": v}, method=method).hvp["x"]
         assert dk.discrepancy(hv, scipy_optimize.rosen_hess_prod(x, v)) <= tolerance[1], method
+    over_reverse = dk.hvp(g, at=at, vector={"x": v}, method="reverse", over="reverse").hvp["x"]
+    assert dk.discrepancy(over_reverse, scipy_optimize.rosen_hess_prod(x, v)) <= EXACT
 
 
 def test_rosenbrock_reverse_gradient_at_n_1000_is_one_sweep_each_way():
@@ -224,6 +226,14 @@ def test_index_nodes_are_shared_shown_and_pickled():
     assert again.evaluate({"x": V}) == pytest.approx(g.evaluate({"x": V}), rel=1e-15)
     assert "x[1:, ::2]" in str(dk.trace(lambda x: dk.sum(x[1:, ::2])))
     assert "(x + 1)[0]" == str(dk.trace(lambda x: (x + 1)[0]))
+
+
+def test_drawings_label_index_nodes_by_their_brackets():
+    g = dk.trace(lambda x: dk.sum(x[1:, ::2]))
+    assert '[label="[1:, ::2]", shape=box]' in g.to_dot()
+    from diffkit.draw.dag import node_label
+    assert node_label(g.nx.nodes["v0"]) == "[1:, ::2]"
+    assert dk.trace(lambda x: dk.index(x)).evaluate({"x": V}).tolist() == V.tolist()  # no index: x[()]
 
 
 def test_dk_index_takes_the_frozen_form_and_arrays():
