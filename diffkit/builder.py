@@ -14,6 +14,7 @@ from .graph import Graph
 from .limits import limits
 from .ops import CONSTANTS, PRIMITIVES, Primitive
 from .plan import CONST, VAR
+from .tensor_ops import frozen_index
 
 _INTERNAL_ID = re.compile(r"([vc])(\d+)")
 
@@ -240,6 +241,8 @@ def freeze_params(primitive: Primitive, params: dict) -> tuple:
             if not isinstance(value, bool | np.bool_):
                 raise ConversionError(f"{primitive.name}: mean must be True or False, got {value!r}")
             value = bool(value)
+        elif name == "index":
+            value = frozen_index(value)
         frozen.append((name, value))
     return tuple(frozen)
 

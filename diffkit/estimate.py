@@ -28,6 +28,7 @@ from .dual import _METER, Dual, dual_apply, forward_step
 from .limits import check_memory, check_work, work_operations
 from .ops import PRIMITIVES
 from .plan import Plan
+from .tensor_ops import numpy_index
 
 
 @dataclass(frozen=True)
@@ -488,7 +489,9 @@ def _out_shape(step, shapes: list) -> tuple | None:
         return tuple(np.broadcast_shapes(a[:-2], b[:-2])) + (a[-2], b[-1]) if len(a) >= 2 and len(b) >= 2 else None
     if name == "transpose":
         return a[:-2] + (a[-1], a[-2]) if len(a) >= 2 else a
-    if name in ("reshape_like", "broadcast_like", "sum_like"):
+    if name == "index":  # NumPy's own shape rule, on a broadcast view that holds no memory
+        return np.broadcast_to(np.empty((), dtype=bool), a)[numpy_index(params.get("index", ()))].shape
+    if name in ("reshape_like", "broadcast_like", "sum_like", "scatter_like"):
         return shapes[1]
     if name == "reshape":
         return _reshaped(a, params["shape"])

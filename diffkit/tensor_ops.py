@@ -1,4 +1,5 @@
-"""Tensor primitives: matmul, transpose, reshape, sums and means over axes, broadcasting back, softmax family.
+"""Tensor primitives: matmul, transpose, reshape, sums and means over axes, broadcasting back, softmax family,
+basic indexing (``x[1:]``, ``x[:, 0]``) and its adjoint, a scatter into zeros.
 
 Each states its JVP and VJP directly, written with the primitives of the math namespace ``xp`` (so the same
 rule runs on NumPy arrays, dual numbers and graph handles) and never forms a Jacobian: matmul's VJP is
@@ -9,7 +10,7 @@ none): ``broadcast_like(a, like, axis)`` broadcasts ``a`` to ``like``'s shape, `
 broadcast array back down to ``like``'s shape (where the engine reduces a cotangent to an argument's shape:
 one place, not every rule) and ``reshape_like(a, like)``. Their second argument only supplies a shape and gets
 no derivative. The pairs are adjoint to each other: sum ↔ broadcast_like, sum_like ↔ broadcast_like,
-mean ↔ broadcast_like(mean=True), reshape ↔ reshape_like.
+mean ↔ broadcast_like(mean=True), reshape ↔ reshape_like, index ↔ scatter_like.
 
 JVP rules receive ``lead``: the number of extra leading tangent axes (batched tangents, NumPy arrays only).
 Rules that depend on shapes take it into account; matmul and the elementwise primitives broadcast over it.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .errors import ConversionError
 from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive
 
 
@@ -92,6 +94,94 @@ def _check_matrix(name: str):
     return check
 
 
+# --- Basic indexing: the index as a node parameter ------------------------------------------------------------
+#
+# ``x[1:, 0]`` is stored as the hashable tuple ``((1, None, None), 0)``: an int picks one entry of an axis (and
+# drops the axis), a (start, stop, step) triple is a slice, Ellipsis stands for the axes not named. Only basic
+# indexing: it never repeats an entry, so its adjoint is a plain scatter into zeros (no additions).
+
+_FANCY = ("arrays and lists of indices (fancy indexing) are not supported, only integers, slices and ...; "
+          "index one entry at a time or use a constant mask array with *")
+
+
+def _index_entry(entry, frozen: bool):
+    """One entry of an index as its frozen form; ``frozen`` also accepts (start, stop, step) triples."""
+    if isinstance(entry, bool | np.bool_):
+        raise ConversionError("boolean indices (masks) cannot be recorded in a trace: multiply by a constant "
+                              "0/1 mask array instead")
+    if isinstance(entry, int | np.integer):
+        return int(entry)
+    if entry is Ellipsis:
+        return Ellipsis
+    if entry is None:
+        raise ConversionError("None (np.newaxis) in an index is not supported; use dk.reshape to add an axis")
+    if isinstance(entry, slice) or (frozen and isinstance(entry, tuple) and len(entry) == 3):
+        parts = (entry.start, entry.stop, entry.step) if isinstance(entry, slice) else entry
+        if any(p is not None and (isinstance(p, bool | np.bool_) or not isinstance(p, int | np.integer))
+               for p in parts):
+            raise ConversionError(f"slice bounds and steps must be integers or None, got {_slice_text(parts)}")
+        if parts[2] is not None and parts[2] == 0:
+            raise ConversionError("a slice step cannot be zero")
+        return tuple(None if p is None else int(p) for p in parts)
+    if isinstance(entry, float | np.floating):
+        raise ConversionError(f"an index must be an integer, got the float {entry!r}")
+    if isinstance(entry, list | tuple | np.ndarray):
+        if isinstance(entry, np.ndarray) and entry.dtype == bool:
+            raise ConversionError("boolean indices (masks) cannot be recorded in a trace: multiply by a constant "
+                                  "0/1 mask array instead")
+        raise ConversionError(_FANCY)
+    raise ConversionError(f"cannot index a traced expression with a {type(entry).__name__}; use integers, "
+                          "slices and ...")
+
+
+def frozen_index(key, frozen: bool = True) -> tuple:
+    """An index (what ``x[key]`` receives, or an index already frozen) as the hashable node parameter.
+
+    ``frozen=False`` is for user keys straight from ``[]``, where a tuple inside the key is fancy indexing.
+    """
+    if isinstance(key, list | np.ndarray):  # x[[0, 2]], x[mask]: not a tuple of entries
+        return (_index_entry(key, False),)
+    entries = tuple(_index_entry(e, frozen) for e in (key if isinstance(key, tuple) else (key,)))
+    if entries.count(Ellipsis) > 1:
+        raise ConversionError("an index can only have a single ellipsis (...)")
+    return entries
+
+
+def numpy_index(index: tuple) -> tuple:
+    """The frozen index as NumPy takes it: triples back to slices."""
+    return tuple(slice(*e) if isinstance(e, tuple) else e for e in index)
+
+
+def _slice_text(parts) -> str:
+    start, stop, step = ("" if p is None else str(p) for p in parts)
+    return f"{start}:{stop}" + (f":{step}" if step else "")
+
+
+def index_text(index: tuple) -> str:
+    """The index as it would be written between brackets: ``1:, ::2, ..., 0``."""
+    return ", ".join("..." if e is Ellipsis else _slice_text(e) if isinstance(e, tuple) else str(e) for e in index)
+
+
+def _leading(index: tuple, lead: int) -> tuple:
+    """The same index under ``lead`` extra leading (batched-tangent) axes, which it keeps whole."""
+    return ((None, None, None),) * lead + index
+
+
+def _check_index(a, *rest, index=()) -> str | None:
+    """Too many indices, or an integer past the end of its axis, named with the index and the shape."""
+    shape = shape_of(a)
+    named = [e for e in index if e is not Ellipsis]
+    if len(named) > len(shape):
+        return f"the index [{index_text(index)}] has {len(named)} entries for an array of shape {shape}"
+    cut = index.index(Ellipsis) if Ellipsis in index else len(index)
+    axes = list(range(cut)) + list(range(len(shape) - (len(index) - cut - 1), len(shape)))
+    for axis, entry in zip(axes, named, strict=True):
+        if isinstance(entry, int) and not -shape[axis] <= entry < shape[axis]:
+            return (f"the index [{index_text(index)}]: {entry} is out of range for axis {axis} of an array of "
+                    f"shape {shape}")
+    return None
+
+
 # --- NumPy implementations ------------------------------------------------------------------------------------
 
 _SMALL = 4096  # below this many elements, a real array is cheaper to make than a broadcast view
@@ -129,6 +219,23 @@ def _softmax(a, axis=-1):
 def _log_softmax(a, axis=-1):
     a = np.asarray(a)
     return a - np.expand_dims(_logsumexp(a, axis=axis), axis)
+
+
+def _index(a, index=()):
+    return np.asarray(a)[numpy_index(index)]
+
+
+def _scatter_like(a, like, index=()):
+    """Zeros of like's shape with ``a`` written at ``index``: basic indexing repeats no entry, so no adds."""
+    out = np.zeros(shape_of(like), dtype=np.result_type(a, np.float64))
+    out[numpy_index(index)] = a
+    return out
+
+
+def _sympy_scatter_like(a, like, index=()):
+    out = np.full(np.shape(like), sp.Integer(0), dtype=object)
+    out[numpy_index(index)] = a
+    return out
 
 
 # --- SymPy counterparts: the same operations on NumPy arrays of SymPy expressions (scalarized graphs) ---------
@@ -271,6 +378,19 @@ def _log_softmax_vjp(xp, g, out, args, i, axis=-1):
     return xp.sub(g, xp.mul(xp.exp(out), total))
 
 
+def _index_jvp(xp, out, args, tangents, lead, index=()):
+    return xp.index(tangents[0], index=_leading(index, lead))
+
+
+def _scatter_like_jvp(xp, out, args, tangents, lead, index=()):
+    t, like = tangents[0], args[1]
+    if not lead:
+        return xp.scatter_like(t, like, index=index)
+    out_t = np.zeros(_lead_shape(t, lead) + shape_of(like), dtype=np.result_type(t, np.float64))
+    out_t[numpy_index(_leading(index, lead))] = t
+    return out_t
+
+
 # --- Work (units of ``flops``) --------------------------------------------------------------------------------
 
 
@@ -356,5 +476,19 @@ TENSOR_PRIMITIVES: list[Primitive] = [
         "log_softmax", 1, _log_softmax, _sympy_log_softmax, (), _T + 3,
         jvp=_log_softmax_jvp, vjp=_log_softmax_vjp, params=("axis",), work=_input_size, check=_check_last_axis,
         doc="a - logsumexp(a) over axis: log-probabilities, stable for logits of ±1000.",
+    ),
+    Primitive(
+        "index", 1, _index, lambda a, index=(): np.asarray(a, dtype=object)[numpy_index(index)], (), 0,
+        jvp=_index_jvp, vjp=lambda xp, g, out, args, i, index=(): xp.scatter_like(g, args[0], index=index),
+        params=("index",), work=_no_work, check=_check_index,
+        doc="Basic indexing a[index] (integers, slices, ...; what x[1:, 0] records): data movement, no flops. "
+            "VJP: the cotangent scattered into zeros of a's shape.",
+    ),
+    Primitive(
+        "scatter_like", 2, _scatter_like, _sympy_scatter_like, (), 0,
+        jvp=_scatter_like_jvp, vjp=lambda xp, g, out, args, i, index=(): xp.index(g, index=index),
+        params=("index",), work=_no_work, differentiable=_NO_DERIVATIVE,
+        check=lambda a, like, index=(): _check_index(like, index=index),
+        doc="Zeros of like's shape with a written at index: the adjoint of index (data movement, no flops).",
     ),
 ]

@@ -18,6 +18,7 @@ from .errors import ConversionError
 from .graph import Graph
 from .keywords import checked_keywords
 from .ops import PRIMITIVES, Primitive, PrimitiveArithmetic, namespace
+from .tensor_ops import frozen_index
 
 # NumPy's names for operations diffkit calls otherwise (the rest — sin, exp, maximum, ... — share their names).
 _NUMPY_NAMES = {"subtract": "sub", "multiply": "mul", "true_divide": "div", "divide": "div", "power": "pow",
@@ -81,6 +82,16 @@ class Expr(PrimitiveArithmetic):
     def __array__(self, *args, **kwargs):
         raise ConversionError("a traced expression cannot become a NumPy array: use diffkit's functions (dk.sum, "
                               "dk.mean, dk.matmul, ...) on it")
+
+    def __getitem__(self, key) -> Expr:
+        """Basic indexing, ``x[1:]``, ``x[:, 0]``, ``x[..., ::2]``: one ``index`` node (integers, slices and
+        ``...`` only; masks, index arrays and None are refused here, out-of-range integers at evaluation)."""
+        return self._apply_primitive("index", self, index=frozen_index(key, frozen=False))
+
+    def __iter__(self):
+        # without this, Python would iterate by calling x[0], x[1], ... for ever: the shape is not known yet
+        raise ConversionError("a traced expression cannot be iterated or unpacked (its shape is known only at "
+                              "evaluation); index it (x[0], x[1:]) or use dk.sum")
 
     def _not_a_number(self, *args):
         raise ConversionError(

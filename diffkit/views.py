@@ -16,6 +16,7 @@ from . import options as check
 from .errors import BindingError, ConversionError
 from .ops import PRIMITIVES, SYMPY_CONSTANTS, float_number, sympy_apply
 from .plan import CONST, VAR, ancestors_of_all
+from .tensor_ops import index_text
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -85,7 +86,7 @@ def to_dot(graph: Graph) -> str:
         data = graph.nx.nodes[node]
         shape = {VAR: "ellipse", CONST: "plaintext"}.get(data["op"], "box")
         extra = ", peripheries=2" if node in graph.outputs else ""
-        lines.append(f'  "{_dot_escape(node)}" [label="{_dot_escape(_node_text(data))}", shape={shape}{extra}];')
+        lines.append(f'  "{_dot_escape(node)}" [label="{_dot_escape(node_text(data))}", shape={shape}{extra}];')
     for node in graph.plan.nodes:
         data = graph.nx.nodes[node]
         if data["op"] in (VAR, CONST):
@@ -113,6 +114,9 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
     if op == "neg":
         text, p = args[0]
         text = f"-({text})" if p <= mine and p != 9 else f"-{text}"
+    elif op == "index":  # as NumPy writes it: x[1:, 0]
+        text, p = args[0]
+        text = f"{text if p == 9 else f'({text})'}[{index_text(dict(data.get('params', ())).get('index', ()))}]"
     elif prim.infix:
         (left, lp), (right, rp) = args
         if lp < mine or (op == "pow" and lp <= mine):
@@ -123,17 +127,24 @@ def _infix(data: dict, texts: dict, limit: int) -> tuple[str, int]:
         spaced = op in ("add", "sub", "matmul")
         text = f"{left} {prim.infix} {right}" if spaced else f"{left}{prim.infix}{right}"
     else:
-        params = [f"{k}={v}" for k, v in data.get("params", ())]
+        params = [f"{k}={_param_text(k, v)}" for k, v in data.get("params", ())]
         text = f"{op}({', '.join([a for a, _ in args] + params)})"
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text, mine
 
 
-def _node_text(data: dict) -> str:
-    """A node's label with its parameters: ``sum(axis=1)``."""
+def node_text(data) -> str:
+    """A node's label with its parameters: ``sum(axis=1)``; an index node as its brackets, ``[1:, 0]``."""
     params = data.get("params", ())
-    return data["label"] + (f"({', '.join(f'{k}={v}' for k, v in params)})" if params else "")
+    if data["op"] == "index":
+        return f"[{index_text(dict(params).get('index', ()))}]"
+    return data["label"] + (f"({', '.join(f'{k}={_param_text(k, v)}' for k, v in params)})" if params else "")
+
+
+def _param_text(name: str, value) -> str:
+    """A node parameter as shown: an index between brackets (``[1:, 0]``), anything else as Python prints it."""
+    return f"[{index_text(value)}]" if name == "index" else str(value)
 
 
 def _dot_escape(text: str) -> str:

@@ -31,6 +31,7 @@ from ..keywords import checked_keywords
 from ..methods.reverse import ADJOINT_PART, GRADIENT_NAMES
 from ..ops import NUMPY
 from ..plan import CONST, VAR
+from ..views import node_text
 from . import style
 from .layout import Layout, layered_layout
 
@@ -212,9 +213,8 @@ def gradient_outputs(graph: Graph) -> set[str]:
 
 
 def node_label(data: Mapping) -> str:
-    """A node's label with its parameters: ``sum(axis=1)``."""
-    params = data.get("params", ())
-    return data["label"] + (f"({', '.join(f'{k}={v}' for k, v in params)})" if params else "")
+    """A node's label with its parameters: ``sum(axis=1)``, ``[1:, 0]`` (as the DOT export writes them)."""
+    return node_text(data)
 
 
 def label_line(graph: Graph, node: str) -> Line:

@@ -36,7 +36,7 @@ from ..ops import FLOAT_MAX, SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Opaque, float_n
 from ..plan import CONST, VAR
 from ..result import Computed, split_blocks
 from ..scalarize import check_size, scalarize
-from ..views import node_sympy, sympy_symbol
+from ..views import node_sympy, sympy_number, sympy_symbol
 
 # Budgets live in dk.limits: symbolic_size (tree nodes of the derivatives), symbolic_depth (graph levels: SymPy
 # recurses per level, and its diff time grows faster than depth², ~10 s for a 300-level chain) and
@@ -577,8 +577,7 @@ def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, max_size:
     """H·v as the directional derivative of the symbolic gradient: ∂/∂xᵢ (Σⱼ ∂f/∂xⱼ·vⱼ), one derivative of one
     expression per variable, with v's components as symbols (so a batch of directions compiles once)."""
     if graph.is_tensor:
-        raise MethodError("the symbolic method's H·v is for scalar expressions; for a tensor graph use "
-                          "method='reverse' (two sweeps), or dk.hessian(..., method='symbolic') times v")
+        return _tensor_hvp(graph, bound, wrt, vector, max_size, seconds)
     extra = {("direction", name): (sp.Dummy(f"v_{name}", real=True), value) for name, value in vector.items()}
 
     def directional(exprs, s):
@@ -588,6 +587,25 @@ def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, max_size:
     values, flat, meter, undefined = _symbolic(graph, bound, directional, max_size, seconds, extra)
     return Computed(values, [_nan_where(d, undefined and undefined(0, [name, *vector]))
                              for name, d in zip(wrt, flat, strict=True)], meter.finish())
+
+
+def _tensor_hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, max_size, seconds) -> Computed:
+    """H·v of a tensor graph's scalar output: its gradient written out entry by entry, dotted with v's entries
+    (numbers: a tensor graph is evaluated at one point) and differentiated by every entry of ``wrt``."""
+    direction = [sympy_number(float(e)) for name in wrt
+                 for e in np.broadcast_to(vector.get(name, 0.0), bound[name].shape).flat]
+
+    def directional(exprs, s):
+        along = sp.Add(*[sp.diff(exprs[0], x) * d for x, d in zip(s, direction, strict=True) if d != 0])
+        return [_drop_deltas(sp.diff(along, x)) for x in s]
+
+    outputs, flat, meter = _tensor_symbolic(graph, bound, wrt, directional, max_size, seconds)
+    products, start = [], 0
+    for name in wrt:
+        size = bound[name].size
+        products.append(np.asarray(flat[start:start + size], dtype=np.float64).reshape(bound[name].shape))
+        start += size
+    return Computed(outputs[:1], products, meter.finish())
 
 
 def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int | None = None,
