@@ -62,7 +62,11 @@ def test_tables_hold_the_lecture_numbers(demo_folder):
         hvp = {(row["method"], row["size"]): row for row in csv.DictReader(file)}
     assert (hvp["reverse", "4"]["forward_sweeps"], hvp["reverse", "32"]["backward_sweeps"]) == ("1", "1")
     assert int(hvp["forward", "32"]["forward_sweeps"]) == 32
-    assert "accuracy 1.00" in (folder / "index.md").read_text(encoding="utf-8")
+    index = (folder / "index.md").read_text(encoding="utf-8")
+    assert "accuracy 1.00" in index
+    # the stochastic second-order study: every optimizer, full-batch and on mini-batches, with its picture
+    assert all(f"{name}  " in index for name in ("gd", "adam", "newton", "newtoncg", "lbfgs"))
+    assert "mini-batch 32" in index and "](stochastic_second_order.png)" in index
 
 
 def test_an_output_path_that_is_a_file_is_a_one_line_error(tmp_path, capsys):
