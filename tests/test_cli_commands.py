@@ -6,18 +6,10 @@ import sys
 
 import numpy as np
 import pytest
+from cli_run import run
 
 import diffkit as dk
 from diffkit.cli import main
-
-
-def run(capsys, *argv):
-    try:
-        status = main(list(argv))
-    except SystemExit as stop:  # argparse's own errors
-        status = stop.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_hessian_prints_the_matrix_and_its_cost(capsys):

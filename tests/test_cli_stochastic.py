@@ -5,21 +5,12 @@ of study. Runs are kept to two epochs of logistic regression with gd and lbfgs, 
 import json
 
 import pytest
+from cli_run import run
 
 from diffkit import studies
-from diffkit.cli import main
 from diffkit.studies import stochastic
 
 QUICK = ["--epochs", "2", "--optimizers", "gd,lbfgs"]
-
-
-def run(capsys, *argv):
-    try:
-        status = main(list(argv))
-    except SystemExit as stop:  # argparse's own errors
-        status = stop.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_prints_the_studys_report(capsys):
