@@ -54,9 +54,8 @@ def _softplus(x):
 def _sech(x):
     """1 / cosh(x), without overflow: 2e / (1 + e²) with e = exp(-|x|) <= 1 (cosh itself overflows past 710)."""
     x = np.asarray(x)
-    if np.iscomplexobj(x):
-        return 1.0 / np.cosh(x)
-    e = np.exp(-np.abs(x))
+    # complex x (the numeric method's complex step): the same form with e = exp(-x·sign(Re x)), |e| <= 1
+    e = np.exp(-x * np.where(x.real < 0, -1.0, 1.0)) if np.iscomplexobj(x) else np.exp(-np.abs(x))
     return 2.0 * e / (1.0 + e * e)
 
 

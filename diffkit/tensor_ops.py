@@ -111,6 +111,8 @@ def _index_entry(entry, frozen: bool):
                               "0/1 mask array instead")
     if isinstance(entry, int | np.integer):
         return int(entry)
+    if isinstance(entry, np.ndarray) and entry.ndim == 0 and np.issubdtype(entry.dtype, np.integer):
+        return int(entry)  # NumPy reads a 0-d integer array as that integer
     if entry is Ellipsis:
         return Ellipsis
     if entry is None:
@@ -179,6 +181,19 @@ def _check_index(a, *rest, index=()) -> str | None:
         if isinstance(entry, int) and not -shape[axis] <= entry < shape[axis]:
             return (f"the index [{index_text(index)}]: {entry} is out of range for axis {axis} of an array of "
                     f"shape {shape}")
+    return None
+
+
+def _check_scatter(a, like, index=()) -> str | None:
+    """As _check_index for like, and a must fill its slot exactly: NumPy would broadcast a smaller a into it,
+    which the adjoint (indexing the cotangent) could not undo."""
+    problem = _check_index(like, index=index)
+    if problem is not None:
+        return problem
+    slot = np.broadcast_to(0.0, shape_of(like))[numpy_index(index)].shape  # a view: no array of like's size
+    if shape_of(a) != slot:
+        return (f"the values written have shape {shape_of(a)}, but the slot [{index_text(index)}] of an array of "
+                f"shape {shape_of(like)} has shape {slot}; give values of exactly that shape")
     return None
 
 
@@ -488,7 +503,7 @@ TENSOR_PRIMITIVES: list[Primitive] = [
         "scatter_like", 2, _scatter_like, _sympy_scatter_like, (), 0,
         jvp=_scatter_like_jvp, vjp=lambda xp, g, out, args, i, index=(): xp.index(g, index=index),
         params=("index",), work=_no_work, differentiable=_NO_DERIVATIVE,
-        check=lambda a, like, index=(): _check_index(like, index=index),
+        check=_check_scatter,
         doc="Zeros of like's shape with a written at index: the adjoint of index (data movement, no flops).",
     ),
 ]

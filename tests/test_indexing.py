@@ -254,3 +254,19 @@ def test_symbolic_hvp_of_a_tensor_graph_is_the_hessian_times_v():
     product = dk.hvp(g, at=at, vector=v, method="symbolic").hvp
     assert product["W"].shape == (2, 2) and product["b"].shape == (2,)
     assert dk.discrepancy(np.concatenate([product["W"].ravel(), product["b"]]), expected) <= EXACT
+
+
+def test_a_zero_dimensional_integer_array_indexes_as_its_integer():
+    grad = dk.gradient(lambda x: dk.sum(x[np.array(1)] * x), {"x": np.arange(3.0)}, method="reverse")["x"]
+    np.testing.assert_array_equal(grad, [1.0, 4.0, 1.0])  # x₁·Σx: x₁ everywhere, plus Σx at 1
+
+
+def test_scatter_like_refuses_values_that_numpy_would_broadcast_into_the_slot():
+    # NumPy would fill the slot of 2 entries from 1 value; its adjoint could not undo that, so it is refused
+    def f(x):
+        return dk.sum(dk.scatter_like(x, np.zeros(5), index=((0, 2, None),)))
+
+    for method in ("forward", "reverse"):
+        with pytest.raises(dk.BindingError, match=r"shape \(1,\).*slot \[0:2\].*shape \(2,\)"):
+            dk.gradient(f, {"x": np.ones(1)}, method=method)
+    np.testing.assert_array_equal(dk.gradient(f, {"x": np.ones(2)}, method="reverse")["x"], [1.0, 1.0])

@@ -162,3 +162,17 @@ def test_where_no_step_is_small_enough_the_estimate_is_inf_and_compare_says_why(
     # a little further off, the same point of a batch is answered and vouched for as usual
     near = dk.gradient("tan(x)", at={"x": np.array([x, np.pi / 2 - 1e-6])}, method="numeric", scheme="richardson")
     assert np.isinf(near.error_estimate["x"][0]) and np.isfinite(near.error_estimate["x"][1])
+
+
+def test_sech_is_guarded_like_cosh():
+    # a steep sech: the step must shrink to sech's own scale, as it does for 1/cosh (found in review: 99.8 % off)
+    exact = dk.gradient("sech(1e6*x)", {"x": 1e-6}, method="forward")["x"]
+    got = dk.gradient("sech(1e6*x)", {"x": 1e-6}, method="numeric")["x"]
+    assert abs(got - exact) <= 1e-6 * abs(exact)
+
+
+def test_complex_step_through_sech_does_not_overflow():
+    got = dk.gradient("sech(x)", {"x": 800.0}, method="numeric", scheme="complex")["x"]
+    assert got == 0.0  # -sech·tanh underflows to 0 (true value about -1e-347), not nan from cosh overflowing
+    assert abs(dk.gradient("sech(x)", {"x": -3.0}, method="numeric", scheme="complex")["x"]
+               - np.tanh(3.0) / np.cosh(3.0)) <= 1e-15

@@ -471,7 +471,7 @@ FLOOR_ULPS = 64.0  # no step below this many units in the last place of x: round
 ROUNDING_ULPS = 2.0  # relative error assumed of each evaluation of f, in units of ε, for the error estimate
 
 _RELATIVE = ("log", "log10", "log2", "sqrt", "cbrt")  # scale |a|: singular at 0
-_ABSOLUTE = ("exp", "sin", "cos", "sinh", "cosh", "tanh", "sigmoid", "softplus")  # scale 1
+_ABSOLUTE = ("exp", "sin", "cos", "sinh", "cosh", "tanh", "sech", "sigmoid", "softplus")  # scale 1
 
 
 def _guards(plan) -> tuple:
