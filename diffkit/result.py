@@ -153,6 +153,12 @@ def split_blocks(matrix: np.ndarray, shapes: list[tuple]) -> list[list[np.ndarra
             for i, a in enumerate(shapes)]
 
 
+def split_vector(vector, shapes: list[tuple]) -> list[np.ndarray]:
+    """A vector over all entries of the variables (each raveled, in order) as arrays shaped shapes[i]."""
+    at, flat = _offsets(shapes), np.asarray(vector, dtype=np.float64)
+    return [flat[at[i]:at[i + 1]].reshape(shape) for i, shape in enumerate(shapes)]
+
+
 def join_blocks(blocks: list[list], shapes: list[tuple]) -> np.ndarray:
     """The inverse of ``split_blocks``: one matrix over all entries (zeros where a block is None)."""
     at = _offsets(shapes)

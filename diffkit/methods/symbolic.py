@@ -34,7 +34,7 @@ from ..graph import Graph
 from ..limits import check_memory, limits
 from ..ops import FLOAT_MAX, SYMPY_CLASSES, SYMPY_NUMPY_MODULES, Opaque, float_number
 from ..plan import CONST, VAR
-from ..result import Computed, split_blocks
+from ..result import Computed, split_blocks, split_vector
 from ..scalarize import check_size, scalarize
 from ..views import node_sympy, sympy_number, sympy_symbol
 
@@ -498,12 +498,7 @@ def _tensor_symbolic(graph: Graph, bound: dict, wrt: tuple[str, ...], differenti
     compiled = _measured(meter, work, seconds)
     values, derivs = _run(meter, compiled, layout["symbols"], layout["point"])
     meter.details["scalar variables"] = len(layout["symbols"])
-    outputs, start = [], 0
-    for shape in layout["outputs"]:
-        size = int(np.prod(shape))
-        outputs.append(np.reshape(np.array(values[start:start + size], dtype=np.float64), shape))
-        start += size
-    return outputs, derivs, meter
+    return split_vector(values, layout["outputs"]), derivs, meter
 
 
 def _tensor_jacobian(graph: Graph, bound: dict, wrt: tuple[str, ...], max_size, seconds) -> Computed:
@@ -600,12 +595,7 @@ def _tensor_hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, m
         return [_drop_deltas(sp.diff(along, x)) for x in s]
 
     outputs, flat, meter = _tensor_symbolic(graph, bound, wrt, directional, max_size, seconds)
-    products, start = [], 0
-    for name in wrt:
-        size = bound[name].size
-        products.append(np.asarray(flat[start:start + size], dtype=np.float64).reshape(bound[name].shape))
-        start += size
-    return Computed(outputs[:1], products, meter.finish())
+    return Computed(outputs[:1], split_vector(flat, [bound[name].shape for name in wrt]), meter.finish())
 
 
 def derivative(graph: Graph, bound: dict, wrt: str, order: int, max_size: int | None = None,
