@@ -28,7 +28,6 @@ from .dual import _METER, Dual, dual_apply, forward_step
 from .limits import check_memory, check_work, work_operations
 from .ops import PRIMITIVES
 from .plan import Plan
-from .tensor_ops import numpy_index
 
 
 @dataclass(frozen=True)
@@ -478,45 +477,10 @@ def forward_gradient_work(plan: Plan, bound: dict, wrt: tuple[str, ...], batch: 
 
 # --- memory: the arrays a method holds at its peak, as ``Cost.memory_bytes`` measures them -------------------------
 
-def _out_shape(step, shapes: list) -> tuple | None:
-    """The shape a step's output will have, from its arguments' shapes (None: not known without running it)."""
-    name, params = step.primitive.name, step.params
-    if not step.primitive.tensor:  # elementwise: the arguments broadcast
-        return tuple(np.broadcast_shapes(*shapes))
-    a = shapes[0]
-    if name == "matmul":
-        b = shapes[1]
-        return tuple(np.broadcast_shapes(a[:-2], b[:-2])) + (a[-2], b[-1]) if len(a) >= 2 and len(b) >= 2 else None
-    if name == "transpose":
-        return a[:-2] + (a[-1], a[-2]) if len(a) >= 2 else a
-    if name == "index":  # NumPy's own shape rule, on a broadcast view that holds no memory
-        return np.broadcast_to(np.empty((), dtype=bool), a)[numpy_index(params.get("index", ()))].shape
-    if name in ("reshape_like", "broadcast_like", "sum_like", "scatter_like"):
-        return shapes[1]
-    if name == "reshape":
-        return _reshaped(a, params["shape"])
-    if name in ("sum", "mean", "logsumexp"):
-        axis = params.get("axis", -1 if name == "logsumexp" else None)
-        axes = axis if isinstance(axis, tuple) else (axis,)
-        gone = set(range(len(a))) if axis is None else {x % len(a) for x in axes}
-        return tuple(d for k, d in enumerate(a) if k not in gone)
-    if name in ("softmax", "log_softmax"):
-        return a
-    return None
-
-
-def _reshaped(shape: tuple, target) -> tuple:
-    target = (target,) if isinstance(target, int | np.integer) else tuple(target)
-    if -1 in target:
-        known = int(np.prod([d for d in target if d != -1]))
-        size = int(np.prod(shape))
-        target = tuple(size // known if d == -1 and known else d for d in target)
-    return target
-
-
 def value_sizes(plan: Plan, bound: dict) -> list[float]:
-    """Entries of every slot's value: a tensor graph's shapes propagated through its steps (a step whose shape
-    rule is not known counts as its largest argument), a batch of points' broadcast size otherwise."""
+    """Entries of every slot's value: a tensor graph's shapes propagated through its steps by the primitives'
+    shape rules (a step whose shape is not known in advance counts as its largest
+    argument), a batch of points' broadcast size otherwise."""
     if not plan.tensor:
         return [float(points_of(bound))] * plan.size
     shapes: list = [None] * plan.size
@@ -527,7 +491,7 @@ def value_sizes(plan: Plan, bound: dict) -> list[float]:
     for step in plan.steps:
         arguments = [shapes[a] for a in step.args]
         try:
-            shape = _out_shape(step, arguments)
+            shape = step.primitive.out_shape(*arguments, **step.params)
         except (ValueError, IndexError, KeyError, TypeError):  # shapes that do not fit: the method will say so
             shape = None
         shapes[step.out] = shape if shape is not None else max(arguments, key=lambda s: int(np.prod(s)))

@@ -55,7 +55,10 @@ class Primitive:
     work: Callable | None = None
     check: Callable | None = None
     differentiable: tuple[bool, ...] | None = None  # per argument; shape-only arguments (``like``) are not
-
+    # ``shape(*argument_shapes, **params)``: the output's shape, known without computing anything (the memory
+    # estimate and a traced value's ``.shape`` read it). None: elementwise primitives broadcast their arguments;
+    # a tensor primitive without one has a shape that is only known by running it.
+    shape: Callable | None = None
 
     # True for primitives with explicit JVP/VJP rules (their arrays are tensors, not batches of points). A plain
     # attribute, set once, because the sweeps ask for it at every step.
@@ -72,6 +75,15 @@ class Primitive:
         if self.work is None:
             return int(np.size(out))
         return int(self.work(out, *args, **params))
+
+    def out_shape(self, *shapes: tuple, **params) -> tuple | None:
+        """The shape of this primitive's output on arguments of these shapes (None: not known in advance).
+        Raises ValueError (or IndexError, TypeError) when the shapes do not fit together."""
+        if self.shape is not None:
+            return tuple(self.shape(*shapes, **params))
+        if not self.tensor:
+            return tuple(np.broadcast_shapes(*shapes))
+        return None
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

@@ -425,6 +425,41 @@ def _no_work(*args, **params):
     return 0
 
 
+# --- Shape rules: each output's shape from its arguments' shapes alone (the memory estimate, traced .shape) ----
+
+def _matmul_shape(a, b):
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-2]:
+        raise ValueError(f"matmul of shapes {a} and {b}")
+    return tuple(np.broadcast_shapes(a[:-2], b[:-2])) + (a[-2], b[-1])
+
+
+def _transpose_shape(a):
+    return a[:-2] + (a[-1], a[-2]) if len(a) >= 2 else a
+
+
+def _reshaped(a, shape):
+    """NumPy's reshape rule, -1 included, without an array."""
+    return np.broadcast_to(np.empty((), dtype=bool), a).reshape(shape).shape
+
+
+def _reduced(a, axis=None):
+    gone = set(axes_of(axis, len(a)))
+    return tuple(d for k, d in enumerate(a) if k not in gone)
+
+
+def _indexed(a, index=()):
+    # NumPy's own rule, on a broadcast view that holds no memory
+    return np.broadcast_to(np.empty((), dtype=bool), a)[numpy_index(index)].shape
+
+
+def _like_shape(a, like, **params):
+    return like
+
+
+def _same_shape(a, **params):
+    return a
+
+
 _T = TRANSCENDENTAL
 _A = ARITHMETIC
 _NO_DERIVATIVE = (True, False)  # (a, like): ``like`` only supplies a shape
@@ -433,34 +468,40 @@ TENSOR_PRIMITIVES: list[Primitive] = [
     Primitive(
         "matmul", 2, np.matmul, lambda a, b: a @ b, (), 2 * _A, infix="@",
         jvp=_matmul_jvp, vjp=_matmul_vjp, work=_matmul_work, check=_check_matrix("matmul"),
+        shape=_matmul_shape,
         doc="Matrix product of two 2-D arrays; 2mnk flops. VJPs g·Bᵀ and Aᵀ·g.",
     ),
     Primitive(
         "transpose", 1, lambda a: np.asarray(a).swapaxes(-1, -2), lambda a: a.T, (), 0,
         jvp=_linear_jvp("transpose"), vjp=lambda xp, g, out, args, i: xp.transpose(g),
-        work=_no_work, check=_check_matrix("transpose"), doc="Transpose of a 2-D array (a view: no flops).",
+        work=_no_work, check=_check_matrix("transpose"), shape=_transpose_shape,
+        doc="Transpose of a 2-D array (a view: no flops).",
     ),
     Primitive(
         "reshape", 1, lambda a, shape: np.reshape(a, shape), lambda a, shape: np.reshape(a, shape), (), 0,
         jvp=_reshape_jvp, vjp=lambda xp, g, out, args, i, shape: xp.reshape_like(g, args[0]), params=("shape",),
-        work=_no_work, doc="Reshape (no flops).",
+        work=_no_work, shape=_reshaped,
+        doc="Reshape (no flops).",
     ),
     Primitive(
         "reshape_like", 2, lambda a, like: np.reshape(a, shape_of(like)),
         lambda a, like: np.reshape(a, np.shape(like)), (), 0,
         jvp=_reshape_like_jvp, vjp=lambda xp, g, out, args, i: xp.reshape_like(g, args[0]),
-        work=_no_work, differentiable=_NO_DERIVATIVE, doc="Reshape a to like's shape.",
+        work=_no_work, differentiable=_NO_DERIVATIVE, shape=_like_shape,
+        doc="Reshape a to like's shape.",
     ),
     Primitive(
         "sum", 1, lambda a, axis=None: np.sum(a, axis=axis), lambda a, axis=None: np.sum(a, axis=axis), (), _A,
         jvp=_reduce_jvp("sum"), vjp=lambda xp, g, out, args, i, axis=None: xp.broadcast_like(g, args[0], axis=axis),
-        params=("axis",), work=_input_size, check=_check_axis, doc="Sum over axis (None: all axes).",
+        params=("axis",), work=_input_size, check=_check_axis, shape=_reduced,
+        doc="Sum over axis (None: all axes).",
     ),
     Primitive(
         "mean", 1, lambda a, axis=None: np.mean(a, axis=axis), _sympy_mean, (), _A,
         jvp=_reduce_jvp("mean"),
         vjp=lambda xp, g, out, args, i, axis=None: xp.broadcast_like(g, args[0], axis=axis, mean=True),
         params=("axis",), work=lambda out, a, axis=None: np.size(a) + np.size(out), check=_check_axis,
+        shape=_reduced,
         doc="Mean over axis (None: all axes).",
     ),
     Primitive(
@@ -468,6 +509,7 @@ TENSOR_PRIMITIVES: list[Primitive] = [
         jvp=_broadcast_like_jvp, vjp=_broadcast_like_vjp, params=("axis", "mean"),
         work=lambda out, a, like, axis=None, mean=False: np.size(out) if mean else 0,
         differentiable=_NO_DERIVATIVE,
+        shape=_like_shape,
         doc="a broadcast to like's shape (reduced axes put back first when axis is given); mean=True divides by "
             "the number of copies. Adjoint of sum, mean and sum_like.",
     ),
@@ -475,27 +517,32 @@ TENSOR_PRIMITIVES: list[Primitive] = [
         "sum_like", 2, _sum_like, lambda a, like, mean=False: _sum_like(a, like, mean), (), _A,
         jvp=_sum_like_jvp, vjp=lambda xp, g, out, args, i, mean=False: xp.broadcast_like(g, args[0], mean=mean),
         params=("mean",), work=_sum_like_work, differentiable=_NO_DERIVATIVE,
+        shape=_like_shape,
         doc="a summed down to like's shape: how a cotangent returns to an argument that was broadcast.",
     ),
     Primitive(
         "logsumexp", 1, _logsumexp, _sympy_logsumexp, (), _T + 3,
         jvp=_logsumexp_jvp, vjp=_logsumexp_vjp, params=("axis",), work=_input_size, check=_check_last_axis,
+        shape=lambda a, axis=-1: _reduced(a, axis),
         doc="log Σ exp(a) over axis, shifted by the maximum so that logits of ±1000 do not overflow.",
     ),
     Primitive(
         "softmax", 1, _softmax, _sympy_softmax, (), _T + 3,
         jvp=_softmax_jvp, vjp=_softmax_vjp, params=("axis",), work=_input_size, check=_check_last_axis,
+        shape=_same_shape,
         doc="exp(a) / Σ exp(a) over axis, computed stably.",
     ),
     Primitive(
         "log_softmax", 1, _log_softmax, _sympy_log_softmax, (), _T + 3,
         jvp=_log_softmax_jvp, vjp=_log_softmax_vjp, params=("axis",), work=_input_size, check=_check_last_axis,
+        shape=_same_shape,
         doc="a - logsumexp(a) over axis: log-probabilities, stable for logits of ±1000.",
     ),
     Primitive(
         "index", 1, _index, lambda a, index=(): np.asarray(a, dtype=object)[numpy_index(index)], (), 0,
         jvp=_index_jvp, vjp=lambda xp, g, out, args, i, index=(): xp.scatter_like(g, args[0], index=index),
         params=("index",), work=_no_work, check=_check_index,
+        shape=_indexed,
         doc="Basic indexing a[index] (integers, slices, ...; what x[1:, 0] records): data movement, no flops. "
             "VJP: the cotangent scattered into zeros of a's shape.",
     ),
@@ -504,6 +551,7 @@ TENSOR_PRIMITIVES: list[Primitive] = [
         jvp=_scatter_like_jvp, vjp=lambda xp, g, out, args, i, index=(): xp.index(g, index=index),
         params=("index",), work=_no_work, differentiable=_NO_DERIVATIVE,
         check=_check_scatter,
+        shape=_like_shape,
         doc="Zeros of like's shape with a written at index: the adjoint of index (data movement, no flops).",
     ),
 ]
