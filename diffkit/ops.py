@@ -29,6 +29,9 @@ import sympy as sp
 
 from . import domain
 from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive, is_constant  # noqa: F401 (re-exported)
+from .linalg import LINALG_PRIMITIVES
+from .reductions import REDUCTIONS_PRIMITIVES
+from .shaping import SHAPING_PRIMITIVES
 from .tensor_ops import TENSOR_PRIMITIVES
 
 # --- NumPy implementations that need more than one call -------------------------------------------------
@@ -372,7 +375,7 @@ PRIMITIVES_LIST: list[Primitive] = [
 
 # Tensor primitives (matmul, sum, softmax, ...) join the same table; their rules live in tensor_ops.
 ELEMENTWISE_LIST = list(PRIMITIVES_LIST)
-PRIMITIVES_LIST += TENSOR_PRIMITIVES
+PRIMITIVES_LIST += TENSOR_PRIMITIVES + REDUCTIONS_PRIMITIVES + LINALG_PRIMITIVES + SHAPING_PRIMITIVES
 
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in PRIMITIVES_LIST}
 
