@@ -28,8 +28,8 @@ import numpy as np
 import sympy as sp
 
 from . import domain
-from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive, is_constant  # noqa: F401 (re-exported)
 from .linalg import LINALG_PRIMITIVES
+from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive, is_constant  # noqa: F401 (re-exported)
 from .reductions import REDUCTIONS_PRIMITIVES
 from .shaping import SHAPING_PRIMITIVES
 from .tensor_ops import TENSOR_PRIMITIVES

@@ -9,7 +9,8 @@ emits its gradient as a graph, so "gradient graph" and "traced function" are one
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -25,6 +26,56 @@ _NUMPY_NAMES = {"subtract": "sub", "multiply": "mul", "true_divide": "div", "div
                 "negative": "neg", "absolute": "abs"}
 
 
+class TraceBuilder(GraphBuilder):
+    """The builder of a trace: a GraphBuilder that also knows the shapes of the values traced (where the
+    variables' shapes were given) and the trace it is nested in (``dk.grad`` called inside a traced function).
+
+    A handle of an enclosing trace used here (a closure: ``lambda x: dk.grad(lambda y: w * y)(x)`` uses ``w``) is
+    *captured*: it becomes a variable of this trace, which the enclosing trace later binds to its own node.
+    """
+
+    def __init__(self, reserved=(), parent: GraphBuilder | None = None):
+        super().__init__(simplify=False, reserved=reserved)
+        self.shapes: dict[str, tuple] = {}  # node -> shape, for the nodes whose shape is known while tracing
+        self.parent = parent
+        self.depth = 0 if parent is None else getattr(parent, "depth", 0) + 1
+        self.captured: dict[str, str] = {}  # enclosing trace's node -> our variable standing for it
+
+    def capture(self, handle: Expr) -> str | None:
+        """Our node for a handle of this trace or of an enclosing one (None: the handle belongs elsewhere)."""
+        if handle.builder is self:
+            return handle.node
+        outer = self.parent.capture(handle) if isinstance(self.parent, TraceBuilder) else (
+            handle.node if handle.builder is self.parent and self.parent is not None else None)
+        if outer is None:
+            return None
+        if outer not in self.captured:
+            node = self.variable(f"outer.{outer}")  # a dot: no Python parameter name can clash with it
+            self.captured[outer] = node
+            shape = getattr(self.parent, "shapes", {}).get(outer)
+            if shape is not None:
+                self.shapes[node] = shape
+        return self.captured[outer]
+
+
+def constant(builder: GraphBuilder, value) -> Expr:
+    """A number or an array of numbers as a constant handle of ``builder``'s trace."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number | np.ndarray) or (
+            isinstance(value, np.ndarray) and value.dtype.kind not in "iufb"):
+        raise ConversionError(f"cannot use a {type(value).__name__} in a traced expression; use numbers or "
+                              "NumPy arrays of numbers")
+    array = np.asarray(value, dtype=np.float64)  # a boolean array is a 0/1 mask
+    node = builder.constant(array if array.ndim else float(array))
+    shapes = getattr(builder, "shapes", None)
+    if shapes is not None:
+        shapes[node] = array.shape
+    return Expr(builder, node)
+
+
+def _depth(builder) -> int:
+    return getattr(builder, "depth", 0)
+
+
 class Expr(PrimitiveArithmetic):
     """A node of a graph under construction, with Python's operators overloaded to add nodes."""
 
@@ -35,21 +86,60 @@ class Expr(PrimitiveArithmetic):
         self.node = node
 
     def _lift(self, other) -> Expr:
+        """``other`` as a handle of this trace: handles of enclosing traces are captured, numbers and arrays
+        become constants."""
+        builder = self.builder
         if isinstance(other, Expr):
-            if other.builder is not self.builder:
-                raise ConversionError("cannot combine expressions from two different graphs")
-            return other
-        if isinstance(other, int | float | np.number) and not isinstance(other, bool):
-            return Expr(self.builder, self.builder.constant(float(other)))
-        if isinstance(other, np.ndarray) and other.dtype.kind in "iuf":  # a constant tensor (mask, fixed weights)
-            return Expr(self.builder, self.builder.constant(other) if other.ndim else
-                        self.builder.constant(float(other)))
-        raise ConversionError(f"cannot use a {type(other).__name__} in a traced expression; use numbers or "
-                              "NumPy arrays of numbers")
+            if other.builder is builder:
+                return other
+            node = builder.capture(other) if isinstance(builder, TraceBuilder) else None
+            if node is None:
+                raise ConversionError("cannot combine expressions from two different graphs (a handle of one "
+                                      "dk.trace used in another)")
+            return Expr(builder, node)
+        return constant(builder, other)
 
     def _apply_primitive(self, name: str, *args, **params) -> Expr:
-        lifted = [self._lift(a) for a in args]
-        return Expr(self.builder, self.builder.apply(PRIMITIVES[name], *(a.node for a in lifted), **params))
+        # the innermost trace among the arguments records the node (an enclosing trace's handles are captured)
+        home = max((a for a in args if isinstance(a, Expr)), key=lambda a: _depth(a.builder), default=self)
+        lifted = [home._lift(a) for a in args]
+        primitive = PRIMITIVES[name]
+        builder = home.builder
+        shapes = getattr(builder, "shapes", None)
+        known = [shapes.get(a.node) for a in lifted] if shapes else None
+        node = builder.apply(primitive, *(a.node for a in lifted), **params)
+        if known and all(shape is not None for shape in known) and node not in shapes:
+            shapes[node] = _shape_after(primitive, known, builder.nx.nodes[node].get("params", ()))
+        return Expr(builder, node)
+
+    # --- what NumPy code asks of an array ---------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The value's shape, where the trace knows it: in ``dk.grad`` and the other transforms, and in
+        ``dk.trace(f, shapes=...)``."""
+        shape = getattr(self.builder, "shapes", {}).get(self.node)
+        if shape is None:
+            raise ConversionError("this traced value's shape is not known while tracing: give dk.trace the "
+                                  "variables' shapes (dk.trace(f, shapes={'x': (3,)})), or differentiate with "
+                                  "dk.grad(f)(x), which knows them")
+        return shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    dtype = np.dtype(np.float64)  # diffkit computes in float64
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise ConversionError("len() of a 0-d traced value (a scalar)")
+        return shape[0]
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """NumPy hands us an operator with an array on the left (``X @ w``, ``y - f``) and its own functions on a
@@ -71,17 +161,50 @@ class Expr(PrimitiveArithmetic):
     _SHAPE_QUERIES = frozenset({"shape", "ndim", "size", "result_type", "isscalar"})
 
     def __array_function__(self, func, types, args, kwargs):
-        """NumPy's non-ufunc functions (``np.sum``, ``np.mean``, ``np.linalg.norm``, ...) would turn a handle into
-        an object array and record something else than they mean: refuse them by name."""
+        """NumPy's own functions on a handle (``np.sum(x)``, ``np.linalg.det(A)``) record diffkit's primitive of
+        the same meaning; one diffkit lacks is refused by name (NumPy would make an object array of it)."""
         name = func.__name__
         if name in self._SHAPE_QUERIES:
             return func._implementation(*args, **kwargs)
-        instead = f"use dk.{name}" if name in PRIMITIVES else "use diffkit's functions (dk.sum, dk.mean, ...)"
-        raise ConversionError(f"NumPy's {name} cannot be recorded in a trace; {instead}")
+        return call_by_name(_NUMPY_FUNCTIONS.get(name, name), *args, numpy_name=name, **kwargs)
 
     def __array__(self, *args, **kwargs):
         raise ConversionError("a traced expression cannot become a NumPy array: use diffkit's functions (dk.sum, "
                               "dk.mean, dk.matmul, ...) on it")
+
+    # --- NumPy's array methods: the primitives of the same names ----------------------------------------------
+
+    def _numpy_method(name: str):
+        def method(self, *args, **params):
+            return call_by_name(name, self, *args, **params)
+
+        method.__name__ = name
+        method.__doc__ = f"As NumPy's ``ndarray.{name}``: records diffkit's ``{name}``."
+        return method
+
+    sum = _numpy_method("sum")
+    mean = _numpy_method("mean")
+    prod = _numpy_method("prod")
+    max = _numpy_method("max")
+    min = _numpy_method("min")
+    var = _numpy_method("var")
+    std = _numpy_method("std")
+    cumsum = _numpy_method("cumsum")
+    cumprod = _numpy_method("cumprod")
+    dot = _numpy_method("dot")
+    clip = _numpy_method("clip")
+    round = _numpy_method("round")
+    del _numpy_method
+
+    def reshape(self, *shape) -> Expr:
+        """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``, as NumPy's."""
+        shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int | np.integer) else shape
+        return self._apply_primitive("reshape", self, shape=shape)
+
+    def flatten(self) -> Expr:
+        return self._apply_primitive("reshape", self, shape=(-1,))
+
+    ravel = flatten
 
     def __getitem__(self, key) -> Expr:
         """Basic indexing, ``x[1:]``, ``x[:, 0]``, ``x[..., ::2]``: one ``index`` node (integers, slices and
@@ -89,9 +212,13 @@ class Expr(PrimitiveArithmetic):
         return self._apply_primitive("index", self, index=frozen_index(key, frozen=False))
 
     def __iter__(self):
-        # without this, Python would iterate by calling x[0], x[1], ... for ever: the shape is not known yet
-        raise ConversionError("a traced expression cannot be iterated or unpacked (its shape is known only at "
-                              "evaluation); index it (x[0], x[1:]) or use dk.sum")
+        """Iteration over the first axis, as NumPy's (the loop unrolls into one index node per entry)."""
+        # without a known shape Python would iterate by calling x[0], x[1], ... for ever: refuse instead
+        if getattr(self.builder, "shapes", {}).get(self.node) is None:
+            raise ConversionError("a traced value whose shape is not known while tracing cannot be iterated or "
+                                  "unpacked; give dk.trace the shapes (shapes={'x': (3,)}) or index it (x[0], "
+                                  "x[1:])")
+        return (self[i] for i in range(len(self)))
 
     def _not_a_number(self, *args):
         raise ConversionError(
@@ -104,8 +231,8 @@ class Expr(PrimitiveArithmetic):
 
     def __bool__(self):
         raise ConversionError(
-            "a traced expression has no truth value: Python 'if'/'and'/'or' on it cannot be recorded; "
-            "use maximum, minimum, relu or heaviside instead"
+            "a traced value has no truth value while tracing: Python 'if'/'and'/'or'/'while' on it cannot be "
+            "recorded; choose elementwise with dk.where(condition, a, b) (conditions: x < y, x == y, ...)"
         )
 
     def _compare(self, other):
@@ -115,13 +242,53 @@ class Expr(PrimitiveArithmetic):
         )
 
     __lt__ = __le__ = __gt__ = __ge__ = _compare
-
-    # Hash-consing makes identical expressions one node, so identity is the right equality for handles.
     __eq__ = object.__eq__
+
+    # A handle hashes by identity (hash-consing makes equal expressions one node, so one handle per node would
+    # do too); dicts and sets of handles still work, since Python compares by identity before calling __eq__.
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         return f"<Expr {self.node}>"
+
+
+# NumPy's function names that diffkit spells otherwise (the rest share their names with the primitives).
+_NUMPY_FUNCTIONS = {"amax": "max", "amin": "min", "around": "round", "round_": "round", "absolute": "abs"}
+
+
+def call_by_name(name: str, *args, numpy_name: str | None = None, **params):
+    """diffkit's function ``name`` applied as NumPy would apply its namesake (extra positional arguments are
+    the keyword parameters in order); a name diffkit lacks is refused, naming it."""
+    function = getattr(functions, name, None)
+    if function is None:
+        shown = f"NumPy's {numpy_name}" if numpy_name else name
+        raise ConversionError(f"{shown} cannot be recorded in a trace: diffkit has no {name} yet; write it with "
+                              "diffkit's functions (dk.sum, dk.exp, dk.matmul, ...)")
+    return function(*args, **params)
+
+
+def _positional_params(primitive: Primitive, args: tuple, params: dict) -> tuple[tuple, dict]:
+    """Arguments past the primitive's arity read as its keyword parameters in order, as NumPy's do:
+    ``dk.sum(x, 0)`` is ``dk.sum(x, axis=0)``."""
+    extra = args[primitive.arity:]
+    if len(args) < primitive.arity or len(extra) > len(primitive.params):
+        takes = f"{primitive.arity} argument(s)" + (f" and then {', '.join(primitive.params)}" if primitive.params
+                                                    else "")
+        raise ConversionError(f"{primitive.name}() takes {takes}, got {len(args)} positional argument(s)")
+    for name, value in zip(primitive.params, extra, strict=False):
+        if name in params:
+            raise ConversionError(f"{primitive.name}() got {name} twice (by position and by name)")
+        params[name] = value
+    return args[:primitive.arity], params
+
+
+def _shape_after(primitive: Primitive, shapes: list, params: tuple) -> tuple | None:
+    """The output's shape while tracing; shapes that do not fit are refused here, where the user's line is."""
+    try:
+        return primitive.out_shape(*shapes, **dict(params))
+    except (ValueError, IndexError, TypeError) as exc:
+        shown = ", ".join(str(s) for s in shapes)
+        raise ConversionError(f"{primitive.name} cannot combine arguments of shapes {shown}: {exc}") from None
 
 
 def apply(primitive: Primitive, *args, **params):
@@ -136,8 +303,7 @@ def apply(primitive: Primitive, *args, **params):
 
 def _user_function(primitive: Primitive) -> Callable:
     def function(*args, **params):
-        if len(args) != primitive.arity:
-            raise ConversionError(f"{primitive.name}() takes {primitive.arity} argument(s), got {len(args)}")
+        args, params = _positional_params(primitive, args, params)
         return apply(primitive, *args, **params)
 
     function.__name__ = primitive.name
@@ -150,12 +316,65 @@ def _user_function(primitive: Primitive) -> Callable:
 functions = namespace(_user_function)
 
 
+def replay(graph: Graph, inputs: Mapping[str, Expr]) -> list[Expr]:
+    """Apply ``graph`` to handles of a trace (``inputs[name]`` for each variable): its outputs, as handles.
+
+    What a function call is to a trace: a graph made separately (the gradient graph of ``dk.grad`` called inside
+    a traced function) becomes part of this one, sharing every node that hash-consing finds equal.
+    """
+    plan = graph.plan
+    missing = sorted(set(plan.variables) - set(inputs))
+    if missing:
+        raise ConversionError(f"replaying a graph needs values for its variables {', '.join(missing)}")
+    anchor = max(inputs.values(), key=lambda h: _depth(h.builder))  # the innermost trace records
+    handles: list = [None] * plan.size
+    for name, slot in plan.variables.items():
+        handles[slot] = inputs[name]
+    for slot, value in plan.constants:
+        handles[slot] = anchor._lift(value)
+    for step in plan.steps:
+        handles[step.out] = anchor._apply_primitive(step.primitive.name, *(handles[a] for a in step.args),
+                                                    **step.params)
+    return [handles[slot] for slot in plan.outputs]
+
+
 @checked_keywords
-def trace(f: Callable, variables: Sequence[str] | None = None) -> Graph:
+def trace(f: Callable, variables: Sequence[str] | None = None, shapes: Mapping[str, Sequence[int]] | None = None
+          ) -> Graph:
     """Record ``f``'s computation as a Graph. Its parameters (or ``variables``) become the graph's variables.
 
-    ``f`` may return one expression or a tuple/list of them (several outputs).
+    ``f`` may return one expression or a tuple/list of them (several outputs). ``shapes`` (optional) gives some
+    variables' shapes, ``{"x": (3, 2)}``: then ``x.shape``, ``len(x)`` and ``for row in x`` work inside ``f`` as
+    they do on arrays, and shapes that do not fit are refused while tracing. The graph itself stays
+    shape-agnostic: it can be evaluated at arrays of any shapes that fit.
     """
+    variables = _variables_of(f, variables)
+    builder = TraceBuilder(reserved=variables, parent=active_trace())
+    handles = [Expr(builder, builder.variable(name)) for name in variables]
+    for name, shape in _checked_shapes(shapes, variables).items():
+        builder.shapes[name] = shape
+    return finish_trace(builder, call_traced(builder, f, *handles), variables, list(builder.captured.values()))
+
+
+# The traces under way, innermost last: a trace started while another one runs (dk.grad inside a traced function)
+# is nested in it, so the handles of the enclosing one that it meets are captured, not refused.
+_ACTIVE: list[TraceBuilder] = []
+
+
+def active_trace() -> TraceBuilder | None:
+    return _ACTIVE[-1] if _ACTIVE else None
+
+
+def call_traced(builder: TraceBuilder, f: Callable, *args, **kwargs):
+    """``f(*args, **kwargs)`` with ``builder`` the innermost trace under way."""
+    _ACTIVE.append(builder)
+    try:
+        return f(*args, **kwargs)
+    finally:
+        _ACTIVE.pop()
+
+
+def _variables_of(f: Callable, variables: Sequence[str] | None) -> list[str]:
     if variables is None:
         try:
             params = inspect.signature(f).parameters.values()
@@ -164,18 +383,40 @@ def trace(f: Callable, variables: Sequence[str] | None = None) -> Graph:
         if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
             raise ConversionError("a traced function with *args or **kwargs needs variables=[...]")
         variables = [p.name for p in params]
-    variables = list(variables)
-    builder = GraphBuilder(simplify=False, reserved=variables)
-    handles = [Expr(builder, builder.variable(name)) for name in variables]
-    result = f(*handles)
+    return list(variables)
+
+
+def _checked_shapes(shapes, variables: list[str]) -> dict[str, tuple[int, ...]]:
+    if shapes is None:
+        return {}
+    if not isinstance(shapes, Mapping):
+        raise ConversionError(f"shapes= takes a dict {{variable: shape}}, got a {type(shapes).__name__}")
+    checked = {}
+    for name, shape in shapes.items():
+        if name not in variables:
+            raise ConversionError(f"shapes= names {name!r}, which is not a variable (they are "
+                                  f"{', '.join(variables)})")
+        shape = (shape,) if isinstance(shape, int | np.integer) else shape
+        if (not isinstance(shape, tuple | list)
+                or not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0 for d in shape)):
+            raise ConversionError(f"the shape of {name!r} must be a tuple of non-negative ints, got {shape!r}")
+        checked[name] = tuple(int(d) for d in shape)
+    return checked
+
+
+def finish_trace(builder: GraphBuilder, result, variables: Sequence[str], extra: Sequence[str] = ()) -> Graph:
+    """The graph of a traced function's result (one expression, or a tuple/list of them)."""
     outputs = list(result) if isinstance(result, tuple | list) else [result]
     nodes = []
     for out in outputs:
         if isinstance(out, Expr):
-            nodes.append(out.node)
+            node = builder.capture(out) if isinstance(builder, TraceBuilder) else out.node
+            if node is None:
+                raise ConversionError("the traced function returned an expression of another trace")
+            nodes.append(node)
         elif isinstance(out, int | float) and not isinstance(out, bool):
             nodes.append(builder.constant(out))
         else:
             raise ConversionError(f"the traced function returned a {type(out).__name__}, not an expression")
     names = None if len(nodes) > 1 else ["y"]
-    return builder.finish(nodes, names, variables)
+    return builder.finish(nodes, names, [*variables, *extra])

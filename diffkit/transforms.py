@@ -27,7 +27,7 @@ from .errors import BindingError, ConversionError, MethodError
 from .evaluation import as_result
 from .graph import Graph
 from .keywords import checked_keywords
-from .trace import functions, trace
+from .trace import Expr, TraceBuilder, active_trace, call_traced, constant, finish_trace, functions, replay, trace
 
 
 @checked_keywords(options=api.method_options)
@@ -71,6 +71,12 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, method: str 
 
     @functools.wraps(f)
     def value_and_gradient_of_f(*args, **kwargs):
+        if active_trace() is not None:  # inside a traced function: the gradient is recorded, not computed
+            if method != "reverse":
+                raise MethodError(f"inside a traced function dk.grad records reverse mode's gradient graph; "
+                                  f"method={method!r} cannot be recorded (leave method= out)")
+            value_and_gradient_of_f.cost = None
+            return _recorded_value_and_grad(f, args, kwargs, argnums)
         call = _Call(f, args, kwargs, argnums, "grad")
         values, rows, value_and_gradient_of_f.cost = call.jacobian(method, options)
         if len(values) > 1:
@@ -84,6 +90,40 @@ def value_and_grad(f: Callable, argnums: int | tuple[int, ...] = 0, method: str 
 
     value_and_gradient_of_f.cost = None
     return value_and_gradient_of_f
+
+
+def _recorded_value_and_grad(f: Callable, args: tuple, kwargs: dict, argnums):
+    """``value_and_grad(f)(*args)`` inside a traced function: f traced one level deeper (handles of the
+    enclosing trace that it uses are captured), reverse mode's gradient graph of it replayed into the enclosing
+    trace. The value and gradient are handles of the enclosing trace, so the program can be differentiated
+    again: a Newton step, a gradient penalty."""
+    outer = active_trace()
+    positions = _argnums(argnums, len(args), "grad")
+    names = _argument_names(f, positions)
+    inner = TraceBuilder(reserved=names, parent=outer)
+    lifted = {}
+    full = list(args)
+    for position, name in zip(positions, names, strict=True):
+        value = args[position]
+        handle = value if isinstance(value, Expr) else constant(outer, _differentiable(value, position, "grad"))
+        lifted[name] = handle
+        full[position] = Expr(inner, inner.variable(name))
+        shape = getattr(handle.builder, "shapes", {}).get(handle.node)
+        if shape is not None:
+            inner.shapes[name] = shape
+    graph = finish_trace(inner, call_traced(inner, f, *full, **kwargs), names)
+    out = graph.outputs[0]
+    if len(graph.outputs) > 1:
+        raise MethodError(f"grad requires a scalar output, got {len(graph.outputs)} outputs (a tuple)")
+    shape = inner.shapes.get(out)
+    if shape not in (None, ()):
+        raise MethodError(f"grad requires a scalar output, got shape {shape}: reduce it (dk.sum, dk.mean)")
+    captured = {node: Expr(outer, enclosing) for enclosing, node in inner.captured.items()}
+    graph = Graph(graph.nx, graph.outputs, graph.output_names, [*names, *captured], graph.data)
+    gradients = api.gradient_graph(graph, wrt=names, with_value=True)
+    *derivatives, value = replay(gradients, {**lifted, **captured})
+    structured = tuple(derivatives)
+    return value, (structured[0] if isinstance(argnums, int) else structured)
 
 
 @checked_keywords(options=api.method_options)
@@ -219,6 +259,10 @@ class _Call:
     """
 
     def __init__(self, f: Callable, args: tuple, kwargs: dict, argnums, transform: str, reduce=None):
+        if active_trace() is not None:
+            raise MethodError(f"dk.{transform} cannot be recorded inside a traced function yet; only dk.grad and "
+                              "dk.value_and_grad can (a Hessian-vector product is dk.grad of a gradient dotted "
+                              "with the vector)")
         self.positions = _argnums(argnums, len(args), transform)
         self.single = isinstance(argnums, int)
         self.values = [_differentiable(args[i], i, transform) for i in self.positions]
@@ -233,7 +277,8 @@ class _Call:
             out = f(*full, **kwargs)
             return out if reduce is None else reduce(out)
 
-        self.graph = trace(f_of_variables, variables=self.names)
+        self.graph = trace(f_of_variables, variables=self.names, shapes=dict(zip(self.names, self.shapes,
+                                                                                  strict=True)))
         # Every argument's reshape is a tensor primitive: a graph without one has no path from the arguments.
         self.independent = not self.graph.is_tensor
         self.size = sum(math.prod(s) for s in self.shapes)

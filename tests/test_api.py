@@ -343,15 +343,15 @@ def test_numpy_on_the_left_of_an_operator_is_recorded():
 
 
 def test_numpy_functions_without_a_primitive_are_refused_by_name():
-    with pytest.raises(dk.ConversionError, match="NumPy's floor cannot be recorded"):
-        dk.trace(lambda x: np.floor(x))
+    with pytest.raises(dk.ConversionError, match="NumPy's spacing cannot be recorded"):
+        dk.trace(lambda x: np.spacing(x))
     with pytest.raises(dk.ConversionError, match="NumPy's remainder cannot be recorded"):
         dk.trace(lambda x: np.float64(7.0) % x)
     # functions that would turn a handle into an object array and record something else than they mean
-    with pytest.raises(dk.ConversionError, match="NumPy's norm cannot be recorded"):
-        dk.trace(lambda w: np.linalg.norm(w))
-    with pytest.raises(dk.ConversionError, match="NumPy's mean cannot be recorded in a trace; use dk.mean"):
-        dk.trace(lambda w: np.mean(w))
+    with pytest.raises(dk.ConversionError, match="NumPy's eigh cannot be recorded in a trace: diffkit has no eigh"):
+        dk.trace(lambda w: np.linalg.eigh(w))
+    with pytest.raises(dk.ConversionError, match="NumPy's median cannot be recorded"):
+        dk.trace(lambda w: np.median(w))
     with pytest.raises(dk.ConversionError, match="use dk.sum or dk.mean for reductions"):
         dk.trace(lambda w: np.add.reduce(w))
     with pytest.raises(dk.ConversionError, match="cannot become a NumPy array"):

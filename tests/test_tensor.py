@@ -225,12 +225,13 @@ def test_symbolic_refuses_big_tensor_graphs_before_starting():
 
 
 def test_inputs_are_not_modified():
-    point = {"a": A.copy(), "b": B.copy()}
+    a, b = A[:2, :3].copy(), B[:3].copy()  # small: the symbolic Hessian is the slow part
+    point = {"a": a.copy(), "b": b.copy()}
     g = dk.trace(lambda a, b: dk.sum(dk.softmax(a @ b, axis=1)))
     for method in dk.METHODS:
         dk.gradient(g, at=point, method=method)
         dk.hessian(g, at=point, method=method)
-    assert np.array_equal(point["a"], A) and np.array_equal(point["b"], B)
+    assert np.array_equal(point["a"], a) and np.array_equal(point["b"], b)
 
 
 @pytest.mark.parametrize("expr, point", [
