@@ -30,6 +30,7 @@ Conventions:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -1184,3 +1185,19 @@ SHAPING_PRIMITIVES: list[Primitive] = [_comparison(name) for name in _COMPARISON
         doc="Zeros of like's shape with g added where take_along_axis took entries (its adjoint).",
     ),
 ]
+
+
+def _guarded(rule):
+    """A shape rule whose misfits (an axis of a 0-d shape, a missing parameter) raise ValueError, as the memory
+    estimate expects of every rule (it then leaves the verdict to the primitive's check)."""
+    @functools.wraps(rule)
+    def shape(*shapes, **params):
+        try:
+            return rule(*shapes, **params)
+        except (ArithmeticError, AttributeError, TypeError, IndexError) as exc:
+            raise ValueError(f"shapes {shapes} with {params} do not fit: {exc}") from None
+
+    return shape
+
+
+SHAPING_PRIMITIVES = [dataclasses.replace(p, shape=_guarded(p.shape)) for p in SHAPING_PRIMITIVES]
