@@ -14,6 +14,7 @@ from .graph import Graph
 from .limits import limits
 from .ops import CONSTANTS, PRIMITIVES, Primitive
 from .plan import CONST, VAR
+from .shaping import FANCY_INDEXED, FREEZERS, frozen_fancy_index
 from .tensor_ops import frozen_index
 
 _INTERNAL_ID = re.compile(r"([vc])(\d+)")
@@ -242,7 +243,9 @@ def freeze_params(primitive: Primitive, params: dict) -> tuple:
                 raise ConversionError(f"{primitive.name}: mean must be True or False, got {value!r}")
             value = bool(value)
         elif name == "index":
-            value = frozen_index(value)
+            value = frozen_fancy_index(value) if primitive.name in FANCY_INDEXED else frozen_index(value)
+        elif name in FREEZERS:  # the shaping primitives' parameters (shift, reps, pad_width, indices, ...)
+            value = FREEZERS[name](value)
         frozen.append((name, value))
     return tuple(frozen)
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from diffkit.ops import PRIMITIVES
+from diffkit.shaping import frozen_fancy_index, frozen_indices
 from diffkit.tensor_ops import frozen_index
 
 rng = np.random.default_rng(3)
@@ -30,6 +31,38 @@ SAMPLES = {
     "index": [((a(3, 4),), {"index": frozen_index((slice(1, None), 0))}),
               ((a(3, 4, 5),), {"index": frozen_index((Ellipsis, slice(None, None, 2)))})],
     "scatter_like": [((a(2), a(3, 4)), {"index": frozen_index((slice(1, None), 0))})],
+    # shaping (diffkit/shaping.py)
+    **{name: [((a(3, 1), a(4)), {})] for name in ("less", "less_equal", "greater", "greater_equal", "equal",
+                                                   "not_equal")},
+    "where": [((a(3, 1), a(4), a(1, 4)), {}), ((a(4), a(2, 1), a()), {})],
+    "concatenate": [((a(3, 4), a(2, 4)), {"axis": 0}), ((a(3, 4), a(3, 1)), {"axis": -1})],
+    "split_part": [((a(5, 4), a(2, 4)), {"axis": 0, "part": 0}), ((a(3, 5), a(3, 1)), {"axis": -1, "part": 1})],
+    "split_place": [((a(3, 4), a(5, 4), a(2, 4)), {"axis": 0, "part": 1})],
+    "stack": [((a(3, 4), a(3, 4)), {"axis": 1}), ((a(3,), a(3,)), {"axis": -1})],
+    "expand_dims": [((a(3, 4),), {"axis": 1}), ((a(3,),), {"axis": (0, -1)})],
+    "squeeze": [((a(3, 1, 4, 1),), {}), ((a(3, 1, 4, 1),), {"axis": -1})],
+    "swapaxes": [((a(2, 3, 4),), {"axis1": 0, "axis2": -1})],
+    "moveaxis": [((a(2, 3, 4),), {"source": 0, "destination": -1}),
+                 ((a(2, 3, 4),), {"source": (0, 1), "destination": (2, 0)})],
+    "permute_dims": [((a(2, 3, 4),), {"axes": (1, 2, 0)}), ((a(2, 3, 4),), {})],
+    "broadcast_to": [((a(3, 1),), {"shape": (2, 3, 4)})],
+    "flip": [((a(3, 4),), {}), ((a(3, 4),), {"axis": 1})],
+    "roll": [((a(3, 4),), {"shift": 5}), ((a(3, 4),), {"shift": (1, -2), "axis": (0, 1)})],
+    "tile": [((a(3, 4),), {"reps": (2,)}), ((a(3,),), {"reps": (2, 1, 2)})],
+    "untile_like": [((a(3, 8), a(3, 4)), {"reps": (2,)}), ((a(2, 1, 6), a(3)), {"reps": (2, 1, 2)})],
+    "repeat": [((a(3, 4),), {"repeats": 2}), ((a(3, 4),), {"repeats": (1, 0, 3), "axis": 0})],
+    "unrepeat_like": [((a(24), a(3, 4)), {"repeats": 2}), ((a(4, 4), a(3, 4)), {"repeats": (1, 0, 3), "axis": 0})],
+    "pad": [((a(3, 4),), {"pad_width": ((1, 2),)}), ((a(3, 4),), {"pad_width": ((0, 1), (2, 0))})],
+    "unpad": [((a(6, 7),), {"pad_width": ((1, 2),)})],
+    "gather": [((a(3, 4),), {"index": frozen_fancy_index(([0, 2, 2], slice(1, None)))}),
+               ((a(3, 4, 2),), {"index": frozen_fancy_index(([0, 1], slice(None), [1, 0]))}),
+               ((a(3, 4),), {"index": frozen_fancy_index(np.array([True, False, True]))})],
+    "gather_add_like": [((a(3, 3), a(3, 4)), {"index": frozen_fancy_index(([0, 2, 2], slice(1, None)))})],
+    "take": [((a(3, 4),), {"indices": frozen_indices([3, 0, 3]), "axis": 1}),
+             ((a(3, 4),), {"indices": frozen_indices([[1, 11]])})],
+    "take_along_axis": [((a(3, 4),), {"indices": frozen_indices([[0], [3], [1]]), "axis": 1}),
+                        ((a(3, 1),), {"indices": frozen_indices([[0, 0]]), "axis": 0})],
+    "take_along_axis_add_like": [((a(3, 1), a(3, 4)), {"indices": frozen_indices([[0], [3], [1]]), "axis": 1})],
 }
 
 TENSOR = sorted(name for name, p in PRIMITIVES.items() if p.tensor)
