@@ -26,8 +26,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import expm1 as SympyExpm1
+from sympy.codegen.cfunctions import hypot as SympyHypot
+from sympy.codegen.cfunctions import log1p as SympyLog1p
 
-from . import domain
+from . import domain, special
 from .linalg import LINALG_PRIMITIVES
 from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive, is_constant  # noqa: F401 (re-exported)
 from .reductions import REDUCTIONS_PRIMITIVES
@@ -37,21 +40,77 @@ from .tensor_ops import TENSOR_PRIMITIVES
 # --- NumPy implementations that need more than one call -------------------------------------------------
 
 
+def _away_from_zero(x):
+    """exp(-|x|) and the sign s of x (s = 1 at 0); for complex x (the numeric method's complex step) the
+    analytic continuation exp(-s·x), with s the sign of Re x, so that |e| <= 1 never overflows."""
+    s = np.where(x.real < 0, -1.0, 1.0)
+    return np.exp(-x * s) if np.iscomplexobj(x) else np.exp(-np.abs(x)), s
+
+
 def _sigmoid(x):
-    """Logistic function, stable for large |x| (never evaluates exp of a large positive number)."""
+    """Logistic function, stable for large |x| (never evaluates exp of a large positive number), complex
+    arguments included: 1/(1 + e) for Re x >= 0 and e/(1 + e) below, e = exp(-|x|)."""
     x = np.asarray(x)
-    if np.iscomplexobj(x):
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    e, s = _away_from_zero(x)
+    return np.where(s > 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softplus(x):
-    """log(1 + exp(x)), stable for large |x|."""
+    """log(1 + exp(x)), stable for large |x|; for complex x, max(Re x, 0)'s branch plus log1p(exp(-|x|)):
+    x + log1p(exp(-x)) for Re x > 0 (the same function), so exp never overflows."""
     x = np.asarray(x)
     if np.iscomplexobj(x):
-        return np.log1p(np.exp(x))
+        e, s = _away_from_zero(x)
+        return np.where(s > 0, x, 0.0) + np.log1p(e)
     return np.logaddexp(0.0, x)
+
+
+def _hypot(a, b):
+    """sqrt(a² + b²) without overflow; complex arguments (the complex step) as the same analytic form, scaled
+    by the larger real part so that the squares do not overflow (np.hypot takes real numbers only)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b)):
+        return np.hypot(a, b)
+    scale = np.maximum(np.abs(a.real), np.abs(b.real))
+    scale = np.where(scale > 0, scale, 1.0)
+    return scale * np.sqrt((a / scale) ** 2 + (b / scale) ** 2)
+
+
+def _arctan2(y, x):
+    """The angle of (x, y) in (-π, π], as np.arctan2. For complex arguments (np.arctan2 takes real ones only):
+    the analytic continuation of the branch at the real parts, θ₀ + arctan(v/u), with (u, v) the point turned
+    by -θ₀ (u > 0 near it, so arctan's own branch cuts are far away)."""
+    y, x = np.asarray(y), np.asarray(x)
+    if not (np.iscomplexobj(y) or np.iscomplexobj(x)):
+        return np.arctan2(y, x)
+    theta = np.arctan2(y.real, x.real)
+    c, s = np.cos(theta), np.sin(theta)
+    return theta + np.arctan((y * c - x * s) / (x * c + y * s))
+
+
+def _primal(value):
+    """The number under a (nested) dual number: forward mode checks its arguments' values as duals."""
+    while hasattr(value, "tangent"):
+        value = value.value
+    return np.asarray(value)
+
+
+def _check_clip(a, lo, hi):
+    """clip(x, lo, hi) needs lo <= hi (NumPy would return hi everywhere, and no derivative rule fits that)."""
+    with np.errstate(invalid="ignore"):
+        if np.any(_primal(lo) > _primal(hi)):
+            return "clip(x, lo, hi) needs lo <= hi; got a lower bound above the upper one"
+    return None
+
+
+def _check_polygamma(n, x):
+    """polygamma's order must be a whole number >= 0 (it is a constant: no derivative is taken in it)."""
+    n = _primal(n)
+    if np.iscomplexobj(n) or not np.all(np.isfinite(n)) or np.any(n < 0) or np.any(n != np.floor(n)):
+        return "polygamma(n, x) needs a whole order n >= 0 (0 is digamma, 1 trigamma, ...)"
+    if np.any(n > 20):
+        return "polygamma(n, x) supports orders n <= 20"
+    return None
 
 
 def _sech(x):
@@ -144,9 +203,130 @@ class RealCbrt(sp.Function):
         return 1 / (3 * RealCbrt(self.args[0]) ** 2)
 
 
-# How lambdify evaluates diffkit's own SymPy functions.
+def _float_of(function, *args):
+    """A number-only SymPy function's value at numbers, as a Float (None, staying unevaluated, elsewhere)."""
+    if all(a.is_Number for a in args):
+        with np.errstate(all="ignore"):
+            value = float(function(*[np.float64(float(a)) for a in args]))
+        if math.isfinite(value):
+            return sp.Float(value)
+    return None
+
+
+class LogAbsGamma(sp.Function):
+    """log|Γ(x)| for a real x (C's and torch's lgamma). SymPy's loggamma is complex for x < 0; the derivative
+    of log|Γ| is digamma on both sides of 0."""
+
+    @classmethod
+    def eval(cls, x):
+        return _float_of(special.lgamma, x)
+
+    def fdiff(self, argindex=1):
+        return Digamma(self.args[0])
+
+
+class Digamma(sp.Function):
+    """ψ(x) = Γ'(x)/Γ(x), evaluated by diffkit.special (lambdify has no NumPy digamma)."""
+
+    @classmethod
+    def eval(cls, x):
+        return _float_of(special.digamma, x)
+
+    def fdiff(self, argindex=1):
+        return Polygamma(sp.Integer(1), self.args[0])
+
+
+class Polygamma(sp.Function):
+    """ψ⁽ⁿ⁾(x), the n-th derivative of digamma; the order n is a constant (no derivative is taken in it)."""
+
+    @classmethod
+    def eval(cls, n, x):
+        return _float_of(special.polygamma, n, x) if n.is_Number and n >= 0 else None
+
+    def fdiff(self, argindex=2):
+        if argindex != 2:
+            raise sp.ArgumentIndexError(self, argindex)
+        return Polygamma(self.args[0] + 1, self.args[1])
+
+
+def _integer_valued(name: str, numpy_function):
+    """A SymPy function for floor, ceil, round or trunc: NumPy's value at numbers, derivative 0 (the function is
+    flat between its jumps, and the convention takes 0 at them too). SymPy's own floor and ceiling leave their
+    derivative unevaluated."""
+
+    def eval(cls, x):
+        if x.is_Integer:
+            return x
+        if x.is_Number and x.is_finite:
+            return sp.Integer(int(numpy_function(float(x))))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    return type(name, (sp.Function,), {"eval": classmethod(eval), "fdiff": fdiff,
+                                       "__doc__": f"{numpy_function.__name__} for a real x, with derivative 0."})
+
+
+RealFloor = _integer_valued("RealFloor", np.floor)
+RealCeil = _integer_valued("RealCeil", np.ceil)
+RealRound = _integer_valued("RealRound", np.round)  # half to even, as NumPy
+RealTrunc = _integer_valued("RealTrunc", np.trunc)
+
+
+class RealMod(sp.Function):
+    """a mod b with the sign of b (np.mod, Python's %): a − b·floor(a/b); ∂/∂a = 1, ∂/∂b = −floor(a/b)."""
+
+    @classmethod
+    def eval(cls, a, b):
+        if a.is_Rational and b.is_Rational and b != 0:
+            return sp.Mod(a, b)
+        return _float_of(np.mod, a, b)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return sp.S.One if argindex == 1 else -RealFloor(a / b)
+
+
+class RealFmod(sp.Function):
+    """C's fmod, with the sign of a (np.fmod): a − b·trunc(a/b); ∂/∂a = 1, ∂/∂b = −trunc(a/b)."""
+
+    @classmethod
+    def eval(cls, a, b):
+        if a.is_Rational and b.is_Rational and b != 0:
+            return a - b * RealTrunc(a / b)
+        return _float_of(np.fmod, a, b)
+
+    def fdiff(self, argindex=1):
+        a, b = self.args
+        return sp.S.One if argindex == 1 else -RealTrunc(a / b)
+
+
+class Clip(sp.Function):
+    """min(max(x, lo), hi) with lo <= hi, differentiated as the table does (``_clip_partial``): at a bound the
+    derivative splits ½ / ½ between x and the bound, as maximum and minimum split a tie."""
+
+    @classmethod
+    def eval(cls, a, lo, hi):
+        if a.is_Number and lo.is_Number and hi.is_Number:
+            return sp.Min(sp.Max(a, lo), hi)
+        return None
+
+    def fdiff(self, argindex=1):
+        a, lo, hi = self.args
+        if argindex == 1:
+            return (RealSign(a - lo) - RealSign(a - hi)) / 2
+        if argindex == 2:
+            return (1 - RealSign(a - lo)) / 2
+        return (1 + RealSign(a - hi)) / 2
+
+
+# How lambdify evaluates diffkit's own SymPy functions (and SymPy's erf, which NumPy lacks).
 SYMPY_NUMPY_MODULES = [
-    {"ReLU": lambda x: np.maximum(x, 0.0), "RealAbs": np.abs, "RealSign": np.sign, "RealCbrt": np.cbrt},
+    {"ReLU": lambda x: np.maximum(x, 0.0), "RealAbs": np.abs, "RealSign": np.sign, "RealCbrt": np.cbrt,
+     "erf": special.erf, "LogAbsGamma": special.lgamma, "Digamma": special.digamma, "Polygamma": special.polygamma,
+     "RealFloor": np.floor, "RealCeil": np.ceil, "RealRound": np.round, "RealTrunc": np.trunc,
+     "RealMod": np.mod, "RealFmod": np.fmod, "Clip": np.clip},
     "numpy",
 ]
 
@@ -290,6 +470,31 @@ def bounded(expr: sp.Expr, name: str) -> sp.Expr:
     return float_number(value)
 
 
+def _clip_partials():
+    """∂clip(a, lo, hi) / ∂(a, lo, hi): 1 to whichever of a, lo, hi is the output, ½ / ½ between a and a bound
+    it equals (the maximum/minimum tie convention). The three always sum to 1 (clip(a+t, lo+t, hi+t) moves
+    with t), also when lo == hi (then a gets 0, the bounds ½ each)."""
+    return (
+        lambda xp, o, a, lo, hi: (xp.sign(a - lo) - xp.sign(a - hi)) / 2,
+        lambda xp, o, a, lo, hi: (1 - xp.sign(a - lo)) / 2,
+        lambda xp, o, a, lo, hi: (1 + xp.sign(a - hi)) / 2,
+    )
+
+
+def _hypot_partial(xp, o, a, b):
+    """∂hypot(a, b)/∂a = a / hypot(a, b): nan at the origin, where hypot has a cone's tip (as torch gives)."""
+    return a / o
+
+
+def _arctan2_partials():
+    """∂arctan2(y, x) = (x, −y) / r², written (x/r)/r with r = hypot(y, x), so that r² cannot overflow (at
+    |y| = 1e200 the partial is 1e-200, not 0)."""
+    return (
+        lambda xp, o, y, x: x / xp.hypot(y, x) / xp.hypot(y, x),
+        lambda xp, o, y, x: -y / xp.hypot(y, x) / xp.hypot(y, x),
+    )
+
+
 def _split_tie(first_wins: bool):
     """Partial of maximum/minimum: 1 where this argument wins, 0 where it loses, ½ at a tie."""
     if first_wins:
@@ -324,7 +529,13 @@ PRIMITIVES_LIST: list[Primitive] = [
               doc="Base-10 logarithm."),
     Primitive("log2", 1, np.log2, lambda a: sp.log(a, 2), (lambda xp, o, a: 1 / (a * math.log(2)),), _T,
               doc="Base-2 logarithm."),
+    Primitive("log1p", 1, np.log1p, SympyLog1p, (lambda xp, o, a: 1 / (1 + a),), _T,
+              doc="log(1 + x), accurate for tiny x (log1p(1e-20) = 1e-20, where log(1 + x) is 0)."),
+    Primitive("expm1", 1, np.expm1, SympyExpm1, (lambda xp, o, a: o + 1,), _T,
+              doc="exp(x) - 1, accurate for tiny x; expm1' = exp(x), formed as expm1(x) + 1."),
     Primitive("sqrt", 1, np.sqrt, sp.sqrt, (lambda xp, o, a: 0.5 / o,), _A),
+    Primitive("hypot", 2, _hypot, SympyHypot, (_hypot_partial, lambda xp, o, a, b: b / o), _T,
+              doc="sqrt(a² + b²) without overflow; its partials a/r, b/r are nan at the origin (a cone's tip)."),
     Primitive("cbrt", 1, np.cbrt, RealCbrt, (lambda xp, o, a: 1 / (3 * o * o),), _T,
               doc="Real cube root: cbrt(-8) = -2 (not (-8)**(1/3), which is nan on the real line)."),
     # trigonometry
@@ -334,10 +545,21 @@ PRIMITIVES_LIST: list[Primitive] = [
     Primitive("arcsin", 1, np.arcsin, sp.asin, (lambda xp, o, a: 1 / xp.sqrt(1 - a * a),), _T, aliases=("asin",)),
     Primitive("arccos", 1, np.arccos, sp.acos, (lambda xp, o, a: -1 / xp.sqrt(1 - a * a),), _T, aliases=("acos",)),
     Primitive("arctan", 1, np.arctan, sp.atan, (lambda xp, o, a: 1 / (1 + a * a),), _T, aliases=("atan",)),
+    Primitive("arctan2", 2, _arctan2, sp.atan2, _arctan2_partials(), _T, aliases=("atan2",),
+              doc="arctan2(y, x): the angle of the point (x, y) in (-π, π], as np.arctan2. Its partials "
+                  "(x, -y)/r² hold on either side of the jump along the negative x axis."),
     # hyperbolic
     Primitive("sinh", 1, np.sinh, sp.sinh, (lambda xp, o, a: xp.cosh(a),), _T),
     Primitive("cosh", 1, np.cosh, sp.cosh, (lambda xp, o, a: xp.sinh(a),), _T),
     Primitive("tanh", 1, np.tanh, sp.tanh, (_tanh_partial,), _T),
+    # 1/sqrt(1 + a²) as 1/hypot(1, a): a² overflows past 1e154, where the partial is still 1e-154
+    Primitive("arcsinh", 1, np.arcsinh, sp.asinh, (lambda xp, o, a: 1 / xp.hypot(1.0, a),), _T, aliases=("asinh",)),
+    # 1/sqrt(a² - 1) as 1/(sqrt(a - 1)·sqrt(a + 1)): no cancellation next to 1, no overflow
+    Primitive("arccosh", 1, np.arccosh, sp.acosh, (lambda xp, o, a: 1 / (xp.sqrt(a - 1) * xp.sqrt(a + 1)),), _T,
+              aliases=("acosh",), doc="Inverse hyperbolic cosine, for x >= 1."),
+    # 1/(1 - a²) as 1/((1 - a)(1 + a)): exact next to ±1, where 1 - a·a loses digits
+    Primitive("arctanh", 1, np.arctanh, sp.atanh, (lambda xp, o, a: 1 / ((1 - a) * (1 + a)),), _T,
+              aliases=("atanh",), doc="Inverse hyperbolic tangent, for -1 < x < 1."),
     # priced as 1 / cosh: its stable form is one exponential and a few arithmetic steps, like sigmoid's
     Primitive("sech", 1, _sech, sp.sech, (lambda xp, o, a: -o * xp.tanh(a),), _T + 1,
               doc="Hyperbolic secant 1 / cosh(x), evaluated without overflow; sech' = -sech·tanh."),
@@ -350,6 +572,17 @@ PRIMITIVES_LIST: list[Primitive] = [
         "softplus", 1, _softplus, lambda a: sp.log(1 + sp.exp(a)), (lambda xp, o, a: xp.sigmoid(a),), 2 * _T + 1,
         doc="log(1 + exp(x)), evaluated stably.",
     ),
+    # special functions (diffkit.special: NumPy has none of them)
+    Primitive("erf", 1, special.erf, sp.erf, (lambda xp, o, a: (2 / math.sqrt(math.pi)) * xp.exp(-a * a),), _T,
+              doc="The error function; erf' = 2/√π·exp(-x²)."),
+    Primitive("lgamma", 1, special.lgamma, LogAbsGamma, (lambda xp, o, a: xp.digamma(a),), _T,
+              doc="log|Γ(x)| (C's lgamma); lgamma' = digamma, on both sides of 0; inf at x = 0, -1, -2, ..."),
+    Primitive("digamma", 1, special.digamma, Digamma, (lambda xp, o, a: xp.polygamma(1.0, a),), _T,
+              doc="ψ(x) = Γ'(x)/Γ(x); digamma' = polygamma(1, x) (trigamma); nan at x = 0, -1, -2, ..."),
+    Primitive("polygamma", 2, special.polygamma, Polygamma, (lambda xp, o, n, a: 0, lambda xp, o, n, a:
+              xp.polygamma(n + 1, a)), _T, differentiable=(False, True), check=_check_polygamma,
+              doc="polygamma(n, x): the n-th derivative of digamma. The order n is a constant whole number "
+                  "(0 to 20); no derivative is taken in it."),
     # relu' = sign(relu(a)): 1 where a > 0, 0 at and below 0 (the convention), nan for nan — the same as
     # heaviside(a), and one fast pass over the output (an MLP's backward sweep applies it to every hidden unit).
     Primitive("relu", 1, lambda a: np.maximum(a, 0.0), ReLU, (lambda xp, o, a: xp.sign(o),), _A, smooth=False,
@@ -366,7 +599,22 @@ PRIMITIVES_LIST: list[Primitive] = [
         _A, aliases=("min",),
         smooth=False, doc="Elementwise minimum; a tie splits the derivative ½ / ½.",
     ),
+    Primitive("clip", 3, np.clip, Clip, _clip_partials(), 2 * _A, smooth=False, check=_check_clip,
+              doc="clip(x, lo, hi) = min(max(x, lo), hi), lo <= hi; derivative 1 inside, 0 outside, ½ at a bound "
+                  "(the other ½ to the bound)."),
     Primitive("sign", 1, np.sign, RealSign, (lambda xp, o, a: 0,), _A, smooth=False, doc="sign(0) = 0."),
+    # integer-valued: flat between their jumps, derivative 0 everywhere by the convention (as sign)
+    Primitive("floor", 1, np.floor, RealFloor, (lambda xp, o, a: 0,), _A, smooth=False, doc="Derivative 0."),
+    Primitive("ceil", 1, np.ceil, RealCeil, (lambda xp, o, a: 0,), _A, smooth=False, doc="Derivative 0."),
+    Primitive("round", 1, np.round, RealRound, (lambda xp, o, a: 0,), _A, smooth=False,
+              doc="Rounds half to even, as np.round (round(2.5) = 2); derivative 0."),
+    Primitive("trunc", 1, np.trunc, RealTrunc, (lambda xp, o, a: 0,), _A, smooth=False,
+              doc="Rounds toward 0; derivative 0."),
+    Primitive("mod", 2, np.mod, RealMod, (lambda xp, o, a, b: 1, lambda xp, o, a, b: -xp.floor(a / b)), _T,
+              smooth=False, doc="a mod b with the sign of b (np.mod, Python's %); ∂/∂a = 1, ∂/∂b = -floor(a/b) "
+                                "(the derivative of the piece a - b·k the point lies on)."),
+    Primitive("fmod", 2, np.fmod, RealFmod, (lambda xp, o, a, b: 1, lambda xp, o, a, b: -xp.trunc(a / b)), _T,
+              smooth=False, doc="C's fmod, with the sign of a (np.fmod); ∂/∂a = 1, ∂/∂b = -trunc(a/b)."),
     Primitive(
         "heaviside", 1, _heaviside, lambda a: sp.Heaviside(a, 0), (lambda xp, o, a: 0,), _A, smooth=False,
         doc="Step function, 1 for x > 0 and 0 for x <= 0 (the derivative of relu).",

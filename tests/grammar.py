@@ -6,9 +6,11 @@ Every template is defined, finite and smooth at every real value of its operands
   ``arcsin(0.5*tanh(arctan(A)))``, ``tan(tanh(arctan(A)))`` (|tanh(arctan(A))| < 0.92 < pi/2),
   ``A/(2 + cos(B))``, real and variable powers only of bases >= 0.5, and ``exp``/``sinh``/``cosh`` only of
   bounded arguments (so nothing overflows);
-* the non-smooth primitives (abs, relu, maximum, minimum, sign, heaviside) only ever see arguments at least 0.5
-  away from their kink, so every method differentiates the same smooth branch and no finite-difference step
-  crosses a kink;
+* the non-smooth primitives (abs, relu, maximum, minimum, clip, sign, heaviside) only ever see arguments at least
+  0.5 away from their kink, and floor, ceil, round, trunc, mod, fmod at least 0.3 away from their jumps (mod's
+  and fmod's quotient a/b stays within (1.14, 1.37) in size), so every method differentiates the same smooth
+  branch and no finite-difference step crosses a kink; lgamma and digamma stay 0.1 away from their poles, and
+  arctan2 away from its jump (x > 0 or y > 0);
 * the saturating functions get bounded arguments: tanh at most pi, sigmoid at most 6*pi, softplus in [-2.47, 2].
   Deeper saturation reaches the symbolic method's documented limitations (SymPy's formulas evaluated as
   written: tanh' = 1 - tanh**2 cancels, log(1 + exp(a)) keeps only absolute precision for a << 0, and
@@ -41,6 +43,15 @@ UNARY = (
     "sign(tanh(arctan({0})) - 1.5)*({0})", "sign(2 + cos({0}))*sin({0})",
     "relu(1.5 + tanh(arctan({0})))", "relu(tanh(arctan({0})) - 1.5) + ({0})",
     "heaviside(2 + sin({0}))*({0})", "heaviside(sin({0}) - 2) + cos({0})",
+    "log1p(({0})**2)", "log1p(0.5*sin({0}))", "expm1(0.5*sin({0}))", "expm1(-({0})**2)", "hypot(1, {0})",
+    "arcsinh({0})", "asinh(2*sin({0}))", "arccosh(1.5 + ({0})**2)", "acosh(2 + sin({0}))",
+    "arctanh(0.5*tanh(arctan({0})))", "atanh(0.9*sin({0}))",
+    "erf({0})", "erf(0.5*({0}) - 1)", "lgamma(1 + ({0})**2)", "lgamma(0.4*sin({0}) - 2.5)",
+    "digamma(1.5 + ({0})**2)", "digamma(0.4*sin({0}) - 1.5)", "polygamma(1, 1 + ({0})**2)",
+    "polygamma(2, 2 + sin({0}))",
+    "clip(tanh(arctan({0})), -2, 2)", "clip(2 + sin({0}), -1, 0.5)*({0})",
+    "floor(0.1*tanh(arctan({0})) + 2.5)*({0})", "ceil(0.1*sin({0}) - 1.5) + ({0})",
+    "round(0.1*sin({0}) + 3)*({0})", "trunc(0.1*sin({0}) - 2.5)*({0})",
 )
 SCALED = ("{c}*({0})", "({0}) + {c}", "({0}) - {c}", "({0})/{c}", "{c}/(2 + sin({0}))", "sin({c}*({0}))")
 BINARY = (
@@ -49,6 +60,8 @@ BINARY = (
     "sin(({0})*({1}))", "log(1 + ({0})**2 + ({1})**2)",
     "maximum(sin({0}), 1.5 + cos({1}))", "max(tanh(arctan({0})), tanh(arctan({1})) + 3)",
     "minimum(tanh(arctan({0})) - 3, tanh(arctan({1})))", "min(sin({0}), cos({1}) + 2.5)",
+    "hypot({0}, 1 + ({1})**2)", "arctan2({0}, 2 + cos({1}))", "atan2(1 + ({0})**2, {1})",
+    "mod(0.1*sin({0}) + 2.5, 2 + 0.1*cos({1}))", "fmod(0.1*sin({0}) - 2.5, 2 + 0.1*cos({1}))",
     "(2 + sin({0}))**arctan({1})", "(1 + ({0})**2)**(0.5*sin({1}))", "(1.5 + tanh(arctan({0})))^cos({1})",
 )
 

@@ -90,7 +90,7 @@ CHOSEN_ERRORS = (
     "{x}", "()", "(x, y)", "x, y", "sin(x=1)", "sin(*x)", "sin(**x)", "2j * x", "True * x", "None", "...",
     "sin + 1", "__class__ + 1", "1e400 * x", "9" * 400 + "*x", "(((x", "x +", "import os", "x y", "x ** * 2",
     "2x", "2 x + 1", "2.5x**2", "sin(x)cos(x)", "2(x+1)", "(x+1)(x-1)", "x(y+1)", "sn(x) + 1", "x + expp(y)",
-    "asinh(x)", "sec(x)", "sin(x, y)", "maximum(x)", "max()", "x)", "(x]", "x +* y", "007", "x & y", "~x",
+    "coth(x)", "sec(x)", "sin(x, y)", "maximum(x)", "max()", "x)", "(x]", "x +* y", "007", "x & y", "~x",
     "not x", "x and y", "x is y", "x in y", "(x := 1)", "await x", "(yield)", "sin.__globals__", "x" * 300,
     "-sin", "sn(x) +", "x // sn(y)", "sn(y) // x", "(x)(y)", "(sin)(x, y)", "sin(x)(1)", "x + (x)(y)",
     "x + (pi)(y)", "x*(x := 1)", "x + ( x )( y )",

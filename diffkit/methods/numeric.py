@@ -37,6 +37,7 @@ from ..evaluation import run_plan
 from ..graph import Graph
 from ..limits import check_memory
 from ..result import Computed, split_blocks
+from ..special import REAL_ONLY
 
 EPS = np.finfo(np.float64).eps
 SCHEMES = ("central", "forward", "richardson", "complex")
@@ -350,6 +351,12 @@ def _check_scheme(graph: Graph, scheme: str) -> None:
                 f"the complex step needs an analytic expression, but it uses {', '.join(rough)}; "
                 "use scheme='central' or 'richardson'"
             )
+        real = sorted({s.primitive.name for s in graph.plan.steps if s.primitive.name in REAL_ONLY})
+        if real:
+            raise MethodError(
+                f"the complex step needs every function for complex arguments, but diffkit computes "
+                f"{', '.join(real)} for real arguments only; use scheme='central' or 'richardson'"
+            )
 
 
 _BRANCH_RTOL = 1e-10  # Re f(x + ih) must equal f(x) this closely (it does to O(h²): 1e-40 at the default step)
@@ -471,7 +478,8 @@ FLOOR_ULPS = 64.0  # no step below this many units in the last place of x: round
 ROUNDING_ULPS = 2.0  # relative error assumed of each evaluation of f, in units of ε, for the error estimate
 
 _RELATIVE = ("log", "log10", "log2", "sqrt", "cbrt")  # scale |a|: singular at 0
-_ABSOLUTE = ("exp", "sin", "cos", "sinh", "cosh", "tanh", "sech", "sigmoid", "softplus")  # scale 1
+_ABSOLUTE = ("exp", "expm1", "sin", "cos", "sinh", "cosh", "tanh", "sech", "sigmoid", "softplus", "erf")  # scale 1
+_GAMMA = ("lgamma", "digamma")  # scale: distance to the nearest pole (x = 0, -1, ...), or x for x > 0
 
 
 def _guards(plan) -> tuple:
@@ -484,12 +492,26 @@ def _guards(plan) -> tuple:
                 guards.append(("relative", step.args[0], None))
             elif name in _ABSOLUTE:
                 guards.append(("absolute", step.args[0], None))
+            elif name in _GAMMA:
+                guards.append(("gamma", step.args[0], None))
+            elif name == "polygamma":
+                guards.append(("gamma", step.args[1], None))
+            elif name == "log1p":  # singular at -1
+                guards.append(("shifted", step.args[0], None))
             elif name == "tan":
                 guards.append(("pole", step.args[0], None))
-            elif name in ("arcsin", "arccos"):
+            elif name in ("arcsin", "arccos", "arctanh"):
                 guards.append(("unit", step.args[0], None))
-            elif name == "arctan":
+            elif name == "arccosh":
+                guards.append(("above one", step.args[0], None))
+            elif name in ("arctan", "arcsinh"):
                 guards.append(("wide", step.args[0], None))
+            elif name == "hypot":  # a cone's tip at the origin: both arguments scaled by the radius
+                guards.append(("radius", step.args[0], step.args[1]))
+                guards.append(("radius", step.args[1], step.args[0]))
+            elif name == "arctan2":  # singular at the origin; y also jumps across 0 where x < 0
+                guards.append(("cut", step.args[0], step.args[1]))
+                guards.append(("radius", step.args[1], step.args[0]))
             elif name == "div":
                 guards.append(("relative", step.args[1], None))
             elif name == "pow":
@@ -513,7 +535,17 @@ def _scale(kind: str, a, other):
         return np.maximum(1.0 - np.abs(a), 0.0)
     if kind == "wide":
         return np.maximum(1.0, np.abs(a))
+    if kind == "shifted":
+        return np.abs(1.0 + a)
+    if kind == "above one":
+        return np.maximum(np.abs(a) - 1.0, 0.0)
+    if kind == "gamma":
+        return np.where(a > 0, a, np.abs(a - np.round(a)))
     other = np.asarray(other, dtype=float)
+    if kind == "radius":
+        return np.hypot(a, other)
+    if kind == "cut":  # arctan2's y: the radius, and where x < 0 no further than |y| (the jump at y = 0)
+        return np.where(other < 0, np.minimum(np.hypot(a, other), np.abs(a)), np.hypot(a, other))
     if kind == "base":  # a**b: as singular as a relative argument, b times over, unless b is a whole power
         whole = (other >= 0) & (other == np.round(other))
         return np.where(whole, np.inf, np.abs(a) / np.maximum(1.0, np.abs(other)))
