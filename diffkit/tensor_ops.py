@@ -86,12 +86,23 @@ def _check_matrix(name: str):
         for a in args:
             if ndim_of(a) != 2:
                 return f"{name} needs 2-D arrays (matrices), got shape {shape_of(a)}"
-        if len(args) == 2 and shape_of(args[0])[1] != shape_of(args[1])[0]:
-            a, b = shape_of(args[0]), shape_of(args[1])
-            return f"the left matrix's {a[1]} columns do not match the right matrix's {b[0]} rows ({a} @ {b})"
         return None
 
     return check
+
+
+def _check_matmul(a, b) -> str | None:
+    """NumPy's matmul of vectors and matrices: a 1-D operand is a row on the left, a column on the right."""
+    sa, sb = shape_of(a), shape_of(b)
+    for s in (sa, sb):
+        if len(s) not in (1, 2):
+            return (f"matmul needs vectors or matrices (1-D or 2-D arrays), got shape {s}; "
+                    "reshape it, or write the product with dk.sum and *")
+    left = f"left matrix's {sa[1]} columns" if len(sa) == 2 else f"left vector's {sa[0]} entries"
+    right = f"right matrix's {sb[0]} rows" if len(sb) == 2 else f"right vector's {sb[0]} entries"
+    if sa[-1] != sb[0]:
+        return f"the {left} do not match the {right} ({sa} @ {sb})"
+    return None
 
 
 # --- Basic indexing: the index as a node parameter ------------------------------------------------------------
@@ -294,20 +305,100 @@ def _linear_jvp(name: str, **fixed):
     return jvp
 
 
+def _sum_of(xp, terms):
+    terms = [t for t in terms if t is not None]
+    return terms[0] if len(terms) == 1 else xp.add(*terms)
+
+
 def _matmul_jvp(xp, out, args, tangents, lead):
     a, b = args
     ta, tb = tangents
     terms = []
     if ta is not None:
-        terms.append(xp.matmul(ta, b))
+        terms.append(xp.matmul(ta, b))  # leading tangent axes are batch axes of a matrix, or rows of a vector
     if tb is not None:
-        terms.append(xp.matmul(a, tb))
-    return terms[0] if len(terms) == 1 else xp.add(*terms)
+        if lead and ndim_of(b) == 1:  # a batch of vectors b is a matrix of rows: (L, k) against a's columns
+            terms.append(xp.matmul(tb, xp.transpose(a)) if ndim_of(a) == 2 else xp.matmul(tb, a))
+        else:
+            terms.append(xp.matmul(a, tb))
+    return _sum_of(xp, terms)
+
+
+def _known_ndim(x) -> int | None:
+    """x's number of axes, or None where it is not known (a graph handle while a gradient is written)."""
+    try:
+        return ndim_of(x)
+    except ConversionError:
+        return None
 
 
 def _matmul_vjp(xp, g, out, args, i):
     a, b = args
-    return xp.matmul(g, xp.transpose(b)) if i == 0 else xp.matmul(xp.transpose(a), g)
+    if (_known_ndim(a) or 0) >= 2 and (_known_ndim(b) or 0) >= 2:  # matrices: the textbook g·Bᵀ and Aᵀ·g
+        return xp.matmul(g, xp.transpose(b)) if i == 0 else xp.matmul(xp.transpose(a), g)
+    # A vector operand (an outer product instead of a matmul), or shapes that are not known yet: the
+    # companions choose at run time.
+    return xp.matmul_grad_left(g, a, b) if i == 0 else xp.matmul_grad_right(g, a, b)
+
+
+# matmul's cotangents for vectors and matrices. Each formula also holds when one argument carries extra leading
+# (batched-tangent) axes, as long as the ranks come from the undisturbed primal arguments.
+
+def _grad_left(g, b, a_ndim: int, b_ndim: int):
+    """∂⟨g, a @ b⟩/∂a."""
+    if b_ndim == 2:
+        return g @ np.swapaxes(b, -1, -2)
+    return g[..., :, None] * b[..., None, :] if a_ndim == 2 else g[..., None] * b
+
+
+def _grad_right(g, a, a_ndim: int, b_ndim: int):
+    """∂⟨g, a @ b⟩/∂b."""
+    if a_ndim == 2:
+        return np.swapaxes(a, -1, -2) @ g if b_ndim == 2 else g @ a
+    return a[..., :, None] * g[..., None, :] if b_ndim == 2 else g[..., None] * a
+
+
+def _matmul_grad_left(g, a, b):
+    return _grad_left(np.asarray(g), np.asarray(b), ndim_of(a), ndim_of(b))
+
+
+def _matmul_grad_right(g, a, b):
+    return _grad_right(np.asarray(g), np.asarray(a), ndim_of(a), ndim_of(b))
+
+
+def _matmul_grad_left_jvp(xp, out, args, tangents, lead):
+    g, a, b = args
+    tg, _, tb = tangents
+    if lead:
+        na, nb = ndim_of(a), ndim_of(b)
+        return sum(_grad_left(*pair, na, nb) for pair in ((tg, b), (g, tb)) if pair[0] is not None
+                   and pair[1] is not None)
+    return _sum_of(xp, [None if tg is None else xp.matmul_grad_left(tg, a, b),
+                        None if tb is None else xp.matmul_grad_left(g, a, tb)])
+
+
+def _matmul_grad_right_jvp(xp, out, args, tangents, lead):
+    g, a, b = args
+    tg, ta, _ = tangents
+    if lead:
+        na, nb = ndim_of(a), ndim_of(b)
+        return sum(_grad_right(*pair, na, nb) for pair in ((tg, a), (g, ta)) if pair[0] is not None
+                   and pair[1] is not None)
+    return _sum_of(xp, [None if tg is None else xp.matmul_grad_right(tg, a, b),
+                        None if ta is None else xp.matmul_grad_right(g, ta, b)])
+
+
+# Both companions are bilinear: with h the cotangent of their output, ⟨h, ∂⟨g, a@b⟩/∂a⟩ = ⟨g, h@b⟩, so the
+# cotangent of g is h@b and that of b is matmul's right cotangent for h@b (and the mirror image for the right).
+
+def _matmul_grad_left_vjp(xp, h, out, args, i):
+    g, a, b = args
+    return xp.matmul(h, b) if i == 0 else xp.matmul_grad_right(g, h, b)
+
+
+def _matmul_grad_right_vjp(xp, h, out, args, i):
+    g, a, b = args
+    return xp.matmul(a, h) if i == 0 else xp.matmul_grad_left(g, a, h)
 
 
 def _reduce_jvp(name: str):
@@ -413,6 +504,10 @@ def _matmul_work(out, a, b):
     return np.size(out) * shape_of(a)[-1]  # m·n outputs, k multiply-adds each (flops weight 2: 2mnk)
 
 
+def _matmul_grad_work(out, g, a, b):
+    return np.size(g) * shape_of(a)[-1]  # as many multiply-adds as the product a @ b itself
+
+
 def _input_size(out, a, *rest, **params):
     return np.size(a)
 
@@ -428,9 +523,14 @@ def _no_work(*args, **params):
 # --- Shape rules: each output's shape from its arguments' shapes alone (the memory estimate, traced .shape) ----
 
 def _matmul_shape(a, b):
-    if len(a) < 2 or len(b) < 2 or a[-1] != b[-2]:
+    """NumPy's rule: a 1-D left operand is a row (its axis dropped after), a 1-D right one a column."""
+    if not a or not b:
+        raise ValueError(f"matmul of shapes {a} and {b}: a scalar is not a vector or a matrix")
+    left, right = (1,) + a if len(a) == 1 else a, b + (1,) if len(b) == 1 else b
+    if left[-1] != right[-2]:
         raise ValueError(f"matmul of shapes {a} and {b}")
-    return tuple(np.broadcast_shapes(a[:-2], b[:-2])) + (a[-2], b[-1])
+    batch = tuple(np.broadcast_shapes(left[:-2], right[:-2]))
+    return batch + left[-2:-1] * (len(a) > 1) + right[-1:] * (len(b) > 1)
 
 
 def _transpose_shape(a):
@@ -467,9 +567,22 @@ _NO_DERIVATIVE = (True, False)  # (a, like): ``like`` only supplies a shape
 TENSOR_PRIMITIVES: list[Primitive] = [
     Primitive(
         "matmul", 2, np.matmul, lambda a, b: a @ b, (), 2 * _A, infix="@",
-        jvp=_matmul_jvp, vjp=_matmul_vjp, work=_matmul_work, check=_check_matrix("matmul"),
-        shape=_matmul_shape,
-        doc="Matrix product of two 2-D arrays; 2mnk flops. VJPs g·Bᵀ and Aᵀ·g.",
+        jvp=_matmul_jvp, vjp=_matmul_vjp, work=_matmul_work, check=_check_matmul, shape=_matmul_shape,
+        doc="Product of vectors and matrices (NumPy's @ for 1-D and 2-D arrays); 2mnk flops. VJPs g·Bᵀ and Aᵀ·g.",
+    ),
+    Primitive(
+        "matmul_grad_left", 3, _matmul_grad_left, _matmul_grad_left, (), 2 * _A,
+        jvp=_matmul_grad_left_jvp, vjp=_matmul_grad_left_vjp, work=_matmul_grad_work,
+        differentiable=(True, False, True), shape=lambda g, a, b: a,
+        doc="matmul(a, b)'s cotangent for a given the output's g: g·Bᵀ, or an outer product for a vector b "
+            "(a only supplies its shape).",
+    ),
+    Primitive(
+        "matmul_grad_right", 3, _matmul_grad_right, _matmul_grad_right, (), 2 * _A,
+        jvp=_matmul_grad_right_jvp, vjp=_matmul_grad_right_vjp, work=_matmul_grad_work,
+        differentiable=(True, True, False), shape=lambda g, a, b: b,
+        doc="matmul(a, b)'s cotangent for b given the output's g: Aᵀ·g, or an outer product for a vector a "
+            "(b only supplies its shape).",
     ),
     Primitive(
         "transpose", 1, lambda a: np.asarray(a).swapaxes(-1, -2), lambda a: a.T, (), 0,

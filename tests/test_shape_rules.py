@@ -17,7 +17,10 @@ def a(*shape):
 
 # name -> list of (arguments, params): at least one sample per tensor primitive of the table
 SAMPLES = {
-    "matmul": [((a(3, 4), a(4, 2)), {}), ((a(5, 3, 4), a(4, 2)), {})],
+    "matmul": [((a(3, 4), a(4, 2)), {}), ((a(5, 3, 4), a(4, 2)), {}), ((a(4), a(4, 2)), {}),
+               ((a(3, 4), a(4)), {}), ((a(4), a(4)), {})],
+    **{name: [((a(3, 2), a(3, 4), a(4, 2)), {}), ((a(3), a(3, 4), a(4)), {}), ((a(2), a(4), a(4, 2)), {}),
+               ((a(), a(4), a(4)), {})] for name in ("matmul_grad_left", "matmul_grad_right")},
     "transpose": [((a(3, 4),), {})],
     "reshape": [((a(3, 4),), {"shape": (2, -1)}), ((a(3, 4),), {"shape": (12,)})],
     "reshape_like": [((a(3, 4), a(6, 2)), {})],
