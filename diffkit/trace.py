@@ -19,6 +19,7 @@ from .errors import ConversionError
 from .graph import Graph
 from .keywords import checked_keywords
 from .ops import PRIMITIVES, Primitive, PrimitiveArithmetic, namespace
+from .shaping import concatenate_all, frozen_fancy_index, is_fancy, stack_all
 from .tensor_ops import frozen_index
 
 # NumPy's names for operations diffkit calls otherwise (the rest — sin, exp, maximum, ... — share their names).
@@ -166,6 +167,8 @@ class Expr(PrimitiveArithmetic):
         name = func.__name__
         if name in self._SHAPE_QUERIES:
             return func._implementation(*args, **kwargs)
+        if name == "transpose":  # np.transpose(x, axes): the method, which picks transpose or permute_dims
+            return args[0].transpose(*args[1:], **kwargs)
         return call_by_name(_NUMPY_FUNCTIONS.get(name, name), *args, numpy_name=name, **kwargs)
 
     def __array__(self, *args, **kwargs):
@@ -182,6 +185,27 @@ class Expr(PrimitiveArithmetic):
         method.__doc__ = f"As NumPy's ``ndarray.{name}``: records diffkit's ``{name}``."
         return method
 
+    def _known_shape(self) -> tuple | None:
+        return getattr(self.builder, "shapes", {}).get(self.node)
+
+    @property
+    def T(self) -> Expr:  # noqa: N802 (NumPy's spelling)
+        """As NumPy's: the axes reversed (a matrix transposed; a vector or a number unchanged)."""
+        shape = self._known_shape()
+        if shape is not None and len(shape) != 2:
+            return self if len(shape) < 2 else self._apply_primitive(
+                "permute_dims", self, axes=tuple(reversed(range(len(shape)))))
+        return self._apply_primitive("transpose", self)
+
+    def transpose(self, *order, axes=None) -> Expr:
+        """``x.transpose()`` (``x.T``), ``x.transpose(1, 0, 2)``, ``x.transpose((1, 0, 2))`` or ``axes=``, as
+        NumPy's."""
+        if order:
+            axes = order[0] if len(order) == 1 and not isinstance(order[0], int | np.integer) else order
+        if axes is None or len(axes) == 0:
+            return self.T
+        return self._apply_primitive("permute_dims", self, axes=tuple(axes))
+
     sum = _numpy_method("sum")
     mean = _numpy_method("mean")
     prod = _numpy_method("prod")
@@ -194,6 +218,10 @@ class Expr(PrimitiveArithmetic):
     dot = _numpy_method("dot")
     clip = _numpy_method("clip")
     round = _numpy_method("round")
+    swapaxes = _numpy_method("swapaxes")
+    squeeze = _numpy_method("squeeze")
+    repeat = _numpy_method("repeat")
+    take = _numpy_method("take")
     del _numpy_method
 
     def reshape(self, *shape) -> Expr:
@@ -207,9 +235,40 @@ class Expr(PrimitiveArithmetic):
     ravel = flatten
 
     def __getitem__(self, key) -> Expr:
-        """Basic indexing, ``x[1:]``, ``x[:, 0]``, ``x[..., ::2]``: one ``index`` node (integers, slices and
-        ``...`` only; masks, index arrays and None are refused here, out-of-range integers at evaluation)."""
+        """Indexing as NumPy's: integers, slices and ``...`` (``x[1:]``, ``x[:, 0]``) record one ``index`` node;
+        constant index arrays and boolean masks (``x[[0, 2]]``, ``x[mask]``) a ``gather``; ``None``
+        (``np.newaxis``) adds an axis (``expand_dims``). Out-of-range integers are refused at evaluation."""
+        entries = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(e, Expr) for e in entries):
+            raise ConversionError(
+                "an index computed from traced values (x[x > 0], x[i] with a traced i) picks entries that are only "
+                "known when the program runs, so the result's shape cannot be recorded; keep the shape with "
+                "dk.where(x > 0, x, 0), or index with a constant integer, array or mask")
+        if any(e is None for e in entries):
+            return self._with_new_axes(entries)
+        if is_fancy(key):
+            return self._apply_primitive("gather", self, index=frozen_fancy_index(key, frozen=False))
         return self._apply_primitive("index", self, index=frozen_index(key, frozen=False))
+
+    def _with_new_axes(self, entries: tuple) -> Expr:
+        """``x[:, None]``: index with the other entries, then insert the new axes where NumPy puts them."""
+        rest = tuple(e for e in entries if e is not None)
+        if is_fancy(rest):
+            raise ConversionError("None (np.newaxis) together with index arrays or masks is not supported; index "
+                                  "first, then add the axis with dk.expand_dims")
+        named = sum(1 for e in rest if e is not Ellipsis)
+        positions, out = [], 0
+        for e in entries:
+            if e is None:
+                positions.append(out)
+                out += 1
+            elif e is Ellipsis:
+                out += self.ndim - named  # the axes the ellipsis stands for (needs the shape)
+            elif not isinstance(e, int | np.integer):  # a slice keeps its axis, an integer drops it
+                out += 1
+        whole = all(e is Ellipsis or (isinstance(e, slice) and e == slice(None)) for e in rest)
+        indexed = self if whole else self[rest]  # x[:, None] needs no index node, only the new axis
+        return indexed._apply_primitive("expand_dims", indexed, axis=tuple(positions))
 
     def __iter__(self):
         """Iteration over the first axis, as NumPy's (the loop unrolls into one index node per entry)."""
@@ -235,14 +294,25 @@ class Expr(PrimitiveArithmetic):
             "recorded; choose elementwise with dk.where(condition, a, b) (conditions: x < y, x == y, ...)"
         )
 
-    def _compare(self, other):
-        raise ConversionError(
-            "a traced expression has no truth value, so comparisons cannot be recorded; "
-            "use maximum, minimum, relu or heaviside instead"
-        )
+    # Comparisons record 0/1 masks (no derivative), to choose with dk.where or to multiply by, as in JAX; the
+    # reflected forms (3 < x) reach the mirrored method through Python itself.
+    def __lt__(self, other):
+        return call_by_name("less", self, other)
 
-    __lt__ = __le__ = __gt__ = __ge__ = _compare
-    __eq__ = object.__eq__
+    def __le__(self, other):
+        return call_by_name("less_equal", self, other)
+
+    def __gt__(self, other):
+        return call_by_name("greater", self, other)
+
+    def __ge__(self, other):
+        return call_by_name("greater_equal", self, other)
+
+    def __eq__(self, other):
+        return call_by_name("equal", self, other)
+
+    def __ne__(self, other):
+        return call_by_name("not_equal", self, other)
 
     # A handle hashes by identity (hash-consing makes equal expressions one node, so one handle per node would
     # do too); dicts and sets of handles still work, since Python compares by identity before calling __eq__.
@@ -301,8 +371,21 @@ def apply(primitive: Primitive, *args, **params):
     return primitive.numpy(*args, **params)
 
 
+# Primitives NumPy's namesakes of which take a sequence of arrays: a list is recorded as a chain of binary nodes.
+_SEQUENCE_FORMS = {"concatenate": concatenate_all, "stack": stack_all}
+
+
 def _user_function(primitive: Primitive) -> Callable:
+    joined = _SEQUENCE_FORMS.get(primitive.name)
+
     def function(*args, **params):
+        if joined is not None and args and isinstance(args[0], list | tuple):  # np.concatenate([a, b, c], 0)
+            if len(args) > 2:
+                raise ConversionError(f"{primitive.name}() takes a sequence of arrays and then axis, got "
+                                      f"{len(args)} positional arguments")
+            if len(args) == 2:
+                params = {"axis": args[1], **params}
+            return joined(functions, args[0], **params)
         args, params = _positional_params(primitive, args, params)
         return apply(primitive, *args, **params)
 

@@ -117,6 +117,37 @@ def test_python_if_on_a_traced_value_points_to_where():
         dk.trace(lambda x: x if x else -x)
 
 
+def test_comparisons_record_masks_that_where_chooses_with():
+    def f(x, y):
+        picked = np.where(x > y, x, y) + dk.where(x <= 0.5, x * x, 0.0)  # np.where on handles, too
+        counted = (x == y) + (x != y) + (0.0 < x) + (np.zeros(3) >= y)  # reflected forms, array on the left
+        return dk.sum(picked * counted)
+
+    g = dk.trace(f)
+    x, y = np.array([0.3, 2.0, -1.0]), np.array([1.0, 1.0, -1.5])
+    mask = (x == y) * 1.0 + (x != y) + (0.0 < x) + (np.zeros(3) >= y)  # 0/1 numbers, not booleans
+    assert g.evaluate({"x": x, "y": y}) == pytest.approx(np.sum((np.maximum(x, y) + (x <= 0.5) * x * x) * mask))
+    gradient = agree(g, {"x": x, "y": y})  # the masks have no derivative: only the chosen branches do
+    assert dk.discrepancy(gradient["x"], mask * ((x > y) + (x <= 0.5) * 2 * x)) <= 1e-12
+    assert dk.discrepancy(gradient["y"], mask * (x <= y)) <= 1e-12
+
+
+def test_numpy_transposes_and_joins():
+    def f(x, v):
+        turned = x.T * x.transpose(2, 1, 0) + np.transpose(x, (2, 1, 0)) + x.swapaxes(0, 2)  # (4, 3, 2)
+        joined = np.concatenate([v, v * v, dk.sin(v)]) @ np.stack((v, v), axis=1).sum(1).repeat(3)
+        return dk.sum(turned) * joined + dk.sum(v.T * v)
+
+    g = dk.trace(f, shapes={"x": (2, 3, 4), "v": (3,)})
+    x, v = rng.normal(size=(2, 3, 4)), rng.normal(size=3)
+    turned = x.T * x.transpose(2, 1, 0) + np.transpose(x, (2, 1, 0)) + x.swapaxes(0, 2)
+    joined = np.concatenate([v, v * v, np.sin(v)]) @ np.stack((v, v), axis=1).sum(1).repeat(3)
+    assert g.evaluate({"x": x, "v": v}) == pytest.approx(np.sum(turned) * joined + np.sum(v * v), rel=1e-13)
+    agree(g, {"x": x, "v": v})
+    with pytest.raises(ConversionError, match="takes a sequence of arrays and then axis"):
+        dk.trace(lambda v: dk.concatenate([v, v], 0, 1))
+
+
 def test_handles_still_work_as_dict_keys():
     def f(x):
         table = {x: 1.0}

@@ -907,9 +907,11 @@ def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, step=None
     The gradients are reverse mode's (two sweeps each), so the product costs four gradients whatever the number
     of variables — the differences of gradients numdifftools and SciPy take when given a gradient. The step
     along v is ε^(1/3)·max(1, |x|) / |v| (the largest entries, per point), or ``step``; the same difference at
-    2h gives the error estimate |D(h) − D(2h)|/3 (truncation) plus rounding: each gradient is taken to be off by
-    (2 + the graph's depth)·ε times the size of its terms — its own size, or, where it cancels, how much it
-    changes over the point's scale, |H·v|/|v|·max(1, |x|) (which also covers rounding x ± h·v) — over 2h.
+    2h gives the error estimate |D(h) − D(2h)| plus rounding. (Richardson's |D(h) − D(2h)|/3 is the truncation
+    error alone; where the gradient is ill-conditioned — acosh near 1 — its rounding noise, which the difference
+    also carries, would be underestimated three times, so the whole difference is kept.) Each gradient is taken
+    to be off by (2 + the graph's depth)·ε times the size of its terms — its own size, or, where it cancels, how
+    much it changes over the point's scale, |H·v|/|v|·max(1, |x|) (which also covers rounding x ± h·v) — over 2h.
     """
     from . import reverse  # numeric differences of the exact gradients: reverse mode supplies those
 
@@ -948,7 +950,7 @@ def hvp(graph: Graph, bound: dict, wrt: tuple[str, ...], vector: dict, step=None
             terms = np.abs(near) * np.maximum(1.0, reach) / speed
             rounding = ulps * EPS * (np.abs(gradients[1][i]) + np.abs(gradients[-1][i]) + 2 * terms) / (2 * h)
             products.append(np.where(h > 0, near, 0.0))
-            errors.append(np.where(h > 0, np.abs(near - far) / 3 + rounding, 0.0))
+            errors.append(np.where(h > 0, np.abs(near - far) + rounding, 0.0))
     return Computed([values[plan.outputs[0]]], products, meter.finish(), error_estimate=errors)
 
 
