@@ -22,6 +22,7 @@ from ..result import Result
 from ..trace import functions as fn
 from ..trace import trace
 from . import init as initializers
+from . import normalize
 from .activations import ACTIVATIONS, OUTPUTS, choose
 from .losses import LOSSES, check_targets, class_labels
 
@@ -39,6 +40,12 @@ class MLP:
     ``output`` defaults to what the loss implies (softmax for cross_entropy, sigmoid for binary_cross_entropy,
     else linear). ``l1``/``l2`` add ``l1·Σ|W|`` and ``l2·ΣW²`` over the weights (not the biases); both together
     make the elastic net.
+
+    ``normalization="layer"`` or ``"batch"`` normalizes every hidden layer's pre-activations, with learned
+    ``gamma{k}``/``beta{k}``; ``dropout=p`` drops hidden activations with probability p in training (inverted
+    dropout); batch norm's running averages use ``momentum``. Training (``gradient``, ``hessian``,
+    ``loss_graph``, ``nn.train``) uses batch statistics and dropout masks; evaluation (``forward``, ``predict``,
+    ``loss``, ``accuracy``) uses the running averages and no dropout. See ``diffkit.nn.normalize``.
     """
 
     def __init__(
@@ -52,6 +59,9 @@ class MLP:
         l1: float = 0.0,
         l2: float = 0.0,
         seed: int | None = 0,
+        normalization: str | None = None,
+        dropout: float = 0.0,
+        momentum: float = 0.1,
     ):
         self.sizes = _check_sizes(sizes)
         seed = check_seed(seed)
@@ -71,6 +81,9 @@ class MLP:
         self.l1 = _non_negative(l1, "l1")
         self.l2 = _non_negative(l2, "l2")
         self.init = init or ("kaiming" if activation == "relu" else "xavier")
+        self.normalization = check.choice("normalization", normalization, normalize.NORMALIZATIONS, allow_none=True)
+        self.dropout = check.number("dropout", dropout, low=0, high=0.99, what="a probability in [0, 0.99]")
+        self.momentum = check.number("momentum", momentum, low=0, high=1, what="a number in [0, 1]")
         _check_parameter_memory(self.sizes, self.bias)  # before drawing: MLP([2, 10**6, 10**6]) is 8 TB
         rng = np.random.default_rng(seed)
         self._params: dict[str, np.ndarray] = {}
@@ -78,24 +91,57 @@ class MLP:
             self._params[f"W{k}"] = initializers.weights(self.init, n_in, n_out, rng)
             if self.bias:
                 self._params[f"b{k}"] = np.zeros(n_out)
+            if self.normalization and k < len(self.sizes) - 1:
+                self._params[f"gamma{k}"] = np.ones(n_out)
+                self._params[f"beta{k}"] = np.zeros(n_out)
         self.parameter_names = tuple(self._params)
-        self._loss_graph = self._build_loss(loss_fn, from_logits)
+        hidden = range(1, len(self.sizes) - 1)
+        # dropout masks (data of the training graph) and batch norm's running averages (data of evaluation)
+        self._mask_names = tuple(f"D{k}" for k in hidden) if self.dropout else ()
+        self._running = ({name: (np.zeros if name.startswith("mean") else np.ones)(self.sizes[k])
+                          for k in hidden for name in (f"mean{k}", f"var{k}")}
+                         if self.normalization == "batch" else {})
+        self._dropout_rng = np.random.default_rng(None if seed is None else (seed, 1))
+        self._loss_graph = self._build_loss(loss_fn, from_logits, training=True)
+        self._eval_loss_graph = (self._build_loss(loss_fn, from_logits, training=False)
+                                 if self._mask_names or self._running else self._loss_graph)
         self._layers_graph = self._build_layers()
+        self._statistics_graph = self._build_statistics() if self._running else None
         self._residual_graphs: dict[int, Graph] = {}  # sample count -> residual graph, traced when first asked
 
     # --- the graphs ---------------------------------------------------------------------------------------
 
-    def _logits(self, X, params: dict, keep: list | None = None):
+    def _logits(self, X, params: dict, keep: list | None = None, training: bool = False, data: dict | None = None,
+                statistics: list | None = None):
+        """The output layer's pre-activations. ``training``: batch statistics and the dropout masks ``data["Dk"]``;
+        else batch norm reads the running averages ``data["meank"]``, ``data["vark"]``. ``keep`` collects the
+        hidden activations, ``statistics`` each batch-normalized layer's batch mean and variance."""
         a = X
         layers = len(self.sizes) - 1
         for k in range(1, layers + 1):
             z = a @ params[f"W{k}"]
             if self.bias:
                 z = z + params[f"b{k}"]
-            a = ACTIVATIONS[self.activation](z) if k < layers else z
-            if keep is not None and k < layers:
+            if k == layers:
+                return z
+            z = self._normalized(z, k, params, training, data, statistics)
+            a = ACTIVATIONS[self.activation](z)
+            if training and self._mask_names:
+                a = a * data[f"D{k}"]
+            if keep is not None:
                 keep.append(a)
         return a
+
+    def _normalized(self, z, k: int, params: dict, training: bool, data: dict | None, statistics: list | None):
+        if self.normalization == "layer":
+            return normalize.layer_norm(z, params[f"gamma{k}"], params[f"beta{k}"])
+        if self.normalization == "batch":
+            if statistics is not None:
+                mean = fn.mean(z, axis=0)
+                statistics += [mean, fn.mean((z - mean) * (z - mean), axis=0)]
+            given = None if training else (data[f"mean{k}"], data[f"var{k}"])
+            return normalize.batch_norm(z, params[f"gamma{k}"], params[f"beta{k}"], given)
+        return z
 
     def _penalty(self, params: dict):
         """l2·ΣW² + l1·Σ|W| over the weights, or None without regularization (no node for a zero)."""
@@ -108,18 +154,20 @@ class MLP:
                 total = term if total is None else total + term
         return total
 
-    def _build_loss(self, loss_fn, from_logits: bool) -> Graph:
+    def _build_loss(self, loss_fn, from_logits: bool, training: bool) -> Graph:
         names = self.parameter_names
+        extra = self._mask_names if training else tuple(self._running)
 
         def loss(X, Y, *values):
-            params = dict(zip(names, values, strict=True))
-            logits = self._logits(X, params)
+            data = dict(zip(extra, values[:len(extra)], strict=True))
+            params = dict(zip(names, values[len(extra):], strict=True))
+            logits = self._logits(X, params, training=training, data=data)
             prediction = logits if from_logits else OUTPUTS[self.output](logits)
             data_loss = loss_fn(prediction, Y)
             penalty = self._penalty(params)
             return data_loss if penalty is None else data_loss + penalty
 
-        return trace(loss, ["X", "Y", *names])
+        return trace(loss, ["X", "Y", *extra, *names])
 
     def _build_residuals(self, samples: int) -> Graph:
         """The residuals of the loss on ``samples`` rows: the outputs' errors scaled so that ½‖r‖² is the data
@@ -129,7 +177,7 @@ class MLP:
 
         def residuals(X, Y, *values):
             params = dict(zip(names, values, strict=True))
-            errors = (OUTPUTS[self.output](self._logits(X, params)) - Y) * scale
+            errors = (OUTPUTS[self.output](self._logits(X, params, training=True)) - Y) * scale
             weights = [penalty * params[name] for name in names if name.startswith("W")] if self.l2 else []
             return (errors, *weights)
 
@@ -139,12 +187,30 @@ class MLP:
         """One graph whose outputs are every hidden layer's activations and then the network's output."""
         names = self.parameter_names
 
+        running = tuple(self._running)
+
         def layers(X, *values):
             hidden: list = []
-            logits = self._logits(X, dict(zip(names, values, strict=True)), keep=hidden)
+            data = dict(zip(running, values[:len(running)], strict=True))
+            params = dict(zip(names, values[len(running):], strict=True))
+            logits = self._logits(X, params, keep=hidden, data=data)
             return (*hidden, OUTPUTS[self.output](logits))
 
-        return trace(layers, ["X", *names])
+        return trace(layers, ["X", *running, *names])
+
+    def _build_statistics(self) -> Graph:
+        """The batch mean and variance of every batch-normalized layer, in training mode (for the running
+        averages): outputs mean1, var1, mean2, ..."""
+        names = self.parameter_names
+
+        def statistics(X, *values):
+            data = dict(zip(self._mask_names, values[:len(self._mask_names)], strict=True))
+            params = dict(zip(names, values[len(self._mask_names):], strict=True))
+            found: list = []
+            self._logits(X, params, training=True, data=data, statistics=found)
+            return tuple(found)
+
+        return trace(statistics, ["X", *self._mask_names, *names])
 
     # --- parameters ---------------------------------------------------------------------------------------
 
@@ -215,15 +281,67 @@ class MLP:
         check_targets(self.loss_name, Y)
         return Y
 
-    def _point(self, X, y) -> dict:
+    def _point(self, X, y, masks: Mapping | None = None) -> dict:
+        """Where the training graph is evaluated: the data, the dropout masks (drawn when not given) and the
+        parameters."""
         X = self._inputs(X)
-        return {"X": X, "Y": self.targets(y, X.shape[0]), **self._params}
+        return {"X": X, "Y": self.targets(y, X.shape[0]), **self._masks(X.shape[0], masks), **self._params}
+
+    def _eval_point(self, X, y) -> dict:
+        X = self._inputs(X)
+        return {"X": X, "Y": self.targets(y, X.shape[0]), **self._running, **self._params}
+
+    def _masks(self, samples: int, masks: Mapping | None) -> dict:
+        if not self._mask_names:
+            if masks:
+                raise BindingError("masks= is for a network with dropout; this one has dropout=0")
+            return {}
+        if masks is None:
+            return self.dropout_masks(samples)
+        if not isinstance(masks, Mapping) or set(masks) != set(self._mask_names):
+            got = sorted(masks) if isinstance(masks, Mapping) else type(masks).__name__
+            raise BindingError(f"masks must be a dict with keys {list(self._mask_names)}, got {got}")
+        checked = {}
+        for name in self._mask_names:
+            value = as_float_array(masks[name], name)
+            width = self.sizes[int(name[1:])]
+            if value.shape != (samples, width):
+                raise BindingError(f"mask {name} must have shape ({samples}, {width}), got {value.shape}")
+            checked[name] = value
+        return checked
+
+    def dropout_masks(self, samples: int) -> dict[str, np.ndarray]:
+        """Fresh dropout masks for a batch of ``samples`` rows, from the network's seeded generator: 0 with
+        probability ``dropout``, else 1/(1 − dropout). Give them back as ``masks=`` to differentiate one graph
+        several ways."""
+        samples = check.number("samples", samples, low=1, integer=True, what="a positive whole number")
+        shapes = {name: (samples, self.sizes[int(name[1:])]) for name in self._mask_names}
+        return normalize.dropout_masks(self._dropout_rng, self.dropout, shapes)
+
+    def unit_masks(self, samples: int) -> dict[str, np.ndarray] | None:
+        """Masks that keep every unit (for estimates and checks that must not draw); None without dropout."""
+        return {name: np.ones((samples, self.sizes[int(name[1:])])) for name in self._mask_names} or None
+
+    def running_statistics(self) -> dict[str, np.ndarray]:
+        """Batch norm's running means and variances (``mean1``, ``var1``, ...; copies), empty without it."""
+        return {name: value.copy() for name, value in self._running.items()}
+
+    def observe(self, X, masks: Mapping | None = None) -> None:
+        """Update batch norm's running averages with the batch X (``nn.train`` calls it at every step, before the
+        step, as a training forward pass would); nothing without batch norm."""
+        if self._statistics_graph is None:
+            return
+        X = self._inputs(X)
+        outs = self._statistics_graph.evaluate({"X": X, **self._masks(X.shape[0], masks), **self._params})
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        self._running = normalize.updated_statistics(self._running, dict(zip(self._running, outs, strict=True)),
+                                                     self.momentum, X.shape[0])
 
     # --- computing ----------------------------------------------------------------------------------------
 
     def forward(self, X) -> np.ndarray:
         """The network's output for each row of X (probabilities for sigmoid/softmax outputs)."""
-        outs = self._layers_graph.evaluate({"X": self._inputs(X), **self._params})
+        outs = self._layers_graph.evaluate({"X": self._inputs(X), **self._running, **self._params})
         return outs[-1] if isinstance(outs, tuple) else outs
 
     __call__ = forward
@@ -232,18 +350,20 @@ class MLP:
         """The activations of hidden layer ``layer`` (1 = the first), e.g. the 8-3-8 encoder's code."""
         layers = len(self.sizes) - 2
         layer = check.number("layer", layer, low=1, high=layers, integer=True, what=f"1..{layers} (the hidden layers)")
-        return self._layers_graph.evaluate({"X": self._inputs(X), **self._params})[layer - 1]
+        return self._layers_graph.evaluate({"X": self._inputs(X), **self._running, **self._params})[layer - 1]
 
     def loss(self, X, y) -> float:
-        return float(self._loss_graph.evaluate(self._point(X, y)))
+        """The loss in evaluation mode (batch norm's running averages, no dropout)."""
+        return float(self._eval_loss_graph.evaluate(self._eval_point(X, y)))
 
-    def loss_graph(self, X=None, y=None) -> Graph:
-        """The loss as a diffkit Graph. With data, X and Y are fixed into it and only the parameters remain
-        variables (``dk.compare(net.loss_graph(X, y), at=net.parameters())``)."""
+    def loss_graph(self, X=None, y=None, masks: Mapping | None = None) -> Graph:
+        """The training loss as a diffkit Graph. With data, X and Y (and the dropout masks, drawn when not
+        given) are fixed into it and only the parameters remain variables
+        (``dk.compare(net.loss_graph(X, y), at=net.parameters())``)."""
         if X is None and y is None:
             return self._loss_graph
-        point = self._point(X, y)
-        return self._loss_graph.with_data(X=point["X"], Y=point["Y"])
+        point = self._point(X, y, masks)
+        return self._loss_graph.with_data(**{name: point[name] for name in ("X", "Y", *self._mask_names)})
 
     def check_least_squares(self, who: str) -> None:
         """Refuse a least-squares method (``who``: e.g. "GaussNewton") on a loss that is no sum of squares: a
@@ -256,6 +376,9 @@ class MLP:
             raise MethodError(f"{who} needs a least-squares loss ½‖r‖², but this network has l1={self.l1:g} (the "
                               "penalty l1·Σ|W| is no sum of squares): use l2 instead, or train with newtoncg or "
                               "lbfgs")
+        if self.dropout:
+            raise MethodError(f"{who} needs one least-squares loss per step, but dropout draws new masks: train a "
+                              "network with dropout=0, or use a first-order optimizer")
 
     def residual_graph(self, X, y) -> Graph:
         """The residuals r of the loss on (X, y) as a Graph of the parameters, with ½‖r‖² = ``loss(X, y)``: for
@@ -274,14 +397,16 @@ class MLP:
             graph = self._residual_graphs[samples] = self._build_residuals(samples)
         return graph.with_data(X=point["X"], Y=point["Y"])
 
-    def gradient(self, X, y, method: str = "reverse", **options) -> Result:
-        """∂loss/∂parameter for every parameter by one of the four methods; ``result["W1"]``, ``result.cost``."""
-        return api.gradient(self._loss_graph, self._point(X, y), method=method, wrt=self.parameter_names,
+    def gradient(self, X, y, method: str = "reverse", masks: Mapping | None = None, **options) -> Result:
+        """∂loss/∂parameter for every parameter by one of the four methods; ``result["W1"]``, ``result.cost``.
+        The training loss: batch statistics, and dropout ``masks`` (drawn when not given)."""
+        return api.gradient(self._loss_graph, self._point(X, y, masks), method=method, wrt=self.parameter_names,
                             **options)
 
-    def hessian(self, X, y, method: str = "reverse", **options) -> Result:
-        """The loss's Hessian over all parameter entries (each parameter raveled, in ``parameter_names`` order)."""
-        return api.hessian(self._loss_graph, self._point(X, y), method=method, wrt=self.parameter_names,
+    def hessian(self, X, y, method: str = "reverse", masks: Mapping | None = None, **options) -> Result:
+        """The training loss's Hessian over all parameter entries (each parameter raveled, in
+        ``parameter_names`` order)."""
+        return api.hessian(self._loss_graph, self._point(X, y, masks), method=method, wrt=self.parameter_names,
                            **options)
 
     def predict(self, X) -> np.ndarray:
@@ -310,8 +435,10 @@ class MLP:
         return float(np.mean(right if right.ndim == 1 else np.all(right, axis=1)))
 
     def __repr__(self) -> str:
+        extras = (f", normalization={self.normalization!r}" if self.normalization else "") + (
+            f", dropout={self.dropout:g}" if self.dropout else "")
         return (f"MLP({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, output={self.output!r}, "
-                f"loss={self.loss_name!r}, {self.parameter_count:,} parameters)")
+                f"loss={self.loss_name!r}{extras}, {self.parameter_count:,} parameters)")
 
 
 def _check_sizes(sizes) -> tuple[int, ...]:

@@ -137,17 +137,20 @@ def train(
             # The network's own arrays go to the optimizer, which never modifies what it is given and returns
             # fresh ones: no copies either way.
             where = (epoch + 1, number, batches)
+            masks = net.dropout_masks(len(batch)) if net.dropout else None  # one draw per step, for every query
+            net.observe(X[batch], masks)  # batch norm's running averages, with the parameters before the step
             if searching:  # L-BFGS, Newton-CG: they query the batch's loss at trial points and for H·v
-                oracle = _oracle(net, X[batch], Y[batch], least_squares, method, options)
+                oracle = _oracle(net, X[batch], Y[batch], least_squares, method, options, masks)
                 value, grads = oracle.value_and_grad(net._params)
                 _finite(value, grads, where, optimizer, "the gradient of {name}")
                 stepped = optimizer.step(net._params, grads, oracle=oracle)
                 spent += _spent(oracle)
             else:
-                result = net.gradient(X[batch], Y[batch], method=method, **options)
+                result = net.gradient(X[batch], Y[batch], method=method, masks=masks, **options)
                 value, grads = float(result.value), result.gradient
                 _finite(value, grads, where, optimizer, "the gradient of {name}")
-                hessian = net.hessian(X[batch], Y[batch], **options).hessian if optimizer.needs_hessian else None
+                hessian = (net.hessian(X[batch], Y[batch], masks=masks, **options).hessian if optimizer.needs_hessian
+                           else None)
                 stepped = optimizer.step(net._params, grads, hessian=hessian)
                 spent += 1 + (net.parameter_count if optimizer.needs_hessian else 0)
             _finite(value, stepped, where, optimizer, "parameter {name}, after the optimizer's step,")
@@ -167,12 +170,13 @@ def train(
     return history
 
 
-def _oracle(net: MLP, X: np.ndarray, Y: np.ndarray, least_squares: bool, method: str, options: dict):
+def _oracle(net: MLP, X: np.ndarray, Y: np.ndarray, least_squares: bool, method: str, options: dict,
+            masks: dict | None = None):
     """What a searching optimizer queries on one batch: the loss (``Oracle``), or for Gauss-Newton and
     Levenberg-Marquardt the residuals whose ½‖r‖² is that same loss (``ResidualOracle``)."""
     if least_squares:
         return ResidualOracle(net.residual_graph(X, Y), **options)
-    return Oracle(net.loss_graph(X, Y), method=method, **options)
+    return Oracle(net.loss_graph(X, Y, masks), method=method, **options)
 
 
 def _spent(oracle) -> int:
@@ -194,7 +198,7 @@ def _check_work(net: MLP, data: tuple, batch_size: int, epochs: int, method: str
     X, Y = data
     graph = net.loss_graph()
     plan, wrt = graph.plan, tuple(net.parameter_names)
-    batch = graph.bind(net._point(X[:batch_size], Y[:batch_size]))
+    batch = graph.bind(net._point(X[:batch_size], Y[:batch_size], net.unit_masks(batch_size)))
     parameters = net.parameter_count
     step = estimate.gradient_work(method, plan, batch, wrt) + estimate.Work(4 * len(wrt), 10 * parameters)
     if newton:  # a Hessian over all parameter entries, and a dense solve
@@ -202,9 +206,10 @@ def _check_work(net: MLP, data: tuple, batch_size: int, epochs: int, method: str
     if searching:  # a line search's trial gradients, or Newton-CG's products: at least one more gradient a step
         step += estimate.gradient_work(method, plan, batch, wrt)
     batches = -(-X.shape[0] // batch_size)
-    every_epoch = step * batches + _evaluations(graph, net._point(X, Y)) * evaluations
+    every_epoch = step * batches + _evaluations(graph, net._point(X, Y, net.unit_masks(len(X)))) * evaluations
     if validation is not None:
-        every_epoch += _evaluations(graph, net._point(*validation)) * evaluations
+        X_val, Y_val = validation
+        every_epoch += _evaluations(graph, net._point(X_val, Y_val, net.unit_masks(len(X_val)))) * evaluations
     # A count past float64 (epochs=10**400) is more work than any budget: infinite, not an OverflowError.
     times = epochs if epochs < 10**300 else math.inf
     estimate.check(f"training for {amount(epochs)} epochs ({amount(epochs * batches)} steps of about "
