@@ -366,26 +366,31 @@ def _matmul_grad_right(g, a, b):
     return _grad_right(np.asarray(g), np.asarray(a), ndim_of(a), ndim_of(b))
 
 
-def _matmul_grad_left_jvp(xp, out, args, tangents, lead):
-    g, a, b = args
-    tg, _, tb = tangents
-    if lead:
-        na, nb = ndim_of(a), ndim_of(b)
-        return sum(_grad_left(*pair, na, nb) for pair in ((tg, b), (g, tb)) if pair[0] is not None
-                   and pair[1] is not None)
-    return _sum_of(xp, [None if tg is None else xp.matmul_grad_left(tg, a, b),
-                        None if tb is None else xp.matmul_grad_left(g, a, tb)])
+def _matmul_grad_jvp(name: str, formula, other: int):
+    """The JVP of a companion, bilinear in g and its other operand (``args[other]``): one term per tangent.
+    With batched tangents the NumPy formula runs directly, its ranks taken from the primal arguments."""
+
+    def jvp(xp, out, args, tangents, lead):
+        g, a, b = args
+        tg, t_other = tangents[0], tangents[other]
+        if lead:
+            ranks = ndim_of(a), ndim_of(b)
+            return sum(formula(x, y, *ranks) for x, y in ((tg, args[other]), (g, t_other))
+                       if x is not None and y is not None)
+
+        def term(g_, other_):
+            operands = [g_, a, b]
+            operands[other] = other_
+            return getattr(xp, name)(*operands)
+
+        return _sum_of(xp, [None if tg is None else term(tg, args[other]),
+                            None if t_other is None else term(g, t_other)])
+
+    return jvp
 
 
-def _matmul_grad_right_jvp(xp, out, args, tangents, lead):
-    g, a, b = args
-    tg, ta, _ = tangents
-    if lead:
-        na, nb = ndim_of(a), ndim_of(b)
-        return sum(_grad_right(*pair, na, nb) for pair in ((tg, a), (g, ta)) if pair[0] is not None
-                   and pair[1] is not None)
-    return _sum_of(xp, [None if tg is None else xp.matmul_grad_right(tg, a, b),
-                        None if ta is None else xp.matmul_grad_right(g, ta, b)])
+_matmul_grad_left_jvp = _matmul_grad_jvp("matmul_grad_left", _grad_left, other=2)
+_matmul_grad_right_jvp = _matmul_grad_jvp("matmul_grad_right", _grad_right, other=1)
 
 
 # Both companions are bilinear: with h the cotangent of their output, ⟨h, ∂⟨g, a@b⟩/∂a⟩ = ⟨g, h@b⟩, so the

@@ -296,23 +296,17 @@ class Expr(PrimitiveArithmetic):
 
     # Comparisons record 0/1 masks (no derivative), to choose with dk.where or to multiply by, as in JAX; the
     # reflected forms (3 < x) reach the mirrored method through Python itself.
-    def __lt__(self, other):
-        return call_by_name("less", self, other)
+    def _comparison(name: str):
+        def compare(self, other):
+            return call_by_name(name, self, other)
 
-    def __le__(self, other):
-        return call_by_name("less_equal", self, other)
+        compare.__name__ = name
+        return compare
 
-    def __gt__(self, other):
-        return call_by_name("greater", self, other)
-
-    def __ge__(self, other):
-        return call_by_name("greater_equal", self, other)
-
-    def __eq__(self, other):
-        return call_by_name("equal", self, other)
-
-    def __ne__(self, other):
-        return call_by_name("not_equal", self, other)
+    __lt__, __le__ = _comparison("less"), _comparison("less_equal")
+    __gt__, __ge__ = _comparison("greater"), _comparison("greater_equal")
+    __eq__, __ne__ = _comparison("equal"), _comparison("not_equal")
+    del _comparison
 
     # A handle hashes by identity (hash-consing makes equal expressions one node, so one handle per node would
     # do too); dicts and sets of handles still work, since Python compares by identity before calling __eq__.
