@@ -18,6 +18,7 @@ from .builder import GraphBuilder, freeze_params
 from .errors import ConversionError
 from .graph import Graph
 from .keywords import checked_keywords
+from .numpy_forms import install as install_numpy_forms
 from .ops import PRIMITIVES, Primitive, PrimitiveArithmetic, namespace
 from .shaping import concatenate_all, frozen_fancy_index, is_fancy, stack_all
 from .tensor_ops import frozen_index
@@ -391,6 +392,7 @@ def _user_function(primitive: Primitive) -> Callable:
 
 # The functions users call in traced code (dk.sin, dk.exp, ...); also the namespace for partial rules on handles.
 functions = namespace(_user_function)
+install_numpy_forms(functions)  # keepdims=, cumsum over the flattened array, var/std/norm: NumPy's signatures
 
 
 def replay(graph: Graph, inputs: Mapping[str, Expr]) -> list[Expr]:

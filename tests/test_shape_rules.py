@@ -66,6 +66,13 @@ SAMPLES = {
     "take_along_axis": [((a(3, 4),), {"indices": frozen_indices([[0], [3], [1]]), "axis": 1}),
                         ((a(3, 1),), {"indices": frozen_indices([[0, 0]]), "axis": 0})],
     "take_along_axis_add_like": [((a(3, 1), a(3, 4)), {"indices": frozen_indices([[0], [3], [1]]), "axis": 1})],
+    # reductions (diffkit/reductions.py)
+    **{name: [((a(3, 4),), {}), ((a(3, 4, 2),), {"axis": (0, 2)}), ((a(3, 4),), {"axis": -1})]
+       for name in ("prod", "max", "min")},
+    **{name: [((a(3, 4),), {"axis": 0}), ((a(3, 4),), {"axis": -1, "reverse": True})]
+       for name in ("cumsum", "cumprod")},
+    "shift": [((a(3, 4),), {"axis": 1, "fill": 1}), ((a(3, 4),), {"axis": 0, "reverse": True})],
+    "linear_scan": [((a(3, 4), a(4)), {"axis": 1}), ((a(3, 1), a(3, 4)), {"axis": 0, "reverse": True})],
 }
 
 TENSOR = sorted(name for name, p in PRIMITIVES.items() if p.tensor)
