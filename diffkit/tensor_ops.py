@@ -92,16 +92,23 @@ def _check_matrix(name: str):
 
 
 def _check_matmul(a, b) -> str | None:
-    """NumPy's matmul of vectors and matrices: a 1-D operand is a row on the left, a column on the right."""
+    """NumPy's matmul: a 1-D operand is a row on the left, a column on the right; arrays of 3 or more axes are
+    stacks of matrices whose leading (batch) axes broadcast."""
     sa, sb = shape_of(a), shape_of(b)
     for s in (sa, sb):
-        if len(s) not in (1, 2):
-            return (f"matmul needs vectors or matrices (1-D or 2-D arrays), got shape {s}; "
-                    "reshape it, or write the product with dk.sum and *")
-    left = f"left matrix's {sa[1]} columns" if len(sa) == 2 else f"left vector's {sa[0]} entries"
-    right = f"right matrix's {sb[0]} rows" if len(sb) == 2 else f"right vector's {sb[0]} entries"
-    if sa[-1] != sb[0]:
+        if len(s) == 0:
+            return f"matmul needs vectors or matrices, got a number (shape {s}); multiply with * instead"
+    if min(len(sa), len(sb)) == 1 and max(len(sa), len(sb)) > 2:
+        return (f"matmul of a vector with a stack of matrices ({sa} @ {sb}) is not supported; make the vector a "
+                "matrix of one row or column (v[None, :] or v[:, None]) and index the result")
+    left = f"left matrix's {sa[-1]} columns" if len(sa) >= 2 else f"left vector's {sa[0]} entries"
+    right = f"right matrix's {sb[-2]} rows" if len(sb) >= 2 else f"right vector's {sb[0]} entries"
+    if sa[-1] != (sb[-2] if len(sb) >= 2 else sb[0]):
         return f"the {left} do not match the {right} ({sa} @ {sb})"
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        return f"the stacks of matrices {sa} @ {sb} have batch axes {sa[:-2]} and {sb[:-2]} that do not broadcast"
     return None
 
 
@@ -310,9 +317,22 @@ def _sum_of(xp, terms):
     return terms[0] if len(terms) == 1 else xp.add(*terms)
 
 
+def _padded_batch(t, lead: int, own, other):
+    """A batched tangent of a stack of matrices with length-1 batch axes after its ``lead`` tangent axes, as many
+    as the other operand has more: so the tangent axes broadcast against nothing but each other."""
+    missing = ndim_of(other) - ndim_of(own)
+    if missing <= 0:
+        return t
+    t = np.asarray(t)
+    return t.reshape(t.shape[:lead] + (1,) * missing + t.shape[lead:])
+
+
 def _matmul_jvp(xp, out, args, tangents, lead):
     a, b = args
     ta, tb = tangents
+    if lead and max(ndim_of(a), ndim_of(b)) > 2:  # stacks of matrices (both operands at least 2-D)
+        ta = None if ta is None else _padded_batch(ta, lead, a, b)
+        tb = None if tb is None else _padded_batch(tb, lead, b, a)
     terms = []
     if ta is not None:
         terms.append(xp.matmul(ta, b))  # leading tangent axes are batch axes of a matrix, or rows of a vector
@@ -334,8 +354,13 @@ def _known_ndim(x) -> int | None:
 
 def _matmul_vjp(xp, g, out, args, i):
     a, b = args
-    if (_known_ndim(a) or 0) >= 2 and (_known_ndim(b) or 0) >= 2:  # matrices: the textbook g·Bᵀ and Aᵀ·g
+    ranks = _known_ndim(a) or 0, _known_ndim(b) or 0
+    if ranks == (2, 2):  # matrices: the textbook g·Bᵀ and Aᵀ·g
         return xp.matmul(g, xp.transpose(b)) if i == 0 else xp.matmul(xp.transpose(a), g)
+    if min(ranks) >= 2:  # stacks of matrices: the same, matrix by matrix, summed over the batch axes broadcast
+        product = (xp.matmul(g, xp.swapaxes(b, axis1=-2, axis2=-1)) if i == 0
+                   else xp.matmul(xp.swapaxes(a, axis1=-2, axis2=-1), g))
+        return xp.sum_like(product, args[i])
     # A vector operand (an outer product instead of a matmul), or shapes that are not known yet: the
     # companions choose at run time.
     return xp.matmul_grad_left(g, a, b) if i == 0 else xp.matmul_grad_right(g, a, b)
@@ -345,25 +370,36 @@ def _matmul_vjp(xp, g, out, args, i):
 # (batched-tangent) axes, as long as the ranks come from the undisturbed primal arguments.
 
 def _grad_left(g, b, a_ndim: int, b_ndim: int):
-    """∂⟨g, a @ b⟩/∂a."""
-    if b_ndim == 2:
+    """∂⟨g, a @ b⟩/∂a (before batch axes a was broadcast along are summed)."""
+    if b_ndim >= 2:
         return g @ np.swapaxes(b, -1, -2)
     return g[..., :, None] * b[..., None, :] if a_ndim == 2 else g[..., None] * b
 
 
 def _grad_right(g, a, a_ndim: int, b_ndim: int):
-    """∂⟨g, a @ b⟩/∂b."""
-    if a_ndim == 2:
-        return np.swapaxes(a, -1, -2) @ g if b_ndim == 2 else g @ a
+    """∂⟨g, a @ b⟩/∂b (before batch axes b was broadcast along are summed)."""
+    if a_ndim >= 2:
+        return np.swapaxes(a, -1, -2) @ g if b_ndim >= 2 else g @ a
     return a[..., :, None] * g[..., None, :] if b_ndim == 2 else g[..., None] * a
 
 
 def _matmul_grad_left(g, a, b):
-    return _grad_left(np.asarray(g), np.asarray(b), ndim_of(a), ndim_of(b))
+    return sum_to(_grad_left(np.asarray(g), np.asarray(b), ndim_of(a), ndim_of(b)), shape_of(a))
 
 
 def _matmul_grad_right(g, a, b):
-    return _grad_right(np.asarray(g), np.asarray(a), ndim_of(a), ndim_of(b))
+    return sum_to(_grad_right(np.asarray(g), np.asarray(a), ndim_of(a), ndim_of(b)), shape_of(b))
+
+
+def _sum_to_under_lead(x, lead: int, shape: tuple) -> np.ndarray:
+    """``sum_to(x, shape)`` for an x with ``lead`` leading tangent axes, which are kept (moved out of the way
+    while the broadcast batch axes are summed)."""
+    x = np.asarray(x)
+    if x.shape[lead:] == tuple(shape):
+        return x
+    moved = np.moveaxis(x, tuple(range(lead)), tuple(range(-lead, 0)))
+    summed = sum_to(moved, tuple(shape) + x.shape[:lead])
+    return np.moveaxis(summed, tuple(range(-lead, 0)), tuple(range(lead)))
 
 
 def _matmul_grad_jvp(name: str, formula, other: int):
@@ -375,8 +411,9 @@ def _matmul_grad_jvp(name: str, formula, other: int):
         tg, t_other = tangents[0], tangents[other]
         if lead:
             ranks = ndim_of(a), ndim_of(b)
-            return sum(formula(x, y, *ranks) for x, y in ((tg, args[other]), (g, t_other))
-                       if x is not None and y is not None)
+            target = shape_of(a if other == 2 else b)  # the companion's output: the shape of the operand it is for
+            return sum(_sum_to_under_lead(formula(x, y, *ranks), lead, target)
+                       for x, y in ((tg, args[other]), (g, t_other)) if x is not None and y is not None)
 
         def term(g_, other_):
             operands = [g_, a, b]
@@ -573,7 +610,8 @@ TENSOR_PRIMITIVES: list[Primitive] = [
     Primitive(
         "matmul", 2, np.matmul, lambda a, b: a @ b, (), 2 * _A, infix="@",
         jvp=_matmul_jvp, vjp=_matmul_vjp, work=_matmul_work, check=_check_matmul, shape=_matmul_shape,
-        doc="Product of vectors and matrices (NumPy's @ for 1-D and 2-D arrays); 2mnk flops. VJPs g·Bᵀ and Aᵀ·g.",
+        doc="Product of vectors, matrices and stacks of matrices (NumPy's @: batch axes broadcast); 2mnk flops per "
+            "matrix product. VJPs g·Bᵀ and Aᵀ·g.",
     ),
     Primitive(
         "matmul_grad_left", 3, _matmul_grad_left, _matmul_grad_left, (), 2 * _A,
