@@ -15,7 +15,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
-import random  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -23,6 +22,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import diffkit as dk  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interleave import medians  # noqa: E402
 
 try:
     import autograd
@@ -33,22 +35,6 @@ try:
     import numdifftools
 except ImportError:
     numdifftools = None
-
-
-def medians(calls: dict, repeats: int) -> dict:
-    """Median seconds per call of each contender, interleaved in a new random order every round."""
-    for call in calls.values():
-        call()  # warm: compilation, caches, the first count of a cost
-    times = {name: [] for name in calls}
-    order = list(calls)
-    rng = random.Random(0)
-    for _ in range(repeats):
-        rng.shuffle(order)
-        for name in order:
-            start = time.perf_counter()
-            calls[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 # The functions, written once for the peers (a vector) and once for diffkit (n scalar variables, traced).
