@@ -66,6 +66,14 @@ SAMPLES = {
     "take_along_axis": [((a(3, 4),), {"indices": frozen_indices([[0], [3], [1]]), "axis": 1}),
                         ((a(3, 1),), {"indices": frozen_indices([[0, 0]]), "axis": 0})],
     "take_along_axis_add_like": [((a(3, 1), a(3, 4)), {"indices": frozen_indices([[0], [3], [1]]), "axis": 1})],
+    # linear algebra (diffkit/linalg.py)
+    "matrix_trace": [((a(3, 3),), {}), ((a(3, 4),), {})],
+    "diagonal_like": [((a(), a(3, 3)), {}), ((a(), a(2, 4)), {})],
+    "dot": [((a(3, 4), a(4, 2)), {}), ((a(4), a(4, 2)), {}), ((a(3, 4), a(4)), {}), ((a(4), a(4)), {})],
+    "outer": [((a(3), a(5)), {})],
+    **{name: [((a(3, 3) + 3 * np.eye(3),), {})] for name in ("inv", "det", "logabsdet", "det_sign", "tril_half")},
+    "solve": [((a(3, 3) + 3 * np.eye(3), a(3)), {}), ((a(3, 3) + 3 * np.eye(3), a(3, 2)), {})],
+    "cholesky": [((np.eye(3) * 3 + 0.1 * a(3, 3),), {})],
 }
 
 TENSOR = sorted(name for name, p in PRIMITIVES.items() if p.tensor)
