@@ -1,4 +1,4 @@
-"""Linear algebra (issue 15): matrix_trace, dot, outer, inv, det, logabsdet (and slogdet), solve, cholesky.
+"""Linear algebra (issue 15): matrix_trace, dot, outer, einsum, inv, det, logabsdet (and slogdet), solve, cholesky.
 
 Each entry is one ``Primitive`` written as ``tensor_ops``'s matmul is: a NumPy value, a reading on object arrays
 of SymPy expressions (``sympy.Matrix`` for small matrices), a JVP and a VJP built from table primitives through
@@ -461,6 +461,124 @@ def _outer_work(out, a, b):
     return int(np.size(out))
 
 
+# --- einsum: binary contractions, their subscripts a node parameter ------------------------------------------
+#
+# A node holds two operands and explicit subscripts "ij,jk->ik". One operand is a contraction with the number 1
+# ("ij,->ji"), several a left-to-right chain of binary nodes keeping the indices still needed (einsum_all).
+# The VJP of an operand is the contraction of the cotangent with the other operand onto this operand's indices
+# (broadcast back along an index only this operand has), so it is an einsum too and differentiates again.
+# Not supported: ellipses and an index repeated within one operand (a diagonal).
+
+
+def _einsum_parts(subscripts: str) -> tuple[list[str], str]:
+    inputs, output = subscripts.split("->")
+    return inputs.split(","), output
+
+
+def normal_subscripts(subscripts, count: int) -> str:
+    """NumPy's subscripts for ``count`` operands in explicit form ("ij,jk" -> "ij,jk->ik"), checked; ValueError
+    naming the problem."""
+    if not isinstance(subscripts, str):
+        raise ValueError(f"einsum's subscripts must be a string such as 'ij,jk->ik', got {subscripts!r}")
+    text = subscripts.replace(" ", "")
+    if "." in text:
+        raise ValueError("einsum with an ellipsis (...) is not supported; name every axis with a letter")
+    if text.count("->") > 1 or any(not (c.isascii() and c.isalpha()) for c in text.replace("->", "").replace(",", "")):
+        raise ValueError(f"einsum's subscripts {subscripts!r} must be letters, commas and one '->'")
+    lhs, _, rhs = text.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != count:
+        raise ValueError(f"einsum's subscripts {subscripts!r} name {len(inputs)} operand(s), but {count} were given")
+    letters = "".join(inputs)
+    if "->" not in text:  # NumPy's implicit output: the indices that appear once, in alphabetical order
+        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    for part in inputs:
+        repeated = sorted({c for c in part if part.count(c) > 1})
+        if repeated:
+            raise ValueError(f"einsum's operand '{part}' repeats the index {repeated[0]} (a diagonal), which is not "
+                             "supported; use dk.matrix_trace (np.trace) or index the diagonal")
+    if len(set(rhs)) != len(rhs) or any(c not in letters for c in rhs):
+        raise ValueError(f"einsum's output '{rhs}' must name distinct indices of the operands")
+    return f"{','.join(inputs)}->{rhs}"
+
+
+def _index_sizes(shapes, subscripts: str) -> dict[str, int]:
+    inputs, _ = _einsum_parts(subscripts)
+    sizes: dict[str, int] = {}
+    for part, shape in zip(inputs, shapes, strict=True):
+        if len(part) != len(shape):
+            raise ValueError(f"einsum's operand '{part}' names {len(part)} axes, but its shape is {tuple(shape)}")
+        for c, n in zip(part, shape, strict=True):
+            if sizes.setdefault(c, n) != n:
+                raise ValueError(f"einsum's index {c} has lengths {sizes[c]} and {n} (subscripts {subscripts!r})")
+    return sizes
+
+
+def _einsum_shape(a, b, subscripts="->"):
+    sizes = _index_sizes((a, b), subscripts)
+    return tuple(sizes[c] for c in _einsum_parts(subscripts)[1])
+
+
+def _check_einsum(a, b, subscripts="->") -> str | None:
+    try:
+        _einsum_shape(shape_of(a), shape_of(b), subscripts)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _einsum_work(out, a, b, subscripts="->"):
+    inputs, _ = _einsum_parts(subscripts)
+    extra = max(ndim_of(a) - len(inputs[0]), ndim_of(b) - len(inputs[1]), 0)  # batched-tangent axes
+    lead = shape_of(a)[:extra] if ndim_of(a) - len(inputs[0]) == extra else shape_of(b)[:extra]
+    shapes = (shape_of(a)[ndim_of(a) - len(inputs[0]):], shape_of(b)[ndim_of(b) - len(inputs[1]):])
+    return int(np.prod(lead)) * int(np.prod(list(_index_sizes(shapes, subscripts).values())))
+
+
+def _lead_letters(subscripts: str, lead: int) -> str:
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in subscripts]
+    return "".join(free[:lead])
+
+
+def _einsum_jvp(xp, out, args, tangents, lead, subscripts="->"):
+    (sa, sb), so = _einsum_parts(subscripts)
+    z = _lead_letters(subscripts, lead)  # leading tangent axes ride along as an index of their own
+    a, b = args
+    ta, tb = tangents
+    return _sum_of(xp, [
+        None if ta is None else xp.einsum(ta, b, subscripts=f"{z}{sa},{sb}->{z}{so}"),
+        None if tb is None else xp.einsum(a, tb, subscripts=f"{sa},{z}{sb}->{z}{so}"),
+    ])
+
+
+def _einsum_vjp(xp, g, out, args, i, subscripts="->"):
+    inputs, so = _einsum_parts(subscripts)
+    mine, theirs = inputs[i], inputs[1 - i]
+    kept = "".join(c for c in mine if c in so or c in theirs)
+    partial = xp.einsum(g, args[1 - i], subscripts=f"{so},{theirs}->{kept}")
+    if kept == mine:
+        return partial
+    gone = tuple(k for k, c in enumerate(mine) if c not in kept)  # summed within this operand alone
+    return xp.broadcast_like(partial, args[i], axis=gone)
+
+
+def einsum_all(xp, subscripts, *operands):
+    """np.einsum(subscripts, *operands) in the namespace ``xp``: binary einsum nodes, left to right."""
+    if not operands:
+        raise ValueError("einsum needs at least one operand")
+    inputs, output = _einsum_parts(normal_subscripts(subscripts, len(operands)))
+    if len(operands) == 1:
+        return xp.einsum(operands[0], 1.0, subscripts=f"{inputs[0]},->{output}")
+    current, held = operands[0], inputs[0]
+    for k in range(1, len(operands)):
+        needed = set(output).union(*inputs[k + 1:])
+        joined = "".join(dict.fromkeys(held + inputs[k]))
+        result = output if k == len(operands) - 1 else "".join(c for c in joined if c in needed)
+        current = xp.einsum(current, operands[k], subscripts=f"{held},{inputs[k]}->{result}")
+        held = result
+    return current
+
+
 # --- slogdet: two primitives, as NumPy's tuple ---------------------------------------------------------------
 
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
@@ -540,6 +658,15 @@ LINALG_PRIMITIVES: list[Primitive] = [
         shape=lambda a: (_square(a, "cholesky"),) * 2,
         doc="The lower Cholesky factor L of ½(A + Aᵀ) (= A when symmetric; n³/3 flops); dL = L·Φ(L⁻¹dAL⁻ᵀ), "
             "the VJP symmetrized. Not positive definite: nan, with the invalid-value signal.",
+    ),
+    Primitive(
+        "einsum", 2, lambda a, b, subscripts="->": np.einsum(subscripts, a, b),
+        lambda a, b, subscripts="->": np.einsum(subscripts, a, b), (), 2 * _A,
+        jvp=_einsum_jvp, vjp=_einsum_vjp, params=("subscripts",), work=_einsum_work, check=_check_einsum,
+        shape=_einsum_shape,
+        doc="einsum(a, b, subscripts='ij,jk->ik'): one binary contraction (np.einsum; dk.einsum('ij,jk,kl', ...) "
+            "chains them). 2 flops per term of the full index product. VJP: the cotangent contracted with the "
+            "other operand.",
     ),
     Primitive(
         "tril_half", 1, _tril_half, _tril_half, (), _A,

@@ -18,7 +18,7 @@ from .builder import GraphBuilder, freeze_params
 from .errors import ConversionError
 from .graph import Graph
 from .keywords import checked_keywords
-from .linalg import slogdet
+from .linalg import einsum_all, slogdet
 from .ops import PRIMITIVES, Primitive, PrimitiveArithmetic, namespace
 from .shaping import concatenate_all, frozen_fancy_index, is_fancy, stack_all
 from .tensor_ops import frozen_index
@@ -406,6 +406,24 @@ def _slogdet(a):
 
 
 functions.slogdet = _slogdet  # two primitives' values, as NumPy's pair; np.linalg.slogdet on a handle comes here
+
+_einsum_node = functions.einsum
+
+
+def _einsum(*args, **params):
+    """As np.einsum(subscripts, *operands) (a chain of binary einsum nodes); einsum(a, b, subscripts=...) is one
+    node, as the derivative rules write it."""
+    if args and isinstance(args[0], str):
+        if params:
+            raise ConversionError(f"einsum takes the subscripts and the operands only, got {', '.join(params)}")
+        try:
+            return einsum_all(functions, *args)
+        except ValueError as exc:
+            raise ConversionError(str(exc)) from None
+    return _einsum_node(*args, **params)
+
+
+functions.einsum = _einsum
 
 
 def replay(graph: Graph, inputs: Mapping[str, Expr]) -> list[Expr]:

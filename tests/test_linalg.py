@@ -1,7 +1,7 @@
-"""Linear algebra (np.trace, np.dot, np.outer, np.linalg.inv/det/slogdet/solve/cholesky on traced values): values
-are NumPy's, gradients, Jacobians and Hessians agree four ways and with the closed forms, with finite differences
-on random well-conditioned matrices and with torch; bad shapes are refused by name, and singular matrices follow
-the documented inf/nan convention."""
+"""Linear algebra (np.trace, np.dot, np.outer, np.einsum, np.linalg.inv/det/slogdet/solve/cholesky on traced
+values): values are NumPy's, gradients, Jacobians and Hessians agree four ways and with the closed forms, with
+finite differences on random well-conditioned matrices and with torch; bad shapes are refused by name, and
+singular matrices follow the documented inf/nan convention."""
 
 import warnings
 
@@ -320,3 +320,113 @@ def test_dk_names_and_the_tracer_stay_apart():
     np.testing.assert_allclose(dk.inv(A), np.linalg.inv(A))
     assert dk.det(A) == pytest.approx(np.linalg.det(A))
     np.testing.assert_allclose(dk.solve(A, b), np.linalg.solve(A, b))
+
+
+# --- einsum ---------------------------------------------------------------------------------------------------
+
+M = rng.normal(size=(3, 4))
+K = rng.normal(size=(4, 2))
+W = rng.normal(size=(2, 5))
+u = rng.normal(size=4)
+
+EINSUMS = [  # (subscripts, the operands by name)
+    ("ij,jk->ik", {"x": M, "y": K}),
+    ("ij,jk", {"x": M, "y": K}),  # implicit output: ik
+    ("ij,jk,kl->il", {"x": M, "y": K, "z": W}),
+    ("ij->ji", {"x": M}),
+    ("ij->j", {"x": M}),
+    ("ij,j->j", {"x": M, "y": u}),  # i summed within the first operand alone: its VJP broadcasts back
+    ("i,j->ij", {"x": u, "y": K[:, 0]}),
+    ("ij,jk->", {"x": M, "y": K}),
+    ("ij,kj->ki", {"x": M, "y": rng.normal(size=(5, 4))}),
+]
+
+
+def einsum_loss(subscripts, names):
+    def f(*operands):
+        out = np.einsum(subscripts, *operands)
+        return dk.sum(dk.sin(out) * 0.5) + dk.sum(out * out)
+
+    return dk.trace(f, names)
+
+
+@pytest.mark.parametrize("subscripts, point", EINSUMS, ids=[e[0] for e in EINSUMS])
+def test_einsum_is_numpys_and_agrees_four_ways(subscripts, point):
+    g = einsum_loss(subscripts, list(point))
+    out = np.einsum(subscripts, *point.values())
+    assert g.evaluate(point) == pytest.approx(float(np.sum(np.sin(out) * 0.5) + np.sum(out * out)), rel=1e-13)
+    results = {m: dk.gradient(g, at=point, method=m).gradient for m in dk.METHODS}
+    results["batched"] = dk.gradient(g, at=point, method="forward", batch=True).gradient
+    results["complex"] = dk.gradient(g, at=point, method="numeric", scheme="complex").gradient
+    for method, grad in results.items():
+        tolerance = NUMERIC if method == "numeric" else EXACT
+        for k in point:
+            assert dk.discrepancy(grad[k], results["reverse"][k]) <= tolerance, (method, k)
+
+
+@pytest.mark.parametrize("subscripts, point", EINSUMS[2:6], ids=[e[0] for e in EINSUMS[2:6]])
+def test_einsum_hessians_over_reverse_match_forward(subscripts, point):
+    g = einsum_loss(subscripts, list(point))
+    assert dk.discrepancy(dk.hessian(g, at=point).hessian, dk.hessian(g, at=point, method="forward").hessian) <= 1e-12
+
+
+def test_einsum_records_binary_nodes_and_counts_each_term():
+    g = dk.trace(lambda x, y, z: np.einsum("ij,jk,kl->il", x, y, z))
+    assert g.expression() == "einsum(einsum(x, y, subscripts=ij,jk->ik), z, subscripts=ik,kl->il)"
+    assert str(dk.trace(lambda x: np.einsum("ij->ji", x))) == "einsum(x, 1, subscripts=ij,->ji)"
+    cost = dk.gradient(dk.trace(lambda x, y: dk.sum(np.einsum("ij,jk->ik", x, y))), at={"x": M, "y": K}).cost
+    # three contractions of 3·4·2 terms (the value and one cotangent each), 2 flops a term; sum 6, broadcast free
+    assert cost.operations["einsum"] == 3 and cost.flops == 3 * 2 * 24 + 6
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(sizes=st.lists(st.integers(1, 4), min_size=3, max_size=3),
+       subscripts=st.sampled_from(["ij,jk->ik", "ij,jk->ki", "ij,jk->", "ij,jk->j", "ij,jk->ijk", "ij,ik->jk"]),
+       data=st.data())
+def test_einsum_gradients_match_finite_differences(sizes, subscripts, data):
+    letters = dict(zip("ijk", sizes, strict=True))
+    shapes = [tuple(letters[c] for c in part) for part in subscripts.split("->")[0].split(",")]
+    x, y = (data.draw(hnp.arrays(np.float64, s, elements=st.floats(-2, 2)), label=f"operand {n}")
+            for n, s in enumerate(shapes))
+    g = einsum_loss(subscripts, ["x", "y"])
+    grad = dk.gradient(g, at={"x": x, "y": y}).gradient
+
+    def loss(x, y):
+        out = np.einsum(subscripts, x, y)
+        return float(np.sum(np.sin(out) * 0.5) + np.sum(out * out))
+
+    expected_x = central_differences(lambda t: loss(t, y), x)
+    expected_y = central_differences(lambda t: loss(x, t), y)
+    for ours, theirs in ((grad["x"], expected_x), (grad["y"], expected_y)):
+        assert np.max(np.abs(ours - theirs), initial=0.0) <= 1e-6 * max(1.0, float(np.max(np.abs(theirs),
+                                                                                           initial=0.0)))
+
+
+def test_einsum_matches_torch():
+    torch = pytest.importorskip("torch")
+    for subscripts, point in EINSUMS:
+        g = einsum_loss(subscripts, list(point))
+        grad = dk.gradient(g, at=point).gradient
+        tensors = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in point.values()]
+        out = torch.einsum(subscripts, *tensors)
+        (torch.sum(torch.sin(out) * 0.5) + torch.sum(out * out)).backward()
+        for k, t in zip(point, tensors, strict=True):
+            assert dk.discrepancy(grad[k], t.grad.numpy()) <= 1e-12, (subscripts, k)
+
+
+@pytest.mark.parametrize("subscripts, operands, message", [
+    ("ii->i", 1, "repeats the index i \\(a diagonal\\)"),
+    ("ij,jk", 1, "name 2 operand\\(s\\), but 1 were given"),
+    ("...ij,jk", 2, "ellipsis"),
+    ("ij,jk->iq", 2, "must name distinct indices of the operands"),
+    ("i1", 1, "must be letters, commas and one '->'"),
+])
+def test_einsum_subscripts_that_cannot_work_are_refused_while_tracing(subscripts, operands, message):
+    with pytest.raises(ConversionError, match=message):
+        dk.trace(lambda *x: np.einsum(subscripts, *x), [f"x{i}" for i in range(operands)])
+
+
+def test_einsum_lengths_that_differ_are_refused_at_evaluation():
+    g = dk.trace(lambda x, y: np.einsum("ij,jk->ik", x, y))
+    with pytest.raises(BindingError, match="einsum's index j has lengths 4 and 3"):
+        g.evaluate({"x": M, "y": M})
