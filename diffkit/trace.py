@@ -18,6 +18,7 @@ from .builder import GraphBuilder, freeze_params
 from .errors import ConversionError
 from .graph import Graph
 from .keywords import checked_keywords
+from .linalg import einsum_all, slogdet
 from .numpy_forms import install as install_numpy_forms
 from .ops import PRIMITIVES, Primitive, PrimitiveArithmetic, namespace
 from .shaping import concatenate_all, frozen_fancy_index, is_fancy, stack_all
@@ -225,6 +226,10 @@ class Expr(PrimitiveArithmetic):
     take = _numpy_method("take")
     del _numpy_method
 
+    def trace(self) -> Expr:
+        """``x.trace()``, as NumPy's: the sum of the diagonal (``matrix_trace``)."""
+        return call_by_name("matrix_trace", self)
+
     def reshape(self, *shape) -> Expr:
         """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``, as NumPy's."""
         shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int | np.integer) else shape
@@ -318,7 +323,9 @@ class Expr(PrimitiveArithmetic):
 
 
 # NumPy's function names that diffkit spells otherwise (the rest share their names with the primitives).
-_NUMPY_FUNCTIONS = {"amax": "max", "amin": "min", "around": "round", "round_": "round", "absolute": "abs"}
+# np.trace (and np.linalg.trace) is ``matrix_trace``: ``dk.trace`` is the tracer.
+_NUMPY_FUNCTIONS = {"amax": "max", "amin": "min", "around": "round", "round_": "round", "absolute": "abs",
+                    "trace": "matrix_trace"}
 
 
 def call_by_name(name: str, *args, numpy_name: str | None = None, **params):
@@ -393,6 +400,32 @@ def _user_function(primitive: Primitive) -> Callable:
 # The functions users call in traced code (dk.sin, dk.exp, ...); also the namespace for partial rules on handles.
 functions = namespace(_user_function)
 install_numpy_forms(functions)  # keepdims=, cumsum over the flattened array, var/std/norm: NumPy's signatures
+
+
+def _slogdet(a):
+    """As np.linalg.slogdet: (sign, logabsdet); the sign is piecewise constant (no derivative), as dk.sign."""
+    return slogdet(functions, a)
+
+
+functions.slogdet = _slogdet  # two primitives' values, as NumPy's pair; np.linalg.slogdet on a handle comes here
+
+_einsum_node = functions.einsum
+
+
+def _einsum(*args, **params):
+    """As np.einsum(subscripts, *operands) (a chain of binary einsum nodes); einsum(a, b, subscripts=...) is one
+    node, as the derivative rules write it."""
+    if args and isinstance(args[0], str):
+        if params:
+            raise ConversionError(f"einsum takes the subscripts and the operands only, got {', '.join(params)}")
+        try:
+            return einsum_all(functions, *args)
+        except ValueError as exc:
+            raise ConversionError(str(exc)) from None
+    return _einsum_node(*args, **params)
+
+
+functions.einsum = _einsum
 
 
 def replay(graph: Graph, inputs: Mapping[str, Expr]) -> list[Expr]:

@@ -73,6 +73,16 @@ SAMPLES = {
        for name in ("cumsum", "cumprod")},
     "shift": [((a(3, 4),), {"axis": 1, "fill": 1}), ((a(3, 4),), {"axis": 0, "reverse": True})],
     "linear_scan": [((a(3, 4), a(4)), {"axis": 1}), ((a(3, 1), a(3, 4)), {"axis": 0, "reverse": True})],
+    # linear algebra (diffkit/linalg.py)
+    "matrix_trace": [((a(3, 3),), {}), ((a(3, 4),), {})],
+    "diagonal_like": [((a(), a(3, 3)), {}), ((a(), a(2, 4)), {})],
+    "dot": [((a(3, 4), a(4, 2)), {}), ((a(4), a(4, 2)), {}), ((a(3, 4), a(4)), {}), ((a(4), a(4)), {})],
+    "outer": [((a(3), a(5)), {})],
+    **{name: [((a(3, 3) + 3 * np.eye(3),), {})] for name in ("inv", "det", "logabsdet", "det_sign", "tril_half")},
+    "solve": [((a(3, 3) + 3 * np.eye(3), a(3)), {}), ((a(3, 3) + 3 * np.eye(3), a(3, 2)), {})],
+    "cholesky": [((np.eye(3) * 3 + 0.1 * a(3, 3),), {})],
+    "einsum": [((a(3, 4), a(4, 2)), {"subscripts": "ij,jk->ik"}), ((a(3, 4), a()), {"subscripts": "ij,->ji"}),
+               ((a(3, 4), a(4)), {"subscripts": "ij,j->"}), ((a(3), a(2)), {"subscripts": "i,j->ji"})],
 }
 
 TENSOR = sorted(name for name, p in PRIMITIVES.items() if p.tensor)
