@@ -133,8 +133,9 @@ def _parser() -> argparse.ArgumentParser:
                                                                "(default 32)")
     study.add_argument("--activations", type=_names, default=None,
                        help="activations_vs_depth: e.g. tanh,relu (default: tanh,sigmoid,relu)")
-    study.add_argument("--inits", type=_names, default=None, help="activations_vs_depth: e.g. small,default "
-                                                                  "(the default), large, normal, xavier, kaiming")
+    study.add_argument("--inits", type=_names, default=None, help="activations_vs_depth: of small, default, "
+                                                                  "large (these three by default), normal, xavier, "
+                                                                  "kaiming")
     study.add_argument("--normalizations", type=_names, default=None,
                        help="activations_vs_depth: e.g. none,layer (the default), batch")
     study.add_argument("-o", "--output", default=None, help="the plot to write (.png, .svg)")

@@ -137,7 +137,8 @@ def _or_zeros(adjoint, shape) -> np.ndarray:
 
 
 def activations_vs_depth(depth: int = 12, width: int = 32, activations: Sequence[str] = ACTIVATIONS,
-                         inits: Sequence[str] = ("small", "default"), normalizations: Sequence = ("none", "layer"),
+                         inits: Sequence[str] = ("small", "default", "large"),
+                         normalizations: Sequence = ("none", "layer"),
                          data: str = "digits", samples: int = 256, seed: int = 0) -> DepthStudy:
     """Per-layer activation and gradient statistics of every (activation, init, normalization) network; see the
     module's docstring. ``normalizations`` take "none" (or None), "layer", "batch"."""
