@@ -193,7 +193,7 @@ def _depth_study(report: Report) -> None:
                    "MLPs of 12 hidden layers (tanh, sigmoid, relu; weights of 0.01·N(0, 1), Xavier/He, or N(0, 1); "
                    "without and with layer normalization), one forward and one backward sweep on a batch of "
                    "digits: without normalization the gradients vanish or explode layer by layer; layer "
-                   "normalization holds tanh and relu within a small factor, not sigmoid (see docs/studies.md).")
+                   "normalization holds tanh and relu within a small factor, not sigmoid (see docs/mlp.md).")
     # the digits ship with scikit-learn, an optional extra: without it the batch is the synthetic one
     res = depth.activations_vs_depth(data="digits" if importlib.util.find_spec("sklearn") else "synthetic")
     report.text(depth.report(res))

@@ -142,7 +142,7 @@ def test_activations_shrink_and_grow_at_the_rate_theory_gives(study):
 
 
 def test_layer_normalization_keeps_tanh_and_relu_within_a_factor_five(study):
-    # the bound docs/studies.md states: |dW_1|/|dW_12| in [1/5, 5] for every init, against 1e-20..1e3 without
+    # the bound docs/mlp.md states: |dW_1|/|dW_12| in [1/5, 5] for every init, against 1e-20..1e3 without
     for activation in ("tanh", "relu"):
         for init in ("small", "default", "large"):
             assert 1 / 5 < _ratio(study, (activation, init, "layer")) < 5, (activation, init)
@@ -150,7 +150,7 @@ def test_layer_normalization_keeps_tanh_and_relu_within_a_factor_five(study):
 
 
 def test_layer_normalization_does_not_save_sigmoid_but_batch_normalization_does(study):
-    # layer norm centres each sample over its units, not sigmoid's mean 0.5 in every unit (docs/studies.md)
+    # layer norm centres each sample over its units, not sigmoid's mean 0.5 in every unit (docs/mlp.md)
     assert _ratio(study, ("sigmoid", "default", "layer")) < 1e-3
     for init in ("small", "default", "large"):
         assert 1 / 5 < _ratio(study, ("sigmoid", init, "batch")) < 5, init
