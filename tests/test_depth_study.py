@@ -198,6 +198,12 @@ def test_more_samples_than_the_data_holds_is_refused():
         depth.activations_vs_depth(samples=2000)
 
 
+def test_a_smaller_batch_is_the_start_of_a_larger_one():
+    small, large = depth.batch("synthetic", samples=10), depth.batch("synthetic", samples=300)
+    assert np.array_equal(small[0], large[0][:10]) and np.array_equal(small[1], large[1][:10])
+    assert len(set(large[1])) == 10  # the random teacher uses every class
+
+
 def test_none_is_the_name_none():
     res = depth.activations_vs_depth(depth=2, width=4, activations=("relu",), inits=("default",),
                                      normalizations=(None,), data="synthetic")
