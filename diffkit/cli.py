@@ -100,11 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", default=None, help="the file to write (.png, .svg, .pdf; .dot or .gv "
                                                             "for DOT; DOT without -o goes to standard output)")
 
-    study = commands.add_parser("study", help="how each method's cost grows over a family of functions, or how "
-                                              "optimizers fare on mini-batches (stochastic_second_order)")
+    study = commands.add_parser("study", help="how each method's cost grows over a family of functions, how "
+                                              "optimizers fare on mini-batches (stochastic_second_order), or how "
+                                              "activations and gradients change across depth "
+                                              "(activations_vs_depth)")
     study.add_argument("family", help="a cost family: gradient_vs_inputs, jacobian_shape, depth, mlp_width, "
                                       "mlp_depth, hessian_vs_inputs, hvp_vs_inputs; or stochastic_second_order: "
-                                      "GD, Adam, Newton, Newton-CG and L-BFGS trained full-batch and on mini-batches")
+                                      "GD, Adam, Newton, Newton-CG and L-BFGS trained full-batch and on "
+                                      "mini-batches; or activations_vs_depth: per-layer activation and gradient "
+                                      "statistics of deep MLPs, with and without normalization")
     # The cost families' flags default to None so that one given to stochastic_second_order can be told apart.
     study.add_argument("--sizes", type=_sizes, default=None, help="e.g. 2,4,8,16 (cost families)")
     study.add_argument("--methods", type=_names, default=None,
@@ -112,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--variant", default=None, help="the family's function, e.g. logistic for depth "
                                                         "(default: the family's first); for "
                                                         "stochastic_second_order the problem, logistic "
-                                                        "(the default) or digits")
+                                                        "(the default) or digits; for activations_vs_depth the "
+                                                        "batch, digits (the default) or synthetic")
     study.add_argument("--y", default=None, help="flops (the default), seconds, memory_bytes, operations, "
                                                  "sweeps, ... (cost families)")
     study.add_argument("--repeats", type=int, default=None,
@@ -123,6 +128,16 @@ def _parser() -> argparse.ArgumentParser:
                                                                     "size (default 32)")
     study.add_argument("--optimizers", type=_names, default=None,
                        help="stochastic_second_order: e.g. gd,lbfgs (default: gd,adam,newton,newtoncg,lbfgs)")
+    study.add_argument("--depth", type=int, default=None, help="activations_vs_depth: hidden layers (default 12)")
+    study.add_argument("--width", type=int, default=None, help="activations_vs_depth: units per hidden layer "
+                                                               "(default 32)")
+    study.add_argument("--activations", type=_names, default=None,
+                       help="activations_vs_depth: e.g. tanh,relu (default: tanh,sigmoid,relu)")
+    study.add_argument("--inits", type=_names, default=None, help="activations_vs_depth: of small, default, "
+                                                                  "large (these three by default), normal, xavier, "
+                                                                  "kaiming")
+    study.add_argument("--normalizations", type=_names, default=None,
+                       help="activations_vs_depth: e.g. none,layer (the default), batch")
     study.add_argument("-o", "--output", default=None, help="the plot to write (.png, .svg)")
     study.add_argument("--csv", default=None, help="also write the rows as CSV (cost families)")
     study.add_argument("--json", action="store_true", help="the rows and fitted exponents as JSON (for "
@@ -288,20 +303,31 @@ def _graph_format(args) -> str:
     return named
 
 
-# The one study that trains rather than counts a method's cost; its flags and the cost families' are apart.
+# The two studies that do not count a method's cost: one trains, one measures a network's layers. Each kind of
+# study has flags of its own, refused by the others.
 _STOCHASTIC = "stochastic_second_order"
+_DEPTH = "activations_vs_depth"
 _COST_FLAGS = {"sizes": "--sizes", "methods": "--methods", "y": "--y", "repeats": "--repeats", "csv": "--csv"}
 _TRAINING_FLAGS = {"epochs": "--epochs", "batch_size": "--batch-size", "optimizers": "--optimizers"}
+_DEPTH_FLAGS = {"depth": "--depth", "width": "--width", "activations": "--activations", "inits": "--inits",
+                "normalizations": "--normalizations"}
+_TAKES = {_STOCHASTIC: "--variant, --epochs, --batch-size, --optimizers, -o and --json",
+          _DEPTH: "--variant, --depth, --width, --activations, --inits, --normalizations, -o and --json"}
 
 
 def _study(args) -> str:
     _study_name(args.family)
     if args.family == _STOCHASTIC:
-        _refuse(args, _COST_FLAGS, f"is for the cost families, not {_STOCHASTIC} (which takes --variant, --epochs, "
-                                   "--batch-size, --optimizers, -o and --json)")
+        _refuse(args, _COST_FLAGS, f"is for the cost families, not {_STOCHASTIC} (which takes {_TAKES[_STOCHASTIC]})")
+        _refuse(args, _DEPTH_FLAGS, f"is for {_DEPTH}, not {_STOCHASTIC} (which takes {_TAKES[_STOCHASTIC]})")
         return _stochastic_study(args)
-    _refuse(args, _TRAINING_FLAGS, f"is for {_STOCHASTIC}, not the cost family {args.family} (which takes "
-                                   "--sizes, --methods, --variant, --y, --repeats, -o, --csv and --json)")
+    if args.family == _DEPTH:
+        _refuse(args, _COST_FLAGS, f"is for the cost families, not {_DEPTH} (which takes {_TAKES[_DEPTH]})")
+        _refuse(args, _TRAINING_FLAGS, f"is for {_STOCHASTIC}, not {_DEPTH} (which takes {_TAKES[_DEPTH]})")
+        return _depth_study(args)
+    takes = "--sizes, --methods, --variant, --y, --repeats, -o, --csv and --json"
+    _refuse(args, _TRAINING_FLAGS, f"is for {_STOCHASTIC}, not the cost family {args.family} (which takes {takes})")
+    _refuse(args, _DEPTH_FLAGS, f"is for {_DEPTH}, not the cost family {args.family} (which takes {takes})")
     return _cost_study(args)
 
 
@@ -310,7 +336,7 @@ def _study_name(name: str) -> None:
     from . import options as check
     from . import studies
 
-    known = [*studies.FAMILIES, _STOCHASTIC]
+    known = [*studies.FAMILIES, _STOCHASTIC, _DEPTH]
     if name not in known:
         raise check.OptionError(f"unknown study family {check.shown(name)}{check.suggestion(name, known)}; choose "
                                 f"one of {', '.join(known)}")
@@ -385,17 +411,51 @@ def _stochastic_study(args) -> str:
     return "\n".join(lines)
 
 
+def _depth_study(args) -> str:
+    """``diffkit study activations_vs_depth``: the flags checked in their own words, then the study (only the
+    flags given are passed on: the defaults are the library's)."""
+    from . import options as check
+    from .studies import depth
+
+    given = {}
+    if args.variant is not None:
+        given["data"] = check.choice("--variant", args.variant, depth.DATA)
+    if args.depth is not None:
+        given["depth"] = check.positive_int("--depth", args.depth, high=depth.MAX_DEPTH)
+    if args.width is not None:
+        given["width"] = check.positive_int("--width", args.width, high=depth.MAX_WIDTH)
+    for attribute, known in (("activations", depth.ACTIVATIONS), ("inits", depth.INITS),
+                             ("normalizations", depth.NORMALIZATIONS)):
+        if getattr(args, attribute) is not None:
+            given[attribute] = _choices(f"--{attribute}", getattr(args, attribute), known)
+    if args.output is not None:  # a wrong figure name should not cost a study
+        _make_folder(args.output)
+    study = depth.activations_vs_depth(**given)
+    lines = [_json({"depth": study.depth, "width": study.width, "data": study.data, "samples": study.samples,
+                    "seed": study.seed, "rows": study.rows}) if args.json else depth.report(study)]
+    if args.output:
+        depth.plot(study, path=args.output)
+        lines.append(f"wrote {args.output}")
+    return "\n".join(lines)
+
+
 def _optimizers(names: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, ...]:
     """--optimizers as given (``_names`` split it): at least one, each known, none twice."""
+    return _choices("--optimizers", names, known)
+
+
+def _choices(flag: str, names: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, ...]:
+    """A list flag as given (``_names`` split it): at least one name, each known, none twice."""
     from . import options as check
 
     if not names:  # "--optimizers ''" would otherwise mean every optimizer
-        raise check.OptionError(f"--optimizers names none: give some of {','.join(known)}, or leave it out for all")
+        raise check.OptionError(f"{flag} names none: give some of {','.join(known)}, or leave it out for the "
+                                "default")
     for name in names:
-        check.choice("optimizer", name, known)
+        check.choice(flag.removeprefix("--").removesuffix("s").replace("-", " "), name, known)
     twice = [name for name in dict.fromkeys(names) if names.count(name) > 1]
     if twice:
-        raise check.OptionError(f"--optimizers names {twice[0]} twice")
+        raise check.OptionError(f"{flag} names {twice[0]} twice")
     return names
 
 

@@ -126,6 +126,18 @@ CASES: list[list[str]] = [
     ["study", "stochastic_second_order", "--repeats", "1"], ["study", "stochastic_second_order", "--csv", "r.csv"],
     ["study", "stochastic_second_order", "--methods", "reverse"], ["study", "stochastic_second_order", "-o", "p.txt"],
     ["study", "depth", "--sizes", "2", "--epochs", "2"], ["study", "depth", "--sizes", "2", "--optimizers", "gd"],
+    # study activations_vs_depth: its own flags, and the other studies' flags, which it does not take
+    *_flag_cases(["study", "activations_vs_depth"], "--depth", ["-1", "0", "nan", "inf", "1e309", "abc", "", "1.5",
+                                                                 HUGE, "101"]),
+    *_flag_cases(["study", "activations_vs_depth"], "--width", ["-1", "0", "nan", "abc", "", HUGE, "5000"]),
+    *_flag_cases(["study", "activations_vs_depth"], "--activations", ["", ",", "swish", "tanh,tanh", "relu,"*3]),
+    *_flag_cases(["study", "activations_vs_depth"], "--inits", ["", ",", "zero", "small,small"]),
+    *_flag_cases(["study", "activations_vs_depth"], "--normalizations", ["", ",", "group", "None", "layer,layer"]),
+    *_flag_cases(["study", "activations_vs_depth"], "--variant", ["", "moons", "logistic"]),
+    ["study", "activations_vs_depth", "--sizes", "2"], ["study", "activations_vs_depth", "--epochs", "2"],
+    ["study", "activations_vs_depth", "--optimizers", "gd"], ["study", "activations_vs_depth", "--csv", "r.csv"],
+    ["study", "activations_vs_depth", "-o", "p.txt"], ["study", "stochastic_second_order", "--depth", "2"],
+    ["study", "depth", "--sizes", "2", "--width", "4"], ["study", "depth", "--sizes", "2", "--inits", "small"],
     # train
     ["train"], ["train", "nope"], ["train", ""], ["train", "xor", "--optimizer", "adan"],
     ["train", "xor", "--optimizer", ""], ["train", "xor", "--damping", "0.1"],

@@ -115,7 +115,7 @@ def test_an_unknown_study_names_both_kinds(capsys):
     status, _, err = run(capsys, "study", "stochastic_second_ordr")
     assert status == 2 and len(err.splitlines()) == 1
     assert "unknown study family 'stochastic_second_ordr'; did you mean stochastic_second_order?" in err
-    assert "gradient_vs_inputs" in err and err.rstrip().endswith("stochastic_second_order")
+    assert "gradient_vs_inputs" in err and err.rstrip().endswith("stochastic_second_order, activations_vs_depth")
 
 
 def test_the_help_lists_it(capsys):

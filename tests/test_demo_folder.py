@@ -67,6 +67,10 @@ def test_tables_hold_the_lecture_numbers(demo_folder):
     # the stochastic second-order study: every optimizer, full-batch and on mini-batches, with its picture
     assert all(f"{name}  " in index for name in ("gd", "adam", "newton", "newtoncg", "lbfgs"))
     assert "mini-batch 32" in index and "](stochastic_second_order.png)" in index
+    # the activations-vs-depth study: a row per network and the picture
+    assert "activations and gradients across depth: MLP 64-32x12-10" in index
+    assert re.search(r"sigmoid +small +none", index) and re.search(r"relu +large +layer", index)
+    assert "](activations_vs_depth.png)" in index
 
 
 def test_an_output_path_that_is_a_file_is_a_one_line_error(tmp_path, capsys):

@@ -112,10 +112,11 @@ class MLP:
     # --- the graphs ---------------------------------------------------------------------------------------
 
     def _logits(self, X, params: dict, keep: list | None = None, training: bool = False, data: dict | None = None,
-                statistics: list | None = None):
+                statistics: list | None = None, pre: list | None = None):
         """The output layer's pre-activations. ``training``: batch statistics and the dropout masks ``data["Dk"]``;
         else batch norm reads the running averages ``data["meank"]``, ``data["vark"]``. ``keep`` collects the
-        hidden activations, ``statistics`` each batch-normalized layer's batch mean and variance."""
+        hidden activations, ``pre`` their pre-activations ``a W + b`` (before normalization), ``statistics`` each
+        batch-normalized layer's batch mean and variance."""
         a = X
         layers = len(self.sizes) - 1
         for k in range(1, layers + 1):
@@ -124,6 +125,8 @@ class MLP:
                 z = z + params[f"b{k}"]
             if k == layers:
                 return z
+            if pre is not None:
+                pre.append(z)
             z = self._normalized(z, k, params, training, data, statistics)
             a = ACTIVATIONS[self.activation](z)
             if training and self._mask_names:
@@ -154,18 +157,24 @@ class MLP:
                 total = term if total is None else total + term
         return total
 
-    def _build_loss(self, loss_fn, from_logits: bool, training: bool) -> Graph:
+    def _build_loss(self, loss_fn, from_logits: bool, training: bool, layers: bool = False) -> Graph:
+        """The loss graph; ``layers=True`` adds every hidden layer's pre-activation and activation as outputs
+        (loss, z1, a1, z2, a2, ...), the same nodes the loss is computed from."""
         names = self.parameter_names
         extra = self._mask_names if training else tuple(self._running)
 
         def loss(X, Y, *values):
             data = dict(zip(extra, values[:len(extra)], strict=True))
             params = dict(zip(names, values[len(extra):], strict=True))
-            logits = self._logits(X, params, training=training, data=data)
+            hidden, pre = [], []
+            logits = self._logits(X, params, keep=hidden, pre=pre, training=training, data=data)
             prediction = logits if from_logits else OUTPUTS[self.output](logits)
             data_loss = loss_fn(prediction, Y)
             penalty = self._penalty(params)
-            return data_loss if penalty is None else data_loss + penalty
+            total = data_loss if penalty is None else data_loss + penalty
+            if not layers:
+                return total
+            return (total, *(node for pair in zip(pre, hidden, strict=True) for node in pair))
 
         return trace(loss, ["X", "Y", *extra, *names])
 
@@ -364,6 +373,16 @@ class MLP:
             return self._loss_graph
         point = self._point(X, y, masks)
         return self._loss_graph.with_data(**{name: point[name] for name in ("X", "Y", *self._mask_names)})
+
+    def layers_graph(self, X, y, masks: Mapping | None = None) -> Graph:
+        """The training loss on (X, y) with every hidden layer's pre-activation ``z_k = a_{k-1} W_k + b_k`` (before
+        normalization) and activation ``a_k`` as further outputs: (loss, z1, a1, z2, a2, ...). Reverse mode's
+        adjoints of these nodes (``diffkit.methods.reverse.node_adjoints``) are backprop's per-layer δ_k; the
+        activations-vs-depth study reads them. Built on each call (a probe, not a training step)."""
+        loss_fn, from_logits, _ = LOSSES[self.loss_name]
+        point = self._point(X, y, masks)
+        graph = self._build_loss(loss_fn, from_logits, training=True, layers=True)
+        return graph.with_data(**{name: point[name] for name in ("X", "Y", *self._mask_names)})
 
     def check_least_squares(self, who: str) -> None:
         """Refuse a least-squares method (``who``: e.g. "GaussNewton") on a loss that is no sum of squares: a

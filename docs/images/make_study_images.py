@@ -1,9 +1,11 @@
-"""Regenerate the cost-scaling pictures in docs/images (docs/studies.md) and print each study's report.
+"""Regenerate the study pictures in docs/images (docs/studies.md, second-order.md, mlp.md) and print each study's
+report.
 
     python3 docs/images/make_study_images.py            # about 3 minutes on one core
 
-Writes study_*.png next to this script. Counted figures (flops, sweeps, sizes) are the same on every run; the
-seconds, and so where the symbolic method meets its 5 s budget, depend on the machine.
+Writes study_*.png, stochastic_second_order_*.png and activations_vs_depth.png next to this script (name some
+to make only those, e.g. ``activations_vs_depth``). Counted figures (flops, sweeps, sizes) are the same on every
+run; the seconds, and so where the symbolic method meets its 5 s budget, depend on the machine.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout without installing
 
 from diffkit import studies  # noqa: E402
-from diffkit.studies import stochastic  # noqa: E402
+from diffkit.studies import depth, stochastic  # noqa: E402
 
 BUDGET = 5  # seconds per (size, method): the symbolic method meets it on the larger sizes
 REPEATS = 3
@@ -67,6 +69,11 @@ def main(only: list[str] | None = None) -> None:
         print(f"=== {name}.png")
         print(stochastic.report(res))
         print()
+    if not only or "activations_vs_depth" in only:  # vanishing and exploding gradients (docs/mlp.md)
+        res = depth.activations_vs_depth()
+        depth.plot(res, path=HERE / "activations_vs_depth.png")
+        print("=== activations_vs_depth.png")
+        print(depth.report(res))
 
 
 if __name__ == "__main__":
