@@ -203,7 +203,7 @@ def _cell(text: str, kind: type):
 
 def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str = api.METHODS, repeats: int = 5,
         seed: int = 0, budget_seconds: float | None = 30, progress: bool | None = None, variant: str | None = None,
-        symbolic_size: int | None = None, **options) -> StudyResult:
+        symbolic_size: int | None = None, client=None, **options) -> StudyResult:
     """Run ``family`` (a name of ``FAMILIES`` or a Family) at each size by each method.
 
     ``sizes``: whole numbers (the family's defaults when None), run in increasing order. ``repeats``: timed runs
@@ -215,6 +215,9 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
     guard fired (that cut-off depends on the machine); None: no time guard.
     ``variant`` and ``options`` choose the family's function (``FAMILIES[name].variants``, ``.options``).
     ``progress``: a bar over the (size, method) pairs (None: on a terminal or a notebook with widgets).
+    ``client``: a ``distributed.Client`` to run the (size, method) cells as tasks on a Dask cluster (``pip install
+    'diffkit[distributed]'``): the same rows and counted figures as here; a cell that fails even after a retry
+    (its worker dying twice) is reported in its row (reason "failed: ...") and the rest completes.
     """
     fam = family_of(family)
     variant = fam.variant(variant)
@@ -237,6 +240,15 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
     settings = {"sizes": sizes, "methods": methods, "repeats": repeats, "seed": seed,
                 "budget_seconds": budget_seconds, "symbolic_size": symbolic_size, "options": dict(options),
                 "verb": fam.verb}
+    if client is not None:
+        from ..tasks import checked_client
+        from .cluster import run_cells
+
+        client = checked_client(client)
+        with progress_bar(total=len(sizes) * len(methods), progress=progress, desc=fam.name, unit="run") as bar:
+            rows = run_cells(client, fam, variant, sizes, methods, seed, dict(options), repeats, budget_seconds,
+                             symbolic_size, bar)
+        return StudyResult(rows, fam.name, variant, settings)
     rows: list[dict] = []
     cut: dict[str, int] = {}  # method -> the size it was cut off at
     with progress_bar(total=len(sizes) * len(methods), progress=progress, desc=fam.name, unit="run") as bar:
