@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from . import domain, estimate
+from . import dask_batches, domain, estimate
 from . import options as check
 from .binding import as_float_array, batch_shape
 from .convert import as_graph
@@ -223,6 +223,7 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
             SymPy expression, a ``Graph``, or a Python function of diffkit operations (traced).
         at: the point, ``{variable: value}``. Numbers give one point; NumPy arrays give a batch of points
             (broadcast together), or, in a tensor graph (one with matmul, sum, ...), the tensors themselves.
+            Dask arrays give a lazy batch: the value and gradient are Dask arrays, computed chunk by chunk.
         method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"`` (see ``METHODS``).
         wrt: the variables to differentiate by (a name or a list); default: all, in natural order (x2 before x10).
         **options: passed to the method: ``errors="warn" | "raise" | "ignore"`` for domain trouble (all);
@@ -247,6 +248,8 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
         (5.5, 1.716338, 1)
     """
     options = check_options(method, options)
+    if dask_batches.has_dask_arrays(at):  # a lazy gradient, chunk by chunk through this same verb
+        return dask_batches.gradient(expr, at, method, wrt, options, gradient)
     request = Request(expr, at, wrt)
     request.require_scalar("gradient")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)

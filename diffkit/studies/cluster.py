@@ -14,9 +14,8 @@ from collections.abc import Sequence
 
 from ..tasks import TaskRun
 from .families import FAMILIES, Family
-from .runner import _VERBS, _base_row, _empty, _measure
+from .runner import _VERBS, FAILED, _base_row, _empty, _measure
 
-FAILED = "failed: "  # how a failed cell's reason starts
 _BASE = ("inputs", "outputs", "function_flops", "function_operations")
 
 

@@ -42,6 +42,8 @@ COLUMNS = {
     "seconds": float, "runs": int, "expression_size": int, "dag_size": int, "cut_off": bool, "reason": str,
 }
 
+FAILED = "failed: "  # how the reason of a cell that failed on a cluster starts (studies.run(..., client=))
+
 # Figures a study can be plotted and fitted by. "sweeps" counts passes over the function: forward plus backward
 # sweeps, or evaluations for the numeric and symbolic methods (which do not sweep).
 METRICS = ("flops", "seconds", "memory_bytes", "operations", "sweeps", "expression_size")
@@ -118,6 +120,10 @@ class StudyResult:
             if row["cut_off"] and row["method"] not in first:
                 first[row["method"]] = row
         return first
+
+    def failures(self) -> list[dict]:
+        """The rows of cells that failed on a cluster even after a retry (reason "failed: ..."; no figures)."""
+        return [row for row in self.rows if (row.get("reason") or "").startswith(FAILED)]
 
     def fit(self, y: str = "flops") -> dict[str, float | None]:
         """{method: exponent}: the least-squares slope of log y against log size over the points not cut off
