@@ -47,13 +47,16 @@ def workers(client) -> int:
 
 class TaskRun:
     """Tasks submitted to ``client``: iterate to get each ``Outcome`` as it finishes; ``cancel(key)`` drops a
-    task not yet finished (a study skipping the sizes past a cut-off)."""
+    task not yet finished (a study skipping the sizes past a cut-off). Higher ``priorities`` start first."""
 
-    def __init__(self, client, function: Callable, keys: Sequence, arguments: Sequence[tuple]):
+    def __init__(self, client, function: Callable, keys: Sequence, arguments: Sequence[tuple],
+                 priorities: Sequence[int] | None = None):
         from distributed import as_completed
 
         self._keys = list(keys)
-        self._futures = [client.submit(function, *args, pure=False, retries=RETRIES) for args in arguments]
+        priorities = [0] * len(self._keys) if priorities is None else priorities
+        self._futures = [client.submit(function, *args, pure=False, retries=RETRIES, priority=priority)
+                         for args, priority in zip(arguments, priorities, strict=True)]
         self._key_of = {future.key: key for future, key in zip(self._futures, self._keys, strict=True)}
         self._by_key = dict(zip(self._keys, self._futures, strict=True))
         self._completed = as_completed(self._futures)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ..tasks import TaskRun
 from .families import FAMILIES, Family
-from .runner import _VERBS, FAILED, _base_row, _empty, _measure
+from .runner import _VERBS, FAILED, _base_row, _empty, _measure, cell_work
 
 _BASE = ("inputs", "outputs", "function_flops", "function_operations")
 
@@ -37,9 +37,13 @@ def run_cells(client, fam: Family, variant: str, sizes: Sequence[int], methods: 
     # A family of FAMILIES travels by name (its builders need not pickle); another Family object as it is.
     family = fam.name if FAMILIES.get(fam.name) is fam else fam
     cells = [(size, method) for size in sizes for method in methods]
+    # The heaviest cells first (by the estimate that vets a study before it starts): a large cell started last
+    # would leave the other workers idle while it runs. A cut-off found later cancels only what has not started.
+    scales = {size: fam.scale(size, variant, **options) for size in sizes}
+    priorities = [int(min(cell_work(fam.verb, method, scales[size]).operations, 1e18)) for size, method in cells]
     run = TaskRun(client, study_cell, cells,
                   [(family, variant, size, seed, options, method, repeats, budget, symbolic_size)
-                   for size, method in cells])
+                   for size, method in cells], priorities)
     found: dict[tuple[int, str], dict] = {}
     failed: dict[tuple[int, str], str] = {}
     cut: dict[str, int] = {}  # method -> the smallest size it was cut off at, so far
