@@ -133,6 +133,9 @@ class Request:
     """An expression bound to a point: the graph, the checked values, the variables and the batch shape."""
 
     def __init__(self, expr, at, wrt: str | Sequence[str] | None = None, checked_wrt: tuple | None = None):
+        if dask_batches.has_dask_arrays(at):  # NumPy would read the whole array into memory here
+            raise BindingError("Dask arrays are taken by dk.gradient (a lazy gradient, chunk by chunk); for this "
+                               "verb give NumPy arrays, e.g. a chunk: x.blocks[0].compute()")
         self.graph: Graph = as_graph(expr)
         self.bound = self.graph.bind(at)
         self.wrt = checked_wrt if checked_wrt is not None else _checked_wrt(self.graph, wrt)
