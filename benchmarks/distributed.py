@@ -54,7 +54,12 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2", help="worker processes to try, e.g. 1,2,4")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per study cell")
     args = parser.parse_args()
+    import dask
     from distributed import Client, LocalCluster
+
+    # The workers' statistical profiler samples every thread's stack every 10 ms; SymPy's deep stacks make that
+    # about a fifth of a worker's time (docs/scaling-out.md).
+    dask.config.set({"distributed.worker.profile.enabled": False})
 
     expressions = corpus(args.expressions)
     jobs = {

@@ -21,6 +21,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="the distributed extra: pip install '.[distributed]'")
 da = pytest.importorskip("dask.array", reason="the distributed extra: pip install '.[distributed]'")
+dask = pytest.importorskip("dask")
 
 from grammar import VARIABLES  # noqa: E402
 
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.xdist_group("dask-cluster")
 
 @pytest.fixture(scope="module")
 def client():
+    dask.config.set({"distributed.worker.profile.enabled": False})  # as docs/scaling-out.md advises
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
     client = distributed.Client(cluster)
     yield client
