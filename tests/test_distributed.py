@@ -70,8 +70,10 @@ def test_a_dask_array_gradient_is_lazy_and_the_numpy_path_chunk_by_chunk(client)
     # The whole sum on the workers, each holding a chunk at a time; its points checked on a subsample.
     total = float(result.gradient["x"].sum().compute())
     peak = client.run(_peak_rss_bytes)
-    whole = POINTS * 8 * 12  # the NumPy path on all points at once holds about a dozen arrays of them
-    assert max(peak.values()) < 800 * 2**20 < whole, {w: f"{b / 2**20:.0f} MiB" for w, b in peak.items()}
+    # A worker starts at about 130 MiB and holds a chunk's evaluation at a time (about 200 MiB at the peak); the
+    # NumPy path on all points at once holds about a dozen arrays of them (measured: 1.1 GiB more).
+    whole = POINTS * 8 * 12
+    assert max(peak.values()) < 400 * 2**20 < whole, {w: f"{b / 2**20:.0f} MiB" for w, b in peak.items()}
     stride = 997
     xs, ys = x[::stride].compute(), y[::stride].compute()
     sample = dk.gradient(F, at={"x": xs, "y": ys}).gradient["x"]
@@ -130,8 +132,8 @@ def test_a_cross_check_on_the_cluster_is_the_local_one(client, tmp_path, monkeyp
         local = here.result()
     assert remote.records == local.records and remote.lost == []
     assert remote.report() == local.report()
-    counts = remote.counts
-    assert counts["invalid"] == 2 and counts["disagree"] >= 1 and sum(counts.values()) == 2000
+    assert remote.counts == {"agree": 1997, "disagree": 1, "failed": 0, "invalid": 2, "error": 0}
+    assert [r["index"] for r in remote.records if r["outcome"] != "agree"] == [10, 11, 12]
     # Everything is on disk: run again, nothing is computed (here or there).
     module = importlib.import_module("diffkit.crosscheck")
     monkeypatch.setattr(module, "check_one", _never)
