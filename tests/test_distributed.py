@@ -10,7 +10,6 @@ import copy
 import functools
 import importlib
 import os
-import resource
 import signal
 import threading
 import time
@@ -41,14 +40,20 @@ def client():
     cluster.close()
 
 
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
+def _reset_peak_memory() -> None:
+    """Start a process's peak resident memory (Linux's VmHWM) afresh from what it holds now."""
+    with open("/proc/self/clear_refs", "w") as file:
+        file.write("5")
 
 
-def _rss_bytes() -> int:
-    import psutil  # a dependency of distributed
+def _memory_bytes(field: str = "VmHWM") -> int:
+    """The process's peak (VmHWM) or current (VmRSS) resident memory."""
+    with open("/proc/self/status") as file:
+        return next(int(line.split()[1]) * 1024 for line in file if line.startswith(field + ":"))
 
-    return psutil.Process().memory_info().rss
+
+def _resident_bytes() -> int:
+    return _memory_bytes("VmRSS")
 
 
 def test_the_workers_run_this_checkout(client):
@@ -74,12 +79,12 @@ def test_a_dask_array_gradient_is_lazy_and_the_numpy_path_chunk_by_chunk(client)
     assert np.array_equal(got[0], numpy.gradient["x"]) and np.array_equal(got[1], numpy.gradient["y"])
     assert np.array_equal(result.value.blocks[3].compute(), numpy.value)
     # The whole sum on the workers, each holding a chunk at a time; its points checked on a subsample.
-    before = client.run(_rss_bytes)
+    client.run(_reset_peak_memory)
+    before = client.run(_resident_bytes)
     total = float(result.gradient["x"].sum().compute())
-    peak = client.run(_peak_rss_bytes)
-    # The peak over what a worker held before (an upper bound: the peak may be an older one). A worker holds a
-    # chunk's evaluation at a time (measured: about 70 MiB more); the NumPy path on all points at once holds about
-    # a dozen arrays of them (measured: 1.1 GiB more).
+    peak = client.run(_memory_bytes)
+    # A worker holds a chunk's evaluation at a time (measured: its peak grows by about 70 MiB); the NumPy path on
+    # all points at once holds about a dozen arrays of them (measured: 1.1 GiB more).
     grown = {w: peak[w] - before[w] for w in peak}
     assert max(grown.values()) < 300 * 2**20 < POINTS * 8 * 12, {w: f"{b / 2**20:.0f} MiB" for w, b in grown.items()}
     stride = 997
