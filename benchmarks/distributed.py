@@ -74,7 +74,7 @@ def main() -> int:
     local = {name: timed(job) for name, job in jobs.items()}
     seconds = {name: {"local": local[name][0]} for name in jobs}
     for n in counts:
-        with LocalCluster(n_workers=n, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+        with LocalCluster(n_workers=n, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
             for name, job in jobs.items():
                 taken, result = timed(job, client)

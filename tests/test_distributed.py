@@ -33,7 +33,7 @@ pytestmark = pytest.mark.xdist_group("dask-cluster")
 @pytest.fixture(scope="module")
 def client():
     dask.config.set({"distributed.worker.profile.enabled": False})  # as docs/scaling-out.md advises
-    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")
     client = distributed.Client(cluster)
     yield client
     client.close()
