@@ -23,6 +23,7 @@ from .api import (
 from .compare import Comparison, compare, discrepancy
 from .convert import as_graph, from_sympy
 from .cost import Cost
+from .crosscheck import CrossCheck, crosscheck
 from .errors import (
     BindingError,
     ConversionError,
@@ -54,10 +55,12 @@ from .draw import draw, draw_history, draw_mlp, draw_optimizers, draw_sweeps  # 
 __version__ = "0.1.0"
 
 __all__ = [
-    "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost", "DiffkitError",
-    "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "OptionError", "ParseError", "ResourceError",
+    "MAX_ORDER", "METHODS", "PRIMITIVES", "BindingError", "Comparison", "ConversionError", "Cost", "CrossCheck",
+    "DiffkitError", "DomainError", "DomainWarning", "Expr", "Graph", "MethodError", "OptionError", "ParseError",
+    "ResourceError",
     "Result",
-    "SweepTable", "SwellError", "as_graph", "check_gradient", "compare", "datasets", "derivative", "discrepancy",
+    "SweepTable", "SwellError", "as_graph", "check_gradient", "compare", "crosscheck", "datasets", "derivative",
+    "discrepancy",
     "draw", "draw_history", "draw_mlp", "draw_optimizers", "draw_sweeps", "from_sympy", "grad", "gradient",
     "gradient_graph", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "limits", "nn", "optim", "parse",
     "parse_many", "second_order", "studies", "sweep_table", "trace", "value_and_grad", "vjp",

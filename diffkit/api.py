@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from . import domain, estimate
+from . import dask_batches, domain, estimate
 from . import options as check
 from .binding import as_float_array, batch_shape
 from .convert import as_graph
@@ -133,6 +133,9 @@ class Request:
     """An expression bound to a point: the graph, the checked values, the variables and the batch shape."""
 
     def __init__(self, expr, at, wrt: str | Sequence[str] | None = None, checked_wrt: tuple | None = None):
+        if dask_batches.has_dask_arrays(at):  # NumPy would read the whole array into memory here
+            raise BindingError("Dask arrays are taken by dk.gradient (a lazy gradient, chunk by chunk); for this "
+                               "verb give NumPy arrays, e.g. a chunk: x.blocks[0].compute()")
         self.graph: Graph = as_graph(expr)
         self.bound = self.graph.bind(at)
         self.wrt = checked_wrt if checked_wrt is not None else _checked_wrt(self.graph, wrt)
@@ -223,6 +226,7 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
             SymPy expression, a ``Graph``, or a Python function of diffkit operations (traced).
         at: the point, ``{variable: value}``. Numbers give one point; NumPy arrays give a batch of points
             (broadcast together), or, in a tensor graph (one with matmul, sum, ...), the tensors themselves.
+            Dask arrays give a lazy batch: the value and gradient are Dask arrays, computed chunk by chunk.
         method: ``"symbolic"``, ``"numeric"``, ``"forward"`` or ``"reverse"`` (see ``METHODS``).
         wrt: the variables to differentiate by (a name or a list); default: all, in natural order (x2 before x10).
         **options: passed to the method: ``errors="warn" | "raise" | "ignore"`` for domain trouble (all);
@@ -247,6 +251,8 @@ def gradient(expr, at=None, method: str = "reverse", wrt=None, **options) -> Res
         (5.5, 1.716338, 1)
     """
     options = check_options(method, options)
+    if dask_batches.has_dask_arrays(at):  # a lazy gradient, chunk by chunk through this same verb
+        return dask_batches.gradient(expr, at, method, wrt, options, gradient)
     request = Request(expr, at, wrt)
     request.require_scalar("gradient")
     computed = _call(method, "jacobian", request.graph, request.bound, request.wrt, **options)

@@ -1,4 +1,5 @@
-"""Command line: ``diffkit demo``, ``diff``, ``hessian``, ``jacobian``, ``graph``, ``study`` and ``train`` (see
+"""Command line: ``diffkit demo``, ``diff``, ``hessian``, ``jacobian``, ``graph``, ``study``, ``train`` and
+``crosscheck`` (see
 ``diffkit --help``). Errors are one line, exit status 2."""
 
 from __future__ import annotations
@@ -142,6 +143,20 @@ def _parser() -> argparse.ArgumentParser:
     study.add_argument("--csv", default=None, help="also write the rows as CSV (cost families)")
     study.add_argument("--json", action="store_true", help="the rows and fitted exponents as JSON (for "
                                                            "stochastic_second_order: the rows and the runs not made)")
+
+    crosscheck = commands.add_parser("crosscheck", help="every expression of a file (one a line) differentiated "
+                                                        "four ways, disagreements diagnosed; on a Dask cluster "
+                                                        "with --scheduler")
+    crosscheck.add_argument("file", help="a text file, one expression a line (blank lines and # comments skipped)")
+    crosscheck.add_argument("--at", type=_point, default={}, help="the point, e.g. x=1,y=2 (each expression at "
+                                                                  "the variables it uses)")
+    crosscheck.add_argument("--scheduler", default=None, help="a Dask scheduler's address, e.g. "
+                                                              "tcp://10.0.0.5:8786 (pip install "
+                                                              "'diffkit[distributed]'); default: run here")
+    crosscheck.add_argument("-o", "--output", default=None, help="a .jsonl file the results are appended to as "
+                                                                 "they arrive; run again to resume")
+    crosscheck.add_argument("--worst", type=int, default=5, help="how many of the worst cases to list (default 5)")
+    crosscheck.add_argument("--json", action="store_true", help="the counts and the worst cases as JSON")
 
     from .datasets import DATASETS
     from .optim import OPTIMIZERS
@@ -506,6 +521,71 @@ def _train(args) -> str:
     return "\n".join(lines)
 
 
+def _crosscheck(args) -> str:
+    from . import options as check
+    from .crosscheck import crosscheck
+
+    worst = check.positive_int("--worst", args.worst)
+    expressions = _expression_lines(args.file)
+    if args.output is not None:
+        if os.path.splitext(args.output)[1].lower() != ".jsonl":
+            raise check.OptionError(f"-o {args.output!r} must end in .jsonl (the results, one JSON record a line)")
+        if os.path.abspath(args.output) == os.path.abspath(args.file):
+            raise check.OptionError("-o names the expressions' own file: give another file for the results")
+    client = _scheduler(args.scheduler) if args.scheduler is not None else None
+    try:
+        result = crosscheck(expressions, at=args.at, client=client, out=args.output, progress=sys.stderr.isatty())
+    finally:
+        if client is not None:
+            client.close()
+    lines = [_json({"expressions": len(expressions), "at": result.at, "counts": result.counts,
+                    "worst": result.worst(worst), "lost": result.lost}) if args.json else result.report(worst)]
+    if args.output:
+        lines.append(f"wrote {args.output}")
+    return "\n".join(lines)
+
+
+def _expression_lines(path: str) -> list[str]:
+    """The expressions of a crosscheck file: one a line, blank lines and lines starting with # left out."""
+    from .errors import BindingError
+
+    if not os.path.isfile(path):
+        raise BindingError(f"no file {path!r}: give a text file with one expression a line")
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = [line.strip() for line in file]
+    except UnicodeDecodeError:
+        raise BindingError(f"{path!r} is not UTF-8 text: give a text file with one expression a line") from None
+    expressions = [line for line in lines if line and not line.startswith("#")]
+    if not expressions:
+        raise BindingError(f"{path!r} holds no expressions (one a line; blank lines and # comments are skipped)")
+    return expressions
+
+
+_CONNECT_SECONDS = 10  # how long --scheduler waits for the scheduler to answer
+
+
+def _scheduler(address: str):
+    """A client of the Dask scheduler at ``address``; a clear error when dask is missing or nothing answers."""
+    from .errors import BindingError
+
+    port = re.fullmatch(r"(?:(?:tcp|tls)://)?[\w.\-\[\]:]+:(\d{1,5})", address)
+    if port is None or not 0 < int(port.group(1)) < 65536:
+        raise BindingError(f"--scheduler {address!r} is not a scheduler's address: give host:port, e.g. "
+                           "tcp://127.0.0.1:8786 (what `dask scheduler` prints)")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise BindingError("--scheduler needs dask's distributed scheduler: pip install 'diffkit[distributed]'") \
+            from None
+    try:
+        return Client(address, timeout=_CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise BindingError(f"no Dask scheduler answered at {address} within {_CONNECT_SECONDS} s "
+                           f"({type(exc).__name__}): start one with `dask scheduler`, or leave --scheduler out "
+                           "to run here") from None
+
+
 def _diff(args) -> str:
     from .api import METHODS, derivative, gradient
     from .compare import compare
@@ -652,7 +732,7 @@ def _run(args) -> int:
             run(directory=args.output)
         else:
             print({"diff": _diff, "hessian": _hessian, "jacobian": _jacobian, "graph": _graph, "study": _study,
-                   "train": _train}[args.command](args))
+                   "train": _train, "crosscheck": _crosscheck}[args.command](args))
     except DiffkitError as exc:
         first_line, detail = _error_lines(exc)
         first_line = _in_flags(first_line)

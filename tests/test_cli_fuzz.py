@@ -151,6 +151,24 @@ CASES: list[list[str]] = [
                                                                           "", "0x10", " ", "-1e-3", "1,2"]),
     # demo
     ["demo", "--nope"], ["demo", "-o"],
+    # crosscheck (the cases that need an expressions file are CROSSCHECK_CASES below)
+    ["crosscheck"], ["crosscheck", ""], ["crosscheck", "missing.txt"], ["crosscheck", "."],
+]
+
+# crosscheck with an expressions file: "e.txt" holds two expressions, "empty.txt" none, "binary.txt" is not text,
+# "folder.jsonl" is a folder, "foreign.jsonl" a file crosscheck did not write.
+CROSSCHECK_CASES: list[list[str]] = [
+    ["crosscheck", "empty.txt"], ["crosscheck", "binary.txt"], ["crosscheck", "e.txt", "--at"],
+    ["crosscheck", "e.txt", "--at", "x=abc"], ["crosscheck", "e.txt", "--at", "x=1e309"],
+    ["crosscheck", "e.txt", "--at", "x=1,x=2"], ["crosscheck", "e.txt", "--at", "=1"],
+    *_flag_cases(["crosscheck", "e.txt", "--at", "x=1,y=2"], "--worst", ["-1", "0", "nan", "inf", "1e309", "abc",
+                                                                           "-" + HUGE, "", "1.5", "0x10", " "]),
+    ["crosscheck", "e.txt", "-o"], ["crosscheck", "e.txt", "-o", ""], ["crosscheck", "e.txt", "-o", "out.txt"],
+    ["crosscheck", "e.txt", "-o", "e.txt"], ["crosscheck", "e.txt", "-o", "folder.jsonl"],
+    ["crosscheck", "e.txt", "-o", "foreign.jsonl"], ["crosscheck", "e.txt", "--scheduler"],
+    ["crosscheck", "e.txt", "--scheduler", ""], ["crosscheck", "e.txt", "--scheduler", "nope"],
+    ["crosscheck", "e.txt", "--scheduler", "tcp://127.0.0.1:99999"], ["crosscheck", "e.txt", "--scheduler", "a b:1"],
+    ["crosscheck", "e.txt", "--nope"],
 ]
 
 
@@ -159,6 +177,19 @@ def test_hostile_arguments_get_one_line_and_status_2(argv, tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)  # a command that did write a file writes it here
     rc, out, err = run_in_process(argv)
     assert_one_error(argv, rc, out, err)
+
+
+@pytest.mark.parametrize("argv", CROSSCHECK_CASES, ids=[" ".join(c) for c in CROSSCHECK_CASES])
+def test_hostile_crosscheck_arguments_get_one_line_and_status_2(argv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "e.txt").write_text("x*y\nsin(x) + y\n")
+    (tmp_path / "empty.txt").write_text("# only a comment\n\n")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00x")
+    (tmp_path / "folder.jsonl").mkdir()
+    (tmp_path / "foreign.jsonl").write_text('{"rows": []}\n')
+    rc, out, err = run_in_process(argv)
+    assert_one_error(argv, rc, out, err)
+    assert (tmp_path / "foreign.jsonl").read_text() == '{"rows": []}\n'  # a file it did not write is left alone
 
 
 def test_a_parse_error_is_its_message_then_the_expression_and_a_caret():

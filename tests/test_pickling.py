@@ -117,3 +117,26 @@ def test_sympy_forms_with_opaque_constants(trip):
     expr = dk.parse("x/0 + log(0)*y").to_sympy()
     back = ROUND_TRIPS[trip](expr)
     assert str(back) == str(expr)
+
+
+def test_a_graph_travels_without_its_compiled_plan():
+    """What a worker receives is the structure; the plan is compiled again there, on first use."""
+    fresh = dk.parse("x*y + sin(x)/y")
+    used = dk.parse("x*y + sin(x)/y")
+    dk.gradient(used, at=AT)
+    assert "plan" in used.__dict__
+    assert len(pickle.dumps(used)) == len(pickle.dumps(fresh))
+    back = pickle.loads(pickle.dumps(used))
+    assert "plan" not in back.__dict__ and back.evaluate(AT) == used.evaluate(AT)
+
+
+@pytest.mark.parametrize("trip", ROUND_TRIPS)
+def test_study_results_and_cross_checks(trip):
+    """What a cluster sends back: a study's rows and a cross-check's records."""
+    study = dk.studies.run("gradient_vs_inputs", sizes=[2, 4], methods=["reverse"], repeats=1, budget_seconds=None,
+                           progress=False)
+    back = ROUND_TRIPS[trip](study)
+    assert back.rows == study.rows and back.settings == study.settings
+    check = dk.crosscheck(["x*y", "sqrt(x)", "log(x"], at={"x": 0.0, "y": 1.0})
+    copied = ROUND_TRIPS[trip](check)
+    assert copied.records == check.records and copied.report() == check.report()

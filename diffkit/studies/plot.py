@@ -23,7 +23,7 @@ from ..cost import format_bytes
 from ..draw import style
 from ..errors import BindingError
 from .families import COST, DAG, FAMILIES, SWEEPS, TREE, Family, Theory
-from .runner import FIT_METRICS, METRICS, StudyResult, check_metric, fit_exponent, metric, register_picture
+from .runner import FAILED, FIT_METRICS, METRICS, StudyResult, check_metric, fit_exponent, metric, register_picture
 
 if TYPE_CHECKING:  # matplotlib loads when a picture is drawn, not on import
     from matplotlib.figure import Figure
@@ -406,6 +406,11 @@ def report(res: StudyResult, y: str = "flops") -> str:
     if cut:
         lines += ["", "cut off:"]
         lines += [f"  {m} at {symbol} = {r['size']}: {_short(r['reason'] or '', 200)}" for m, r in cut.items()]
+    failed = res.failures()
+    if failed:
+        lines += ["", "failed on the cluster (after a retry):"]
+        lines += [f"  {r['method']} at {symbol} = {r['size']}: {_short(r['reason'][len(FAILED):], 200)}"
+                  for r in failed]
     return "\n".join(lines)
 
 

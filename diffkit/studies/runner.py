@@ -42,6 +42,8 @@ COLUMNS = {
     "seconds": float, "runs": int, "expression_size": int, "dag_size": int, "cut_off": bool, "reason": str,
 }
 
+FAILED = "failed: "  # how the reason of a cell that failed on a cluster starts (studies.run(..., client=))
+
 # Figures a study can be plotted and fitted by. "sweeps" counts passes over the function: forward plus backward
 # sweeps, or evaluations for the numeric and symbolic methods (which do not sweep).
 METRICS = ("flops", "seconds", "memory_bytes", "operations", "sweeps", "expression_size")
@@ -118,6 +120,10 @@ class StudyResult:
             if row["cut_off"] and row["method"] not in first:
                 first[row["method"]] = row
         return first
+
+    def failures(self) -> list[dict]:
+        """The rows of cells that failed on a cluster even after a retry (reason "failed: ..."; no figures)."""
+        return [row for row in self.rows if (row.get("reason") or "").startswith(FAILED)]
 
     def fit(self, y: str = "flops") -> dict[str, float | None]:
         """{method: exponent}: the least-squares slope of log y against log size over the points not cut off
@@ -203,7 +209,7 @@ def _cell(text: str, kind: type):
 
 def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str = api.METHODS, repeats: int = 5,
         seed: int = 0, budget_seconds: float | None = 30, progress: bool | None = None, variant: str | None = None,
-        symbolic_size: int | None = None, **options) -> StudyResult:
+        symbolic_size: int | None = None, client=None, **options) -> StudyResult:
     """Run ``family`` (a name of ``FAMILIES`` or a Family) at each size by each method.
 
     ``sizes``: whole numbers (the family's defaults when None), run in increasing order. ``repeats``: timed runs
@@ -215,6 +221,9 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
     guard fired (that cut-off depends on the machine); None: no time guard.
     ``variant`` and ``options`` choose the family's function (``FAMILIES[name].variants``, ``.options``).
     ``progress``: a bar over the (size, method) pairs (None: on a terminal or a notebook with widgets).
+    ``client``: a ``distributed.Client`` to run the (size, method) cells as tasks on a Dask cluster (``pip install
+    'diffkit[distributed]'``): the same rows and counted figures as here; a cell that fails even after a retry
+    (its worker dying twice) is reported in its row (reason "failed: ...") and the rest completes.
     """
     fam = family_of(family)
     variant = fam.variant(variant)
@@ -237,6 +246,15 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
     settings = {"sizes": sizes, "methods": methods, "repeats": repeats, "seed": seed,
                 "budget_seconds": budget_seconds, "symbolic_size": symbolic_size, "options": dict(options),
                 "verb": fam.verb}
+    if client is not None:
+        from ..tasks import checked_client
+        from .cluster import run_cells
+
+        client = checked_client(client)
+        with progress_bar(total=len(sizes) * len(methods), progress=progress, desc=fam.name, unit="run") as bar:
+            rows = run_cells(client, fam, variant, sizes, methods, seed, dict(options), repeats, budget_seconds,
+                             symbolic_size, bar)
+        return StudyResult(rows, fam.name, variant, settings)
     rows: list[dict] = []
     cut: dict[str, int] = {}  # method -> the size it was cut off at
     with progress_bar(total=len(sizes) * len(methods), progress=progress, desc=fam.name, unit="run") as bar:
