@@ -48,11 +48,32 @@ def timed(job, client=None):
     return time.perf_counter() - started, result
 
 
+def plot(seconds: dict, counts: list[int], path: str) -> None:
+    """Speed-up (local seconds / cluster seconds) against worker processes, one line per job, with the ideal."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5.5, 3.6))
+    axes.plot([1, max(counts)], [1, max(counts)], color="0.7", linestyle="--", label="ideal (n workers: n×)")
+    for name, s in seconds.items():
+        axes.plot(counts, [s["local"] / s[n] for n in counts], marker="o", label=name)
+    axes.axhline(TARGET, color="0.4", linewidth=0.8, linestyle=":")
+    axes.set(xlabel=f"worker processes ({os.cpu_count()} cores)", ylabel="speed-up over the local run",
+             xticks=counts)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--expressions", type=int, default=10_000)
     parser.add_argument("--workers", default="1,2", help="worker processes to try, e.g. 1,2,4")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per study cell")
+    parser.add_argument("--plot", default=None, help="draw the speed-up curves to this file (e.g. speedup.png)")
     args = parser.parse_args()
     import dask
     from distributed import Client, LocalCluster
@@ -90,6 +111,9 @@ def main() -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    if args.plot:
+        plot(seconds, counts, args.plot)
+        print(f"speed-up curves: {args.plot}")
     if 2 in counts:
         missed = [name for name, s in seconds.items() if s["local"] / s[2] < TARGET]
         if missed:

@@ -63,13 +63,15 @@ def test_the_workers_run_this_checkout(client):
 
 # --- Dask arrays ------------------------------------------------------------------------------------------------
 
-POINTS, CHUNK = 10**7, 500_000
+CHUNK = 500_000
 F = "sin(x)*y + exp(-x*x)"
 
 
-def test_a_dask_array_gradient_is_lazy_and_the_numpy_path_chunk_by_chunk(client):
-    x = da.random.default_rng(0).random(POINTS, chunks=CHUNK)
-    y = da.linspace(1.0, 2.0, POINTS, chunks=CHUNK)
+# 10⁷ points in the default run; the 10⁸ (about 40 s on two workers) with the slow tests CI also runs
+@pytest.mark.parametrize("points", [10**7, pytest.param(10**8, marks=pytest.mark.slow)], ids=["1e7", "1e8"])
+def test_a_dask_array_gradient_is_lazy_and_the_numpy_path_chunk_by_chunk(client, points):
+    x = da.random.default_rng(0).random(points, chunks=CHUNK)
+    y = da.linspace(1.0, 2.0, points, chunks=CHUNK)
     result = dk.gradient(F, at={"x": x, "y": y})
     assert isinstance(result.gradient["x"], da.Array) and result.gradient["x"].chunks == x.chunks
     # Chunk 3 as a NumPy array through dk.gradient: the same bits.
@@ -86,7 +88,7 @@ def test_a_dask_array_gradient_is_lazy_and_the_numpy_path_chunk_by_chunk(client)
     # A worker holds a chunk's evaluation at a time (measured: its peak grows by about 70 MiB); the NumPy path on
     # all points at once holds about a dozen arrays of them (measured: 1.1 GiB more).
     grown = {w: peak[w] - before[w] for w in peak}
-    assert max(grown.values()) < 300 * 2**20 < POINTS * 8 * 12, {w: f"{b / 2**20:.0f} MiB" for w, b in grown.items()}
+    assert max(grown.values()) < 300 * 2**20 < points * 8 * 12, {w: f"{b / 2**20:.0f} MiB" for w, b in grown.items()}
     stride = 997
     xs, ys = x[::stride].compute(), y[::stride].compute()
     sample = dk.gradient(F, at={"x": xs, "y": ys}).gradient["x"]
@@ -95,8 +97,8 @@ def test_a_dask_array_gradient_is_lazy_and_the_numpy_path_chunk_by_chunk(client)
     np.testing.assert_allclose(sample, expected, rtol=1e-13)
     assert float(result.gradient["x"][::stride].sum().compute()) == pytest.approx(float(np.sum(sample)), rel=1e-13)
     # x ~ U(0, 1) and y spread evenly over [1, 2]: the mean of cos(x)·y - 2x·exp(-x²) is 1.5 sin 1 + 1/e - 1, and
-    # the standard error of the mean of 10⁷ points is 2.5e-4 of it: 1e-3 is four standard errors.
-    assert total == pytest.approx(POINTS * (1.5 * np.sin(1.0) + np.exp(-1.0) - 1.0), rel=1e-3)
+    # the standard error of the mean of 10⁷ points is 2.5e-4 of it: 1e-3 is four standard errors (of 10⁸, twelve).
+    assert total == pytest.approx(points * (1.5 * np.sin(1.0) + np.exp(-1.0) - 1.0), rel=1e-3)
 
 
 def test_dask_arrays_need_an_elementwise_graph_and_one_shape():

@@ -81,7 +81,7 @@ def run_console(code: str, where: str) -> None:
 
 def run_command(command: str, where: str) -> tuple[int, str, str]:
     """(exit status, stdout, stderr) of a diffkit command (run in-process) or an example script."""
-    argv = shlex.split(command)
+    argv = shlex.split(command, comments=True)  # a trailing "# needs: ..." is a note to the reader
     if argv[:3] == ["python3", "-m", "diffkit"]:
         argv = ["diffkit", *argv[3:]]
     if argv[0] == "diffkit":
