@@ -21,7 +21,7 @@ import sympy as sp
 
 from .errors import ConversionError
 from .primitive import ARITHMETIC, Primitive
-from .tensor_ops import axes_of, ndim_of, negative_axes, shape_of
+from .tensor_ops import _check_axis, axes_of, ndim_of, negative_axes, shape_of
 
 _A = ARITHMETIC
 
@@ -33,18 +33,13 @@ def _last_axis(axis: int, ndim: int) -> int:
     return int(axis) % ndim - ndim
 
 
-def _check_reduce(a, axis=None) -> str | None:
+def _check_chooser(a, axis=None) -> str | None:
+    """max/min: the axes of a sum, and something to choose from (NumPy's prod of nothing is 1, its max has none)."""
+    problem = _check_axis(a, axis)
     shape = shape_of(a)
-    ndim = len(shape)
-    axes = () if axis is None else ((axis,) if isinstance(axis, int | np.integer) else tuple(axis))
-    bad = [ax for ax in axes if not -ndim <= ax < ndim]
-    if bad:
-        return f"axis {bad[0]} is out of range for an array of shape {shape}"
-    if len(set(axes_of(axes, ndim))) != len(axes):
-        return f"axis {axis} repeats an axis"
-    if any(shape[k] == 0 for k in axes_of(axis, ndim)):
-        return f"a reduction over an empty axis of an array of shape {shape} has no value (max/min of nothing)"
-    return None
+    if problem is None and any(shape[k] == 0 for k in axes_of(axis, len(shape))):
+        problem = f"max/min over an empty axis of an array of shape {shape} has no value"
+    return problem
 
 
 def _check_running(*args, axis=0, **params) -> str | None:
@@ -269,7 +264,7 @@ def _no_work(*args, **params):
 def _reduction(name: str, numpy, sympy, jvp, vjp, smooth: bool, doc: str) -> Primitive:
     return Primitive(
         name, 1, numpy, sympy, (), _A, smooth=smooth, jvp=jvp, vjp=vjp, params=("axis",), work=_input_size,
-        check=_check_reduce, shape=_reduced_shape, doc=doc,
+        check=_check_axis if smooth else _check_chooser, shape=_reduced_shape, doc=doc,
     )
 
 

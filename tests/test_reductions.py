@@ -252,7 +252,11 @@ def test_keepdims_over_every_axis_needs_the_shape():
     assert np.shape(g.evaluate({"x": X})) == (1, 1)
 
 
-def test_an_empty_reduction_is_refused():
-    g = dk.trace(lambda x: np.max(x))
-    with pytest.raises(DiffkitError, match="empty axis"):
-        dk.gradient(g, at={"x": np.zeros((0,))})
+def test_empty_reductions_follow_numpy():
+    g = dk.trace(lambda x: np.max(x, axis=0))
+    with pytest.raises(DiffkitError, match="empty axis"):  # NumPy: no identity to start a maximum from
+        dk.gradient(dk.trace(lambda x: dk.sum(np.max(x, axis=0))), at={"x": np.zeros((0, 3))})
+    assert g.evaluate({"x": np.zeros((3, 0))}).shape == (0,)  # nothing reduced over an empty axis: fine
+    empty = {"x": np.zeros((0, 3))}
+    assert np.array_equal(dk.trace(lambda x: np.prod(x, axis=0)).evaluate(empty), np.ones(3))  # prod of none: 1
+    assert dk.gradient(dk.trace(lambda x: dk.sum(np.prod(x, axis=0))), at=empty).gradient["x"].shape == (0, 3)
