@@ -59,6 +59,16 @@ def _bound(name: str, args: tuple, keywords: dict, positional: tuple[str, ...], 
     return {"x": args[0], **bound}
 
 
+def _recorded_axes(x, axis):
+    """Several axes mixing negative and non-negative numbers, written non-negative where the shape is known: a
+    gradient graph (which knows no shapes) can then still follow them."""
+    if isinstance(axis, tuple | list) and len({a < 0 for a in axis if isinstance(a, int | np.integer)}) == 2:
+        shape = _shape(x)
+        if shape is not None and all(isinstance(a, int | np.integer) and -len(shape) <= a < len(shape) for a in axis):
+            return tuple(int(a) % len(shape) for a in axis)
+    return axis
+
+
 def _axes_count(x, axis, name: str) -> int:
     """How many entries one reduction group holds (var's ddof needs it): needs the shape of x."""
     shape = _shape(x)
@@ -92,7 +102,8 @@ class _Forms:
 
         def reduce(*args, **keywords):
             b = _bound(name, args, keywords, ("axis",), {"axis": None, "keepdims": False})
-            return self.keep(raw(b["x"], **_axis(b["axis"])), b["x"], b["axis"], b["keepdims"])
+            axis = _recorded_axes(b["x"], b["axis"])
+            return self.keep(raw(b["x"], **_axis(axis)), b["x"], axis, b["keepdims"])
 
         reduce.__name__ = reduce.__qualname__ = name
         reduce.__doc__ = (f"{raw.__doc__}\n\nAs NumPy's ``np.{name}(x, axis=None, keepdims=False)``; records "
@@ -118,7 +129,10 @@ class _Forms:
         deviations from the mean (two passes, as NumPy computes it), divided by N - ddof instead of N when
         ddof is given."""
         b = _bound("var", args, keywords, ("axis",), {"axis": None, "ddof": 0, "keepdims": False})
-        x, axis, ddof, keepdims = b["x"], b["axis"], b["ddof"], b["keepdims"]
+        x, axis, ddof, keepdims = b["x"], _recorded_axes(b["x"], b["axis"]), b["ddof"], b["keepdims"]
+        if isinstance(ddof, bool) or not isinstance(ddof, int | np.integer) or ddof < 0:
+            raise ConversionError(f"var/std's ddof must be a whole number >= 0 (delta degrees of freedom), got "
+                                  f"{ddof!r}")
         s = self.space
         centred = s.sub(x, s.broadcast_like(self.raw["mean"](x, **_axis(axis)), x, **_axis(axis)))
         out = self.raw["mean"](s.mul(centred, centred), **_axis(axis))
@@ -143,46 +157,76 @@ class _Forms:
         nuclear norms (ord 2, -2, 'nuc' of a matrix) need singular values, which diffkit lacks."""
         b = _bound("norm", args, keywords, ("ord", "axis", "keepdims"), {"ord": None, "axis": None, "keepdims": False})
         x, ord, axis, keepdims = b["x"], b["ord"], b["axis"], b["keepdims"]  # noqa: A001 (NumPy's name)
+        if isinstance(ord, str) and ord not in ("fro", "nuc") or not (ord is None or isinstance(ord, str)
+                                                                     or np.isscalar(ord)):
+            raise ConversionError(f"norm's ord must be None, 'fro', 'nuc', a number, inf or -inf, got {ord!r}")
         s, raw = self.space, self.raw
-        shape = _shape(x)
-        matrix = (axis is None and shape is not None and len(shape) == 2) or (
-            isinstance(axis, tuple | list) and len(axis) == 2)
-        if ord is None or ord == "fro" or (ord == 2 and not matrix):
-            if ord == "fro" and not matrix:
-                raise ConversionError("norm ord='fro' is a matrix norm: give a 2-D array or axis=(0, 1)")
-            out = s.sqrt(raw["sum"](s.mul(x, x), **_axis(axis)))
-            return self.keep(out, x, axis, keepdims)
-        if matrix:
-            if ord in (2, -2, "nuc"):
-                raise ConversionError(f"the matrix norm ord={ord!r} needs singular values, which diffkit lacks; "
-                                      "diffkit has ord None/'fro', 1, -1, inf and -inf for matrices")
-            if ord not in _MATRIX_NORMS:
-                raise ConversionError(f"ord={ord!r} is not a matrix norm (NumPy refuses it too): for matrices use "
-                                      "None/'fro', 1, -1, inf or -inf, or give axis= for vector norms")
-            rows, cols = (0, 1) if axis is None else tuple(axis)
-            summed, pick = _MATRIX_NORMS[ord]
-            along, across = (rows, cols) if summed == 0 else (cols, rows)
-            sums = raw["sum"](s.abs(x), axis=along)
-            out = raw[pick](sums, axis=across - (along < across) if across >= 0 else across + (along > across))
-            return self.keep(out, x, (rows, cols), keepdims)
-        if shape is not None and axis is None and len(shape) != 1:
-            raise ConversionError(f"norm with ord={ord!r} of an array of shape {shape} needs axis= (a vector norm "
-                                  "along one axis) or a 1-D array")
-        if isinstance(ord, str) or not np.isscalar(ord):
-            raise ConversionError(f"norm's ord must be None, 'fro', a number, inf or -inf, got {ord!r}")
-        magnitude = s.abs(x)
-        if ord == np.inf:
-            out = raw["max"](magnitude, **_axis(axis))
-        elif ord == -np.inf:
-            out = raw["min"](magnitude, **_axis(axis))
-        elif ord == 1:
-            out = raw["sum"](magnitude, **_axis(axis))
-        elif ord == 0:
+        if ord is None:  # sqrt(Σ x²) over the axes, whatever their number (the flattened array for axis None)
+            return self.keep(s.sqrt(raw["sum"](s.mul(x, x), **_axis(axis))), x, axis, keepdims)
+        axes = _norm_axes(x, axis, ord)
+        if len(axes) == 1:
+            return self.keep(self._vector_norm(x, ord, axes[0]), x, axis, keepdims)
+        return self.keep(self._matrix_norm(x, ord, axes), x, axes, keepdims)
+
+    def _vector_norm(self, x, ord, axis: int):  # noqa: A002 (NumPy's name)
+        s, raw = self.space, self.raw
+        if ord == "fro" or ord == "nuc":
+            raise ConversionError(f"norm ord={ord!r} is a matrix norm: give a 2-D array or two axes, axis=(0, 1)")
+        if ord == 0:
             raise ConversionError("norm ord=0 counts non-zero entries, which has no derivative; use "
                                   "dk.sum(x != 0) for the count")
-        else:
-            out = s.pow(raw["sum"](s.pow(magnitude, float(ord)), **_axis(axis)), 1.0 / float(ord))
-        return self.keep(out, x, axis, keepdims)
+        if ord == 2:
+            return s.sqrt(raw["sum"](s.mul(x, x), axis=axis))
+        magnitude = s.abs(x)
+        if ord == np.inf:
+            return raw["max"](magnitude, axis=axis)
+        if ord == -np.inf:
+            return raw["min"](magnitude, axis=axis)
+        if ord == 1:
+            return raw["sum"](magnitude, axis=axis)
+        return s.pow(raw["sum"](s.pow(magnitude, float(ord)), axis=axis), 1.0 / float(ord))
+
+    def _matrix_norm(self, x, ord, axes: tuple[int, int]):  # noqa: A002 (NumPy's name)
+        s, raw = self.space, self.raw
+        if ord == "fro":
+            return s.sqrt(raw["sum"](s.mul(x, x), axis=axes))
+        if ord in (2, -2, "nuc"):
+            raise ConversionError(f"the matrix norm ord={ord!r} needs singular values, which diffkit lacks; "
+                                  "diffkit has ord None/'fro', 1, -1, inf and -inf for matrices")
+        if ord not in _MATRIX_NORMS:
+            raise ConversionError(f"ord={ord!r} is not a matrix norm (NumPy refuses it too): for matrices use "
+                                  "None/'fro', 1, -1, inf or -inf, or give one axis for a vector norm")
+        summed, pick = _MATRIX_NORMS[ord]
+        rows, cols = axes  # non-negative (_norm_axes)
+        along, across = (rows, cols) if summed == 0 else (cols, rows)
+        sums = raw["sum"](s.abs(x), axis=along)
+        return raw[pick](sums, axis=across - (along < across))  # the axis after ``along`` moved down by one
+
+
+def _norm_axes(x, axis, ord) -> tuple[int, ...]:  # noqa: A002 (NumPy's name)
+    """The axes of a norm with an ord, as non-negative numbers: one (a vector norm) or two (a matrix norm). What
+    kind of norm it is depends on the rank, so it must be known while tracing (NumPy: 1-D a vector, 2-D a
+    matrix, more axes need axis=)."""
+    shape = _shape(x)
+    if shape is None:
+        raise ConversionError(f"norm with ord={ord!r} is a vector or a matrix norm depending on x's axes, so x's "
+                              "shape must be known while tracing: give dk.trace the shapes (shapes={'x': (3, 4)})")
+    ndim = len(shape)
+    if axis is None:
+        if ndim not in (1, 2):
+            raise ConversionError(f"norm with ord={ord!r} of an array of shape {shape} needs axis= (one axis: a "
+                                  "vector norm, two: a matrix norm) or a 1-D or 2-D array")
+        return tuple(range(ndim))
+    given = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    if len(given) not in (1, 2):
+        raise ConversionError(f"norm takes one axis (a vector norm) or two (a matrix norm), got axis={axis!r}")
+    for a in given:
+        if not isinstance(a, int | np.integer) or not -ndim <= a < ndim:
+            raise ConversionError(f"norm's axis {a!r} is not an axis of an array of shape {shape}")
+    axes = tuple(int(a) % ndim for a in given)
+    if len(set(axes)) != len(axes):
+        raise ConversionError(f"norm's axes {axis!r} name the same axis twice")
+    return axes
 
 
 def install(space) -> None:

@@ -238,6 +238,10 @@ def test_the_user_functions_read_numpys_signature():
     (lambda x: np.linalg.norm(x, ord=3), "not a matrix norm"),
     (lambda x: np.linalg.norm(x[0, :, None, None], ord=3), "needs axis="),
     (lambda x: np.linalg.norm(x, ord=0, axis=1), "non-zero entries"),
+    (lambda x: np.linalg.norm(x, ord=1, axis=(0, 0)), "same axis twice"),
+    (lambda x: np.linalg.norm(x, ord=1, axis=(0, 5)), "axis 5 is not an axis"),
+    (lambda x: np.var(x, ddof="a"), "ddof must be a whole number"),
+    (lambda x: np.std(x, ddof=-1), "ddof must be a whole number"),
 ])
 def test_bad_forms_are_refused_with_their_reason(make, match):
     with pytest.raises(DiffkitError, match=match):
@@ -260,3 +264,38 @@ def test_empty_reductions_follow_numpy():
     empty = {"x": np.zeros((0, 3))}
     assert np.array_equal(dk.trace(lambda x: np.prod(x, axis=0)).evaluate(empty), np.ones(3))  # prod of none: 1
     assert dk.gradient(dk.trace(lambda x: dk.sum(np.prod(x, axis=0))), at=empty).gradient["x"].shape == (0, 3)
+
+
+T = rng.normal(size=(2, 3, 4))
+
+
+@pytest.mark.parametrize("params", [
+    {"ord": 1, "axis": (0, -1)}, {"ord": 1, "axis": (-1, 0)}, {"ord": np.inf, "axis": (2, 1)},
+    {"ord": -1, "axis": (1, 0)}, {"ord": -np.inf, "axis": (-2, -1)}, {"ord": "fro", "axis": (0, 2)},
+    {"axis": (0, 2)}, {"ord": 3, "axis": 1}, {"ord": 1, "axis": (0, -1), "keepdims": True},
+], ids=str)
+def test_matrix_and_vector_norms_of_stacks_are_numpys(params):
+    g = dk.trace(lambda x: dk.sum(np.linalg.norm(x, **params) * 1.5), shapes={"x": T.shape})
+    value = dk.trace(lambda x: np.linalg.norm(x, **params), shapes={"x": T.shape}).evaluate({"x": T})
+    expected = np.linalg.norm(T, **params)
+    assert np.shape(value) == np.shape(expected) and np.allclose(value, expected, rtol=1e-13)
+    reverse = dk.gradient(g, at={"x": T}).gradient["x"]
+    difference = central_difference(lambda v: np.sum(np.linalg.norm(v, **params) * 1.5), T)
+    assert dk.discrepancy(reverse, difference) <= 1e-7
+    assert dk.discrepancy(np.broadcast_to(dk.gradient_graph(g).evaluate({"x": T}), T.shape), reverse) <= EXACT
+
+
+@pytest.mark.parametrize("ord_", [1, 2, np.inf, "fro"])
+def test_a_norm_with_an_ord_needs_the_rank(ord_):
+    # a vector norm of a 1-D array, a matrix norm of a 2-D one: without the shape it cannot tell which
+    with pytest.raises(ConversionError, match="shape must be known"):
+        dk.trace(lambda x: np.linalg.norm(x, ord=ord_))
+
+
+def test_mixed_sign_axes_are_recorded_non_negative_so_gradient_graphs_follow():
+    g = dk.trace(lambda x: dk.sum(dk.sin(np.prod(x, axis=(0, -1)))), shapes={"x": T.shape})
+    at = {"x": T}
+    reverse = dk.gradient(g, at=at).gradient["x"]
+    assert dk.discrepancy(np.broadcast_to(dk.gradient_graph(g).evaluate(at), T.shape), reverse) <= EXACT
+    hessians = [np.asarray(dk.hessian(g, at=at, method=m).hessian) for m in ("reverse", "forward")]
+    assert dk.discrepancy(*hessians) <= 1e-11
