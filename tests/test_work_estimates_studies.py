@@ -13,7 +13,8 @@ import pytest
 import diffkit as dk
 from diffkit import studies
 from diffkit.studies import FAMILIES
-from diffkit.studies.runner import check_cells, function_flops
+from diffkit.studies.cells import function_flops
+from diffkit.studies.runner import check_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

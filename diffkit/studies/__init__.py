@@ -17,9 +17,10 @@ depth of an expression, the width and depth of an MLP, and for Hessians.
 predicts, ``.variants`` and ``.options`` what can be chosen.
 """
 
+from .cells import function_flops
 from .families import FAMILIES, Family, Problem, Theory, mlp_shape
 from .plot import fits, plot, report
-from .runner import COLUMNS, METRICS, StudyResult, fit_exponent, function_flops, load, run
+from .runner import COLUMNS, METRICS, StudyResult, fit_exponent, load, run
 
 __all__ = ["COLUMNS", "FAMILIES", "METRICS", "Family", "Problem", "StudyResult", "Theory", "fit_exponent",
            "fits", "function_flops", "load", "mlp_shape", "plot", "report", "run"]

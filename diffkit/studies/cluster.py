@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..tasks import TaskRun
+from .cells import FAILED, base_row, cell_work, empty_row, measured_row
 from .families import FAMILIES, Family
-from .runner import _VERBS, FAILED, _base_row, _empty, _measure, cell_work
 
 _BASE = ("inputs", "outputs", "function_flops", "function_operations")
 
@@ -24,11 +24,7 @@ def study_cell(family, variant: str, size: int, seed: int, options: dict, method
     """One cell's row, built and measured where it runs (a worker), exactly as the local run builds it."""
     fam = FAMILIES[family] if isinstance(family, str) else family
     problem = fam(size, variant, seed, **options)
-    base = _base_row(fam, variant, size, problem)
-    row = {**base, **_measure(_VERBS[fam.verb], problem, method, repeats, budget, symbolic_size)}
-    if row["flops"] is not None and base["function_flops"]:
-        row["ratio"] = row["flops"] / base["function_flops"]
-    return row
+    return measured_row(fam, base_row(fam, variant, size, problem), problem, method, repeats, budget, symbolic_size)
 
 
 def run_cells(client, fam: Family, variant: str, sizes: Sequence[int], methods: Sequence[str], seed: int,
@@ -73,16 +69,16 @@ def _rows(fam: Family, variant: str, sizes, methods, found: dict, failed: dict, 
     rows = []
     for size in sizes:
         skipped = {m for m in methods if m in cut and cut[m] < size}
-        base = _base_row(fam, variant, size, None)
+        base = base_row(fam, variant, size, None)
         measured = [found[(size, m)] for m in methods if m not in skipped and (size, m) in found]
         if measured and len(skipped) < len(methods):  # the local run built this size's problem
             base.update({name: measured[0][name] for name in _BASE})
         for method in methods:
             if method in skipped:
-                rows.append({**base, **_empty(method), "cut_off": True,
+                rows.append({**base, **empty_row(method), "cut_off": True,
                              "reason": f"skipped: cut off at {fam.symbol} = {cut[method]}"})
             elif (size, method) in found:
                 rows.append(found[(size, method)])
             else:
-                rows.append({**base, **_empty(method), "reason": FAILED + failed[(size, method)]})
+                rows.append({**base, **empty_row(method), "reason": FAILED + failed[(size, method)]})
     return rows
