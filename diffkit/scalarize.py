@@ -47,6 +47,15 @@ def _bounded_rule(primitive):
     return lambda *args: sympy_apply(primitive, list(args))
 
 
+def _sympy_entries(out):
+    """A tensor rule's result with every entry a SymPy number or expression: NumPy's reductions of an empty object
+    array give Python's int 0 (np.sum) or 1 (np.prod), which SymPy's later steps cannot take."""
+    out = np.asarray(out, dtype=object)
+    if any(not isinstance(entry, sp.Basic) for entry in out.flat):
+        out = np.frompyfunc(lambda e: e if isinstance(e, sp.Basic) else sympy_number(float(e)), 1, 1)(out)
+    return np.asarray(out, dtype=object)
+
+
 def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
     """The outputs as arrays of SymPy expressions, the symbols {label: Symbol} and their values {label: x}."""
     plan = graph.plan
@@ -72,7 +81,7 @@ def scalarize(graph: Graph, bound: dict, wrt: tuple[str, ...]):
     for step in plan.steps:
         args = [np.asarray(slots[a], dtype=object) for a in step.args]
         if step.primitive.tensor:
-            out = step.primitive.sympy(*args, **step.params)
+            out = _sympy_entries(step.primitive.sympy(*args, **step.params))
         else:
             # on object arrays the ufunc does no float arithmetic of its own: a signal it sees is one the rule
             # already reported (NumPy's status flags outlive the rule's own errstate)

@@ -299,3 +299,18 @@ def test_mixed_sign_axes_are_recorded_non_negative_so_gradient_graphs_follow():
     assert dk.discrepancy(np.broadcast_to(dk.gradient_graph(g).evaluate(at), T.shape), reverse) <= EXACT
     hessians = [np.asarray(dk.hessian(g, at=at, method=m).hessian) for m in ("reverse", "forward")]
     assert dk.discrepancy(*hessians) <= 1e-11
+
+
+@pytest.mark.parametrize("name, traced, expected", [
+    ("sum", lambda x: dk.sum(x) + 1.0, 1.0),
+    ("cumsum", lambda x: dk.sum(np.cumsum(x)), 0.0),
+    ("prod", lambda x: np.prod(x) * 2, 2.0),
+    ("prod axis 0", lambda x: dk.sum(np.prod(x, axis=0)), 3.0),
+])
+def test_an_empty_variable_has_an_empty_gradient_by_every_method(name, traced, expected):
+    # NumPy's reductions of an empty object array give Python's 0 or 1, which the symbolic method must read as
+    # SymPy numbers; the numeric method has no entry to perturb (it used to fail in np.stack, symbolic in SymPy)
+    g = dk.trace(traced)
+    for method in dk.METHODS:
+        r = dk.gradient(g, at={"x": np.zeros((0, 3))}, method=method)
+        assert float(r.value) == expected and r.gradient["x"].shape == (0, 3), method

@@ -766,6 +766,14 @@ def _entry_function(f, bound: dict, name: str, k: int):
     return f_entry
 
 
+def _blocked(columns: list, i: int, out_shape: tuple, shape: tuple) -> np.ndarray:
+    """Output i's block, out_shape + the variable's shape, from one column per entry of the variable (none for
+    an empty variable: an empty block)."""
+    if not columns:
+        return np.zeros(out_shape + shape)
+    return np.stack([np.broadcast_to(c[i], out_shape) for c in columns], axis=-1).reshape(out_shape + shape)
+
+
 def _tensor_jacobian(f, bound: dict, wrt: tuple[str, ...], scheme: str, step, value: list, error_estimate: bool,
                      meter: Meter) -> Computed:
     """Jacobian blocks of a tensor graph (output shape + variable shape): each entry of each variable is
@@ -792,11 +800,9 @@ def _tensor_jacobian(f, bound: dict, wrt: tuple[str, ...], scheme: str, step, va
                 meter.hold(np.asarray(d).nbytes)
         for i, v in enumerate(value):
             out_shape = np.shape(v)
-            rows[i][j] = np.stack([np.broadcast_to(c[i], out_shape) for c in columns], axis=-1).reshape(
-                out_shape + shape)
+            rows[i][j] = _blocked(columns, i, out_shape, shape)
             if errors is not None:
-                errors[i][j] = np.stack([np.broadcast_to(e[i], out_shape) for e in column_errors],
-                                        axis=-1).reshape(out_shape + shape)
+                errors[i][j] = _blocked(column_errors, i, out_shape, shape)
     meter.details["scheme"] = scheme
     meter.details["entries perturbed"] = sum(bound[name].size for name in wrt)
     if len(diagnostics) > 5:  # one line per entry would bury the message
