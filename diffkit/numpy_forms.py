@@ -160,13 +160,17 @@ class _Forms:
         if isinstance(ord, str) and ord not in ("fro", "nuc") or not (ord is None or isinstance(ord, str)
                                                                      or np.isscalar(ord)):
             raise ConversionError(f"norm's ord must be None, 'fro', 'nuc', a number, inf or -inf, got {ord!r}")
-        s, raw = self.space, self.raw
         if ord is None:  # sqrt(Σ x²) over the axes, whatever their number (the flattened array for axis None)
-            return self.keep(s.sqrt(raw["sum"](s.mul(x, x), **_axis(axis))), x, axis, keepdims)
+            return self.keep(self._root_sum_of_squares(x, axis), x, axis, keepdims)
         axes = _norm_axes(x, axis, ord)
         if len(axes) == 1:
             return self.keep(self._vector_norm(x, ord, axes[0]), x, axis, keepdims)
         return self.keep(self._matrix_norm(x, ord, axes), x, axes, keepdims)
+
+    def _root_sum_of_squares(self, x, axis):
+        """sqrt(Σ x²) over axis (None: every entry): the 2-norm of a vector, the Frobenius norm of a matrix."""
+        s = self.space
+        return s.sqrt(self.raw["sum"](s.mul(x, x), **_axis(axis)))
 
     def _vector_norm(self, x, ord, axis: int):  # noqa: A002 (NumPy's name)
         s, raw = self.space, self.raw
@@ -176,7 +180,7 @@ class _Forms:
             raise ConversionError("norm ord=0 counts non-zero entries, which has no derivative; use "
                                   "dk.sum(x != 0) for the count")
         if ord == 2:
-            return s.sqrt(raw["sum"](s.mul(x, x), axis=axis))
+            return self._root_sum_of_squares(x, axis)
         magnitude = s.abs(x)
         if ord == np.inf:
             return raw["max"](magnitude, axis=axis)
@@ -189,7 +193,7 @@ class _Forms:
     def _matrix_norm(self, x, ord, axes: tuple[int, int]):  # noqa: A002 (NumPy's name)
         s, raw = self.space, self.raw
         if ord == "fro":
-            return s.sqrt(raw["sum"](s.mul(x, x), axis=axes))
+            return self._root_sum_of_squares(x, axes)
         if ord in (2, -2, "nuc"):
             raise ConversionError(f"the matrix norm ord={ord!r} needs singular values, which diffkit lacks; "
                                   "diffkit has ord None/'fro', 1, -1, inf and -inf for matrices")

@@ -21,7 +21,7 @@ import sympy as sp
 
 from .errors import ConversionError
 from .primitive import ARITHMETIC, Primitive
-from .tensor_ops import _check_axis, axes_of, ndim_of, negative_axes, shape_of
+from .tensor_ops import _check_axis, _input_size, _no_work, _reduced, axes_of, ndim_of, negative_axes, shape_of
 
 _A = ARITHMETIC
 
@@ -53,11 +53,6 @@ def _check_running(*args, axis=0, **params) -> str | None:
     if not -len(shape) <= axis < len(shape):
         return f"axis {axis} is out of range for an array of shape {shape}"
     return None
-
-
-def _reduced_shape(a, axis=None):
-    gone = set(axes_of(axis, len(a)))
-    return tuple(d for k, d in enumerate(a) if k not in gone)
 
 
 # --- Running operations along one axis, written once for numbers and for SymPy object arrays -----------------
@@ -249,22 +244,14 @@ def _shift_vjp(xp, g, out, args, i, axis=0, reverse=False, fill=0):
 
 # --- Work (units of flops) ------------------------------------------------------------------------------------
 
-def _input_size(out, a, *rest, **params):
-    return np.size(a)
-
-
 def _output_size(out, *args, **params):
     return np.size(out)
-
-
-def _no_work(*args, **params):
-    return 0
 
 
 def _reduction(name: str, numpy, sympy, jvp, vjp, smooth: bool, doc: str) -> Primitive:
     return Primitive(
         name, 1, numpy, sympy, (), _A, smooth=smooth, jvp=jvp, vjp=vjp, params=("axis",), work=_input_size,
-        check=_check_axis if smooth else _check_chooser, shape=_reduced_shape, doc=doc,
+        check=_check_axis if smooth else _check_chooser, shape=_reduced, doc=doc,
     )
 
 
