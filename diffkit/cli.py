@@ -408,7 +408,7 @@ def _stochastic_study(args) -> str:
     if args.batch_size is not None:
         given["batch_size"] = check.positive_int("--batch-size", args.batch_size)
     if args.optimizers is not None:
-        given["optimizers"] = _optimizers(args.optimizers, stochastic.OPTIMIZERS)
+        given["optimizers"] = _choices("--optimizers", args.optimizers, stochastic.OPTIMIZERS)
     if args.output is not None:  # a wrong figure name should not cost a study
         _make_folder(args.output)
     try:
@@ -452,11 +452,6 @@ def _depth_study(args) -> str:
         depth.plot(study, path=args.output)
         lines.append(f"wrote {args.output}")
     return "\n".join(lines)
-
-
-def _optimizers(names: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, ...]:
-    """--optimizers as given (``_names`` split it): at least one, each known, none twice."""
-    return _choices("--optimizers", names, known)
 
 
 def _choices(flag: str, names: tuple[str, ...], known: tuple[str, ...]) -> tuple[str, ...]:

@@ -36,7 +36,6 @@ from .text import format_value
 # answer (cut off or failed, the others agreeing); the expression or point was not valid (nothing could run);
 # an unexpected exception (a bug in diffkit: please report the expression).
 OUTCOMES = ("agree", "disagree", "failed", "invalid", "error")
-_COST_FIGURES = ("operations", "flops", "sweeps", "evaluations", "memory_bytes")  # counted, the same everywhere
 
 
 @dataclass

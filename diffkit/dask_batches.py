@@ -9,6 +9,7 @@ Dask is imported here only when such an array is met.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -20,7 +21,10 @@ from .result import Result
 
 
 def is_dask_array(value) -> bool:
-    """A Dask array (told without importing dask: it is imported only once one is met)."""
+    """A Dask array (told without importing dask: it is imported only once one is met; until dask is imported
+    there is none, and every dk.gradient call asks)."""
+    if "dask" not in sys.modules:
+        return False
     return type(value).__module__.split(".")[0] == "dask" and hasattr(value, "__dask_graph__") and \
         hasattr(value, "chunks")
 

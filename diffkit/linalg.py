@@ -41,6 +41,7 @@ import sympy as sp
 
 from .primitive import ARITHMETIC, TRANSCENDENTAL, Primitive
 from .tensor_ops import (
+    _NO_DERIVATIVE,
     _known_ndim,
     _matmul_jvp,
     _matmul_shape,
@@ -74,8 +75,11 @@ _check_det_sign = _check_square("det_sign")
 _check_cholesky = _check_square("cholesky")
 
 
+_check_solve_matrix = _check_square("solve")
+
+
 def _check_solve(a, b) -> str | None:
-    problem = _check_square("solve")(a)
+    problem = _check_solve_matrix(a)
     if problem is not None:
         return problem
     n, shape = shape_of(a)[0], shape_of(b)
@@ -98,8 +102,7 @@ def _check_diagonal_like(g, like) -> str | None:
     return None
 
 
-def _check_tril_half(a) -> str | None:
-    return _check_square("tril_half")(a)
+_check_tril_half = _check_square("tril_half")
 
 
 def _check_dot(a, b) -> str | None:
@@ -293,8 +296,7 @@ def _sympy_logabsdet(a):
 
 def _sympy_cholesky(a):
     a = np.asarray(a, dtype=object)
-    s = (a + a.T) / 2
-    return _objects(_matrix(s).cholesky(hermitian=False), a.shape)
+    return _objects(_matrix(_symmetric_part(a)).cholesky(hermitian=False), a.shape)
 
 
 def _sympy_diagonal_like(g, like):
@@ -350,7 +352,7 @@ def _no_vjp(xp, g, out, args, i, **params):
     return None
 
 
-def _solve_rows(xp, a, rows, lead: int):
+def _solve_rows(xp, a, rows):
     """A⁻¹ applied to each vector of a stack (the leading axes of a batched tangent of a vector b)."""
     shape = shape_of(rows)
     flat = xp.reshape(rows, shape=(-1, shape[-1]))
@@ -362,7 +364,7 @@ def _solve_jvp(xp, out, args, tangents, lead):
     ta, tb = tangents
     r = _sum_of(xp, [tb, None if ta is None else xp.neg(xp.matmul(ta, out))])  # db − dA·x
     if lead and ndim_of(b) == 1:  # a stack of vectors: NumPy's solve would read it as a matrix
-        return _solve_rows(xp, a, r, lead)
+        return _solve_rows(xp, a, r)
     return xp.solve(a, r)
 
 
@@ -606,7 +608,7 @@ LINALG_PRIMITIVES: list[Primitive] = [
         "diagonal_like", 2, _diagonal_like, _sympy_diagonal_like, (), _A,
         jvp=lambda xp, out, args, tangents, lead: xp.diagonal_like(tangents[0], args[1]),
         vjp=lambda xp, g, out, args, i: xp.matrix_trace(g),
-        work=_diagonal_like_work, differentiable=(True, False), check=_check_diagonal_like,
+        work=_diagonal_like_work, differentiable=_NO_DERIVATIVE, check=_check_diagonal_like,
         shape=_diagonal_like_shape,
         doc="diagonal_like(g, like): g times the identity of like's shape (matrix_trace's adjoint; like only "
             "supplies the shape).",

@@ -53,12 +53,12 @@ class TaskRun:
                  priorities: Sequence[int] | None = None):
         from distributed import as_completed
 
-        self._keys = list(keys)
-        priorities = [0] * len(self._keys) if priorities is None else priorities
+        keys = list(keys)
+        priorities = [0] * len(keys) if priorities is None else priorities
         self._futures = [client.submit(function, *args, pure=False, retries=RETRIES, priority=priority)
                          for args, priority in zip(arguments, priorities, strict=True)]
-        self._key_of = {future.key: key for future, key in zip(self._futures, self._keys, strict=True)}
-        self._by_key = dict(zip(self._keys, self._futures, strict=True))
+        self._key_of = {future.key: key for future, key in zip(self._futures, keys, strict=True)}
+        self._by_key = dict(zip(keys, self._futures, strict=True))
         self._completed = as_completed(self._futures)
 
     def __iter__(self) -> Iterator[Outcome]:

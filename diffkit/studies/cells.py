@@ -79,6 +79,11 @@ def empty_row(method: str) -> dict:
             "expression_size": None, "dag_size": None, "cut_off": False, "reason": None}
 
 
+def skipped_row(fam: Family, base: dict, method: str, cut_at: int) -> dict:
+    """The row of a method past the size it was cut off at: not run."""
+    return {**base, **empty_row(method), "cut_off": True, "reason": f"skipped: cut off at {fam.symbol} = {cut_at}"}
+
+
 def measure(verb, problem: Problem, method: str, repeats: int, budget: float | None,
              symbolic_size: int | None = None) -> dict:
     """One (size, method) pair: the counted figures of the first run, the median seconds of the timed runs."""

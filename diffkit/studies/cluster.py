@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..tasks import TaskRun
-from .cells import FAILED, base_row, cell_work, empty_row, measured_row
+from .cells import FAILED, base_row, cell_work, empty_row, measured_row, skipped_row
 from .families import FAMILIES, Family
 
 _BASE = ("inputs", "outputs", "function_flops", "function_operations")
@@ -71,12 +71,11 @@ def _rows(fam: Family, variant: str, sizes, methods, found: dict, failed: dict, 
         skipped = {m for m in methods if m in cut and cut[m] < size}
         base = base_row(fam, variant, size, None)
         measured = [found[(size, m)] for m in methods if m not in skipped and (size, m) in found]
-        if measured and len(skipped) < len(methods):  # the local run built this size's problem
+        if measured:  # the local run built this size's problem
             base.update({name: measured[0][name] for name in _BASE})
         for method in methods:
             if method in skipped:
-                rows.append({**base, **empty_row(method), "cut_off": True,
-                             "reason": f"skipped: cut off at {fam.symbol} = {cut[method]}"})
+                rows.append(skipped_row(fam, base, method, cut[method]))
             elif (size, method) in found:
                 rows.append(found[(size, method)])
             else:

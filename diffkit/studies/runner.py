@@ -28,7 +28,7 @@ from .. import options as check
 from ..errors import BindingError, ResourceError
 from ..limits import amount, check_memory, check_work, limits
 from ..progress import bar as progress_bar
-from .cells import FAILED, base_row, cell_work, empty_row, measured_row
+from .cells import FAILED, base_row, cell_work, measured_row, skipped_row
 from .families import Family, family_of
 
 # The columns of a study's rows, in order, and how a CSV cell is read back.
@@ -241,8 +241,7 @@ def run(family, sizes: Sequence[int] | None = None, methods: Sequence[str] | str
             for method in methods:
                 bar.set_postfix_str(f"{fam.symbol}={size} {method}", refresh=False)
                 if method in cut:
-                    rows.append({**base, **empty_row(method), "cut_off": True,
-                                 "reason": f"skipped: cut off at {fam.symbol} = {cut[method]}"})
+                    rows.append(skipped_row(fam, base, method, cut[method]))
                 else:
                     row = measured_row(fam, base, problem, method, repeats, budget_seconds, symbolic_size)
                     if row["cut_off"]:
